@@ -1,0 +1,142 @@
+"""The ``review`` command (also ``python -m review``): each pipeline stage, and tools for work outside it.
+
+User errors end as ``Error: ...`` on stderr and exit code 2 (1 for a stage whose data had errors);
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from . import __version__
+from .errors import ERROR, ReviewError
+
+log = logging.getLogger("review")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s: %(message)s",
+                        stream=sys.stderr, force=True)
+    # httpx2 logs each request URL at INFO; keep that (and any query string) out of our logs
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import protocol
+
+    config = protocol.load(args.protocol)
+    names = ", ".join(s.name for s in protocol.sources(config))
+    print(f"{args.protocol}: valid protocol '{config['title']}' with sources: {names}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from . import protocol, zotero
+
+    config = protocol.load(args.protocol, {"zotero_full": True} if args.full else None)
+    outcomes, problems = zotero.sync_all(config, Path(args.results))
+    if not outcomes:
+        print("No Zotero source in the protocol: nothing to sync.")
+    return 1 if problems else 0
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    from . import protocol, records
+
+    config = protocol.load(args.protocol)
+    outcome = records.run(config, Path(args.out), root=Path(args.root), results=Path(args.results))
+    errors = sum(p.severity == ERROR for p in outcome.problems)
+    print(f"{len(outcome.records)} records from {len(outcome.summary)} sources; "
+          f"{len(outcome.problems)} issues ({errors} errors) in {Path(args.out) / 'issues.csv'}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Preview what one file would contribute, without touching the pipeline's outputs."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .fileio import write_csv
+    from .model import RECORD_COLUMNS
+    from .protocol import SUFFIX_FORMATS
+    from .readers import read_file
+
+    path = Path(args.file)
+    fmt = args.format or SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ReviewError(f"{path}: cannot tell the format from the suffix; give --format")
+    result = read_file(path, fmt, source=args.source or path.stem, encoding=args.encoding)
+    console = Console(stderr=False, highlight=False)
+    types = Counter(r.item_type for r in result.records)
+    with_doi = sum(bool(r.doi) for r in result.records)
+    console.print(f"[bold]{path}[/] ({fmt}): {len(result.records)} records, {with_doi} with a DOI; "
+                  f"{len(result.problems)} issues")
+    console.print("types: " + ", ".join(f"{t} {n}" for t, n in sorted(types.items())))
+    table = Table("record_id", "year", "first author", "title", show_lines=False)
+    for record in result.records[: args.limit]:
+        first = record.creators[0].display() if record.creators else ""
+        table.add_row(record.record_id, record.year, first, record.title[:70])
+    console.print(table)
+    for problem in result.problems:
+        console.print(f"[{'red' if problem.severity == ERROR else 'yellow'}]{problem.describe()}[/]")
+    if args.out:
+        write_csv(args.out, RECORD_COLUMNS, (r.as_row() for r in result.records))
+        console.print(f"records written to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="review", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"review {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail in the log")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("check", cmd_check, "validate the protocol and list its sources")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+
+    p = add("sync", cmd_sync, "fetch what changed in the protocol's Zotero libraries")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--results", default="results")
+    p.add_argument("--full", action="store_true", help="refetch everything instead of what changed")
+
+    p = add("records", cmd_records, "stage 1: read every source into results/records/")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--out", default="results/records")
+    p.add_argument("--results", default="results", help="where the Zotero snapshots are")
+    p.add_argument("--root", default=".", help="folder that source paths are relative to")
+
+    p = add("import", cmd_import, "preview what one exported file would contribute")
+    p.add_argument("file")
+    p.add_argument("--format", choices=["bibtex", "ris", "csljson", "csv", "endnote-xml", "zotero-json"])
+    p.add_argument("--source", help="source name used in record ids (default: the file name)")
+    p.add_argument("--encoding", default="utf-8-sig")
+    p.add_argument("--limit", type=int, default=10, help="how many records to show")
+    p.add_argument("--out", help="also write the records as CSV here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except ReviewError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The canonical record: one reference from one source, with its provenance and original values.
+
+Every reader turns its format into ``Record`` objects; everything downstream (dedup, screening,
+sheets, report) reads ``results/records/records.csv``, whose columns are ``RECORD_COLUMNS``.
+Lists (creators, tags, collections) are stored as JSON or ``; ``-joined text so that the table stays
+one row per record, readable by pandas and by a person.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# CSL item types are the common vocabulary: every reader maps its own type names onto these.
+ITEM_TYPES = (
+    "article",
+    "article-journal",
+    "article-magazine",
+    "article-newspaper",
+    "bill",
+    "book",
+    "chapter",
+    "dataset",
+    "document",
+    "entry-dictionary",
+    "entry-encyclopedia",
+    "interview",
+    "legal_case",
+    "legislation",
+    "manuscript",
+    "paper-conference",
+    "personal_communication",
+    "post-weblog",
+    "presentation",
+    "report",
+    "review",
+    "speech",
+    "thesis",
+    "webpage",
+)
+
+CREATOR_ROLES = ("author", "editor", "translator", "contributor", "series-editor", "reviewed-author",
+                 "director", "interviewer", "recipient", "sponsor", "inventor", "other")
+
+
+@dataclass(frozen=True)
+class Creator:
+    """A person (family + given) or a single-field name (an organisation, 'NHS England')."""
+
+    role: str = "author"
+    family: str = ""
+    given: str = ""
+    name: str = ""  # single-field name; family/given empty
+
+    def display(self) -> str:
+        if self.name:
+            return self.name
+        return f"{self.family}, {self.given}" if self.given else self.family
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Creator:
+        return cls(**{k: data.get(k, "") for k in ("role", "family", "given", "name")})
+
+
+@dataclass
+class Record:
+    """One reference as imported from one source. Field values are normalised but faithful."""
+
+    record_id: str  # stable: "<source>:<zotero library:key>" or "<source>:<entry key or line>"
+    source: str  # protocol source name
+    source_type: str  # "zotero" or the file format
+    database: str = ""
+    file: str = ""
+    line: int | None = None
+    zotero_key: str = ""  # "users/123:ABCD2345" for Zotero items
+    source_key: str = ""  # the record's own id in its source: BibTeX key, RIS ID, CSV ID, Zotero key
+    item_type: str = "document"
+    title: str = ""
+    creators: list[Creator] = field(default_factory=list)
+    year: str = ""
+    date: str = ""
+    container: str = ""  # journal, book title, website, or the report's institution series
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    isbn: str = ""
+    issn: str = ""
+    publisher: str = ""
+    place: str = ""
+    institution: str = ""
+    url: str = ""
+    abstract: str = ""
+    language: str = ""
+    tags: list[str] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)
+    extra: str = ""
+    date_added: str = ""
+    version: str = ""
+    original: dict[str, Any] = field(default_factory=dict)
+
+    def creators_in(self, role: str) -> list[Creator]:
+        return [c for c in self.creators if c.role == role]
+
+    def as_row(self) -> dict[str, str]:
+        row: dict[str, str] = {}
+        for name in RECORD_COLUMNS:
+            if name == "authors":
+                row[name] = "; ".join(c.display() for c in self.creators_in("author"))
+            elif name == "editors":
+                row[name] = "; ".join(c.display() for c in self.creators_in("editor"))
+            elif name == "creators":
+                row[name] = json.dumps([c.as_dict() for c in self.creators], ensure_ascii=False)
+            elif name in ("tags", "collections"):
+                row[name] = "; ".join(getattr(self, name))
+            elif name == "original":
+                row[name] = json.dumps(self.original, ensure_ascii=False, sort_keys=True, default=str)
+            else:
+                value = getattr(self, name)
+                row[name] = "" if value is None else str(value)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Record:
+        """Rebuild a record from a row of ``records.csv`` (as read with ``dtype=str``)."""
+
+        def text(name: str) -> str:
+            value = row.get(name)
+            return "" if value is None or value != value else str(value)  # NaN check without pandas
+
+        kwargs: dict[str, Any] = {name: text(name) for name in SCALAR_COLUMNS}
+        kwargs["line"] = int(text("line")) if text("line") else None
+        kwargs["creators"] = [Creator.from_dict(c) for c in json.loads(text("creators") or "[]")]
+        kwargs["tags"] = [t for t in text("tags").split("; ") if t]
+        kwargs["collections"] = [t for t in text("collections").split("; ") if t]
+        kwargs["original"] = json.loads(text("original") or "{}")
+        return cls(**kwargs)
+
+
+RECORD_COLUMNS = [
+    "record_id", "source", "source_type", "database", "file", "line", "zotero_key", "source_key",
+    "item_type", "title", "authors", "editors", "year", "date", "container", "volume", "issue", "pages",
+    "doi", "isbn", "issn", "publisher", "place", "institution", "url", "abstract", "language", "tags",
+    "collections", "extra", "date_added", "version", "creators", "original",
+]
+
+SCALAR_COLUMNS = [
+    c for c in RECORD_COLUMNS
+    if c not in ("line", "authors", "editors", "creators", "tags", "collections", "original")
+]

@@ -1,0 +1,177 @@
+"""The review protocol: load ``protocols/review.yaml``, validate it against its schema, fill defaults."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ProtocolError
+
+DEFAULT_PROTOCOL = Path("protocols/review.yaml")
+
+SUFFIX_FORMATS = {
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".ris": "ris",
+    ".json": "csljson",
+    ".csv": "csv",
+    ".xml": "endnote-xml",
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = resources.files("review").joinpath("schemas/protocol.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _with_defaults(validator_class: type) -> type:
+    """A validator that also fills in each property's ``default`` (the pattern from jsonschema's FAQ)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, sub_schema):
+        if isinstance(instance, dict):
+            for name, prop in properties.items():
+                if "default" in prop and name not in instance:
+                    instance[name] = copy.deepcopy(prop["default"])
+        yield from validate_properties(validator, properties, instance, sub_schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _path(error: jsonschema.ValidationError) -> str:
+    out = ""
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _subschema_properties(error: jsonschema.ValidationError) -> list[str]:
+    return sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = _path(error)
+    if error.validator == "additionalProperties":
+        allowed = _subschema_properties(error)
+        messages = []
+        for key in sorted(set(error.instance) - set(allowed)):
+            guess = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            at = f"{where}." if where != "(top level)" else ""
+            messages.append(f"unknown key '{at}{key}'{hint}; allowed here: {', '.join(allowed)}")
+        return "; ".join(messages)
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    if error.validator == "enum":
+        allowed = ", ".join(map(str, error.validator_value))
+        return f"{where}: {error.instance!r} is not one of the allowed values: {allowed}"
+    description = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    text = f"{where}: {error.message}"
+    return f"{text} ({description})" if description else text
+
+
+def validate(config: dict[str, Any], origin: str = "protocol") -> dict[str, Any]:
+    """Return a validated deep copy of ``config`` with defaults filled; raise ``ProtocolError``."""
+    data = copy.deepcopy(config)
+    errors = sorted(_Validator(schema()).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(e) for e in errors]
+    problems += _check_sources(data)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ProtocolError(f"{origin} is not a valid protocol:\n{lines}")
+    return data
+
+
+def _check_sources(data: dict[str, Any]) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for i, source in enumerate(data.get("sources") or []):
+        if not isinstance(source, dict):
+            continue
+        name = source.get("name", "")
+        if name in seen:
+            problems.append(f"sources[{i}].name: {name!r} is used by another source; names must be unique")
+        seen.add(name)
+        has_file, has_zotero = "file" in source, "zotero" in source
+        if has_file == has_zotero:
+            problems.append(f"sources[{i}] ({name}): give exactly one of 'file' or 'zotero'")
+        if has_file and "format" not in source:
+            suffix = Path(source["file"]).suffix.lower()
+            if suffix not in SUFFIX_FORMATS:
+                known = ", ".join(sorted(SUFFIX_FORMATS))
+                problems.append(
+                    f"sources[{i}].file: cannot tell the format of {source['file']!r} from its suffix "
+                    f"(known: {known}); add 'format:'"
+                )
+    return problems
+
+
+def load(path: str | Path = DEFAULT_PROTOCOL, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read, merge command-line overrides into, and validate a protocol file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ProtocolError(f"{path}: protocol file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"{path}: cannot read the protocol ({exc})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProtocolError(f"{path}:{where}: not valid YAML: {problem}") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{path}: the protocol must be a mapping of keys to values")
+    data.update(overrides or {})
+    return validate(data, origin=str(path))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source of the protocol, with defaults filled and the file format resolved."""
+
+    name: str
+    database: str
+    file: str | None
+    format: str | None
+    encoding: str
+    zotero: dict[str, Any] | None
+
+    @property
+    def kind(self) -> str:
+        return "zotero" if self.zotero is not None else "file"
+
+
+def sources(config: dict[str, Any], include_disabled: bool = False) -> list[Source]:
+    out = []
+    for entry in config["sources"]:
+        if not entry.get("enabled", True) and not include_disabled:
+            continue
+        file = entry.get("file")
+        fmt = entry.get("format") or (SUFFIX_FORMATS.get(Path(file).suffix.lower()) if file else None)
+        out.append(
+            Source(
+                name=entry["name"],
+                database=entry.get("database", ""),
+                file=file,
+                format=fmt,
+                encoding=entry.get("encoding", "utf-8-sig"),
+                zotero=entry.get("zotero"),
+            )
+        )
+    return out

@@ -1,0 +1,177 @@
+"""BibTeX (bibtexparser 1.4.x), entry by entry so that one broken entry costs only itself.
+
+bibtexparser 1.x drops what it cannot parse without a word, and one unbalanced brace can swallow
+the entries after it. So the text is cut at each ``@type{`` that starts a line, each entry is parsed
+on its own (with the file's ``@string`` macros), and an entry that yields nothing is reported with
+its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import bibtexparser
+from bibtexparser.bparser import BibTexParser
+
+from ..errors import ERROR, Problem, SourceError
+from ..model import Creator
+from .base import Context, Entry, people, register
+
+_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.MULTILINE)
+_SKIP = {"comment", "preamble"}
+
+TYPES = {
+    "article": "article-journal",
+    "book": "book",
+    "booklet": "book",
+    "inbook": "chapter",
+    "incollection": "chapter",
+    "inproceedings": "paper-conference",
+    "conference": "paper-conference",
+    "proceedings": "book",
+    "techreport": "report",
+    "report": "report",
+    "manual": "report",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "thesis": "thesis",
+    "online": "webpage",
+    "electronic": "webpage",
+    "www": "webpage",
+    "unpublished": "manuscript",
+    "misc": "document",
+    "legislation": "legislation",
+    "dataset": "dataset",
+}
+
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+
+
+def _parser() -> BibTexParser:
+    parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False, interpolate_strings=True)
+    parser.homogenise_fields = False
+    return parser
+
+
+def split_bibtex_names(text: str) -> list[str]:
+    """Split a BibTeX name list at `` and `` outside braces."""
+    names, depth, current, i = [], 0, [], 0
+    while i < len(text):
+        ch = text[i]
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0 and text[i:i + 5].lower() == " and " :
+            names.append("".join(current))
+            current, i = [], i + 5
+            continue
+        current.append(ch)
+        i += 1
+    names.append("".join(current))
+    return [n.strip() for n in names if n.strip()]
+
+
+def bibtex_creators(text: str, role: str) -> list[Creator]:
+    out = []
+    for name in split_bibtex_names(" ".join(text.split())):
+        if name.startswith("{") and name.endswith("}") and name.count("{") == 1:
+            out.append(Creator(role=role, name=name[1:-1]))  # {NHS England}: an organisation, kept whole
+        else:
+            out.extend(people([name], role))
+    return out
+
+
+def _date(fields: dict[str, str]) -> str:
+    if fields.get("date"):
+        return fields["date"]
+    year = fields.get("year", "").strip()
+    month = fields.get("month", "").strip().lower()[:3]
+    if year and month in MONTHS:
+        return f"{year}-{MONTHS[month]:02d}"
+    if year and month.isdigit():
+        return f"{year}-{int(month):02d}"
+    return year
+
+
+def _entry(raw: dict[str, str], line: int) -> Entry:
+    kind = raw.get("ENTRYTYPE", "misc").lower()
+    f = {k.lower(): v for k, v in raw.items()}
+    creators = bibtex_creators(f.get("author", ""), "author") + bibtex_creators(f.get("editor", ""), "editor")
+    url = f.get("url", "")
+    if not url and "\\url{" in f.get("howpublished", ""):
+        url = f["howpublished"].split("\\url{", 1)[1].split("}", 1)[0]
+    item_type = TYPES.get(kind, "document")
+    if kind == "misc" and url:
+        item_type = "webpage"
+    fields = {
+        "item_type": item_type,
+        "title": f.get("title", ""),
+        "creators": creators,
+        "year": f.get("year", ""),
+        "date": _date(f),
+        "container": f.get("journal") or f.get("journaltitle") or f.get("booktitle") or f.get("series", ""),
+        "volume": f.get("volume", ""),
+        "issue": f.get("number", "") or f.get("issue", ""),
+        "pages": f.get("pages", ""),
+        "doi": f.get("doi", ""),
+        "isbn": f.get("isbn", ""),
+        "issn": f.get("issn", ""),
+        "publisher": f.get("publisher", ""),
+        "place": f.get("address", "") or f.get("location", ""),
+        "institution": f.get("institution", "") or f.get("school", "") or f.get("organization", ""),
+        "url": url,
+        "abstract": f.get("abstract", ""),
+        "language": f.get("language", "") or f.get("langid", ""),
+        "tags": [t.strip() for t in re.split(r"[;,]", f.get("keywords", "")) if t.strip()],
+        "extra": f.get("note", "") or f.get("annote", ""),
+    }
+    return Entry(key=raw.get("ID", ""), line=line, fields=fields, original=dict(raw), latex=True)
+
+
+@register("bibtex")
+def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
+    starts = list(_START.finditer(text))
+    if not starts:
+        raise SourceError(f"{ctx.file}: not a BibTeX file (no line starts with @type{{key, ...)")
+    strings = "\n".join(
+        text[m.start(): starts[i + 1].start() if i + 1 < len(starts) else len(text)]
+        for i, m in enumerate(starts) if m.group(1).lower() == "string"
+    )
+    for i, match in enumerate(starts):
+        kind = match.group(1).lower()
+        if kind in _SKIP or kind == "string":
+            continue
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        chunk = text[match.start():end]
+        line = text.count("\n", 0, match.start()) + 1
+        parsed = _parse(chunk, strings)
+        key_guess = chunk.split("{", 1)[-1].split(",", 1)[0].strip()[:80]
+        if not parsed:
+            yield Problem(
+                code="malformed-entry", severity=ERROR, file=ctx.file, row=str(line), column="entry",
+                value=chunk.splitlines()[0].strip()[:120],
+                expected="@type{key, field = {value}, ...} with balanced braces",
+                hint=_diagnose(chunk) + "; the entry was skipped",
+                record_id=f"{ctx.source}:{key_guess}",
+            )
+            continue
+        yield _entry(parsed, line)
+
+
+def _parse(chunk: str, strings: str) -> dict[str, str] | None:
+    try:
+        db = bibtexparser.loads(f"{strings}\n{chunk}" if strings else chunk, parser=_parser())
+    except Exception:  # pyparsing errors of every kind: the entry is reported, not the stack
+        return None
+    return db.entries[0] if db.entries else None
+
+
+def _diagnose(chunk: str) -> str:
+    body = chunk.rstrip()
+    if body.count("{") != body.count("}"):
+        return f"unbalanced braces ({body.count('{')} opening, {body.count('}')} closing)"
+    header = body.split("\n", 1)[0]
+    if "," not in header:
+        return "no citation key followed by a comma"
+    return "bibtexparser could not read this entry"

@@ -1,0 +1,63 @@
+"""What the Snakefile needs from the package, so that the Snakefile itself holds no logic."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+from .errors import ReviewError
+from .zotero import snapshot_path, sync_all
+
+PROTOCOL = "protocols/review.yaml"
+RESULTS = Path("results")
+# the interpreter running Snakemake is the one with `review` installed, activated or not
+REVIEW = f"{shlex.quote(sys.executable)} -m review"
+
+
+class PipelineError(Exception):
+    """Raised at parse time with a message meant for the user (Snakemake prints it)."""
+
+
+def checked_protocol(config: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return protocol.validate(dict(config), origin=PROTOCOL)
+    except ReviewError as exc:
+        raise PipelineError(str(exc)) from None
+
+
+def source_inputs(config: dict[str, Any]) -> list[str]:
+    """Files the records stage reads: exported files, and each Zotero source's snapshot."""
+    out = []
+    for source in protocol.sources(config):
+        out.append(source.file if source.kind == "file" else str(snapshot_path(RESULTS, source.name)))
+    return out
+
+
+def sync_zotero(config: dict[str, Any], workflow: Any) -> None:
+    """Refresh the Zotero snapshots once per ``snakemake`` call (not in job subprocesses)."""
+    if not getattr(workflow, "is_main_process", True):
+        return
+    if not any(s.kind == "zotero" for s in protocol.sources(config)):
+        return
+    log_file = RESULTS / "logs" / "sync_zotero.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handlers = [logging.FileHandler(log_file, mode="w", encoding="utf-8"), logging.StreamHandler(sys.stderr)]
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger("review")
+    logger.setLevel(logging.INFO)
+    for handler in handlers:
+        logger.addHandler(handler)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    try:
+        sync_all(config, RESULTS)
+    except ReviewError as exc:
+        raise PipelineError(f"Zotero sync failed: {exc}") from None
+    finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
+            handler.close()

@@ -1,0 +1,455 @@
+"""Zotero libraries through pyzotero: incremental sync into a snapshot, and the snapshot's reader.
+
+The sync keeps two files per source under ``results/zotero/``:
+
+* ``<source>.items.json``: the snapshot the records stage reads: every regular item (no notes or
+  attachments) and the collection tree. Rewritten only when its content changes, so a refresh that
+  brings nothing new leaves it (and everything downstream) untouched.
+* ``<source>.state.json``: the library version of the last sync; the next one asks only for what
+  changed since (``since=<version>`` and the ``/deleted`` endpoint).
+
+Both are written atomically. If a fetch fails half way, neither changes: the previous snapshot
+stays in force and the log says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx2
+from pyzotero import zotero as pyzotero
+from pyzotero import zotero_errors as zerr
+
+from .errors import ERROR, Problem, SourceError, ZoteroError
+from .fileio import json_bytes, read_json, write_if_changed
+from .model import CREATOR_ROLES, Creator
+from .protocol import Source
+from .readers.base import Context, Entry, register
+
+log = logging.getLogger(__name__)
+
+LOCAL_API_URL = "http://127.0.0.1:23119/api"
+NOT_RECORDS = {"note", "attachment", "annotation"}
+PAGE_SIZE = 100
+SNAPSHOT_FORMAT = 1
+
+T = TypeVar("T")
+
+
+# --- Zotero JSON -> canonical fields ---------------------------------------------------------
+
+TYPES = {
+    "journalArticle": "article-journal", "magazineArticle": "article-magazine",
+    "newspaperArticle": "article-newspaper", "book": "book", "bookSection": "chapter",
+    "report": "report", "thesis": "thesis", "webpage": "webpage", "conferencePaper": "paper-conference",
+    "document": "document", "manuscript": "manuscript", "statute": "legislation", "bill": "bill",
+    "hearing": "bill", "case": "legal_case", "blogPost": "post-weblog", "forumPost": "post-weblog",
+    "presentation": "speech", "interview": "interview", "letter": "personal_communication",
+    "email": "personal_communication", "dataset": "dataset", "preprint": "article",
+    "encyclopediaArticle": "entry-encyclopedia", "dictionaryEntry": "entry-dictionary",
+    "standard": "document", "film": "document", "podcast": "document", "software": "document",
+}
+
+CONTAINER_FIELDS = ("publicationTitle", "bookTitle", "proceedingsTitle", "websiteTitle", "blogTitle",
+                    "forumTitle", "encyclopediaTitle", "dictionaryTitle", "programTitle", "seriesTitle")
+
+
+def _role(creator_type: str) -> str:
+    kebab = "".join(f"-{c.lower()}" if c.isupper() else c for c in creator_type)
+    return kebab if kebab in CREATOR_ROLES else "other"
+
+
+def zotero_creators(data: dict[str, Any]) -> list[Creator]:
+    out = []
+    for c in data.get("creators") or []:
+        role = _role(c.get("creatorType", "author"))
+        if c.get("name"):
+            out.append(Creator(role=role, name=c["name"]))
+        else:
+            out.append(Creator(role=role, family=c.get("lastName", ""), given=c.get("firstName", "")))
+    return out
+
+
+def zotero_fields(data: dict[str, Any], collection_names: dict[str, str]) -> dict[str, Any]:
+    item_type = data.get("itemType", "document")
+    return {
+        "item_type": TYPES.get(item_type, "document"),
+        "title": data.get("title", ""),
+        "creators": zotero_creators(data),
+        "date": data.get("date", ""),
+        "container": next((data[f] for f in CONTAINER_FIELDS if data.get(f)), ""),
+        "volume": data.get("volume", ""),
+        "issue": data.get("issue", ""),
+        "pages": data.get("pages", ""),
+        "doi": data.get("DOI", ""),  # reports and books keep it in extra: picked up when cleaning
+        "isbn": data.get("ISBN", ""),
+        "issn": data.get("ISSN", ""),
+        "publisher": data.get("publisher", ""),
+        "place": data.get("place", ""),
+        "institution": data.get("institution", "") or data.get("university", ""),
+        "url": data.get("url", ""),
+        "abstract": data.get("abstractNote", ""),
+        "language": data.get("language", ""),
+        "tags": [t.get("tag", "") for t in data.get("tags") or []],
+        "collections": [collection_names.get(k, k) for k in data.get("collections") or []],
+        "extra": data.get("extra", ""),
+        "date_added": data.get("dateAdded", ""),
+        "version": str(data.get("version", "")),
+    }
+
+
+def subtree(collections: dict[str, dict[str, Any]], root: str) -> set[str]:
+    """The key of ``root`` and of every collection below it, at any depth."""
+    children: dict[str, list[str]] = {}
+    for key, info in collections.items():
+        if info.get("parent"):
+            children.setdefault(info["parent"], []).append(key)
+    keys, stack = set(), [root]
+    while stack:
+        key = stack.pop()
+        if key not in keys:
+            keys.add(key)
+            stack.extend(children.get(key, []))
+    return keys
+
+
+def select_items(snapshot: dict[str, Any], collection: str | None, include_subcollections: bool,
+                 tags: list[str]) -> list[dict[str, Any]]:
+    """The snapshot's items that pass the source's collection and tag filters, in key order."""
+    collections = snapshot.get("collections", {})
+    wanted = None
+    if collection:
+        wanted = subtree(collections, collection) if include_subcollections else {collection}
+    out = []
+    for key in sorted(snapshot.get("items", {})):
+        data = snapshot["items"][key]
+        if wanted is not None and not wanted.intersection(data.get("collections") or []):
+            continue
+        item_tags = {t.get("tag") for t in data.get("tags") or []}
+        if not all(tag in item_tags for tag in tags):
+            continue
+        out.append(data)
+    return out
+
+
+def snapshot_entries(snapshot: dict[str, Any], collection: str | None = None, include_subcollections: bool = True,
+                     tags: list[str] | None = None) -> Iterator[Entry]:
+    """The entries of a snapshot that pass a source's filters."""
+    library = snapshot.get("library", "")
+    names = {k: v.get("name", k) for k, v in snapshot.get("collections", {}).items()}
+    for data in select_items(snapshot, collection, include_subcollections, tags or []):
+        fields = zotero_fields(data, names)
+        fields["zotero_key"] = f"{library}:{data['key']}"
+        yield Entry(key=data["key"], line=None, fields=fields, original=data)
+
+
+@register("zotero-json")
+def read_snapshot(text: str, ctx: Context) -> Iterator[Entry | Problem]:
+    """A snapshot written by the sync, unfiltered (for ``review import``)."""
+    try:
+        snapshot = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{ctx.file}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(snapshot, dict) or "items" not in snapshot:
+        raise SourceError(f"{ctx.file}: not a Zotero snapshot written by review sync")
+    yield from snapshot_entries(snapshot)
+
+
+# --- the sync ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    source: str
+    changed: bool
+    version: int
+    fetched: int
+    deleted: int
+    total: int
+    mode: str  # "full", "incremental", "unchanged", "local", "failed"
+    message: str = ""
+
+
+def snapshot_path(results: Path, source: str) -> Path:
+    return results / "zotero" / f"{source}.items.json"
+
+
+def state_path(results: Path, source: str) -> Path:
+    return results / "zotero" / f"{source}.state.json"
+
+
+class _Retry:
+    """Bounded exponential backoff around one pyzotero call; pyzotero itself retries 429 three times."""
+
+    RETRY_STATUS = {429, 500, 502, 503, 504}
+
+    def __init__(self, zot: pyzotero.Zotero, network: dict[str, Any], sleep: Callable[[float], None] = time.sleep):
+        self.zot = zot
+        self.max_retries = int(network.get("max_retries", 5))
+        self.base = float(network.get("backoff_seconds", 1.0))
+        self.cap = float(network.get("max_backoff_seconds", 60.0))
+        self.sleep = sleep
+
+    def _status(self) -> int | None:
+        response = getattr(self.zot, "request", None)
+        return getattr(response, "status_code", None)
+
+    def _server_wait(self) -> float | None:
+        response = getattr(self.zot, "request", None)
+        headers = getattr(response, "headers", {}) or {}
+        value = headers.get("backoff") or headers.get("retry-after")
+        try:
+            return float(value) if value else None
+        except ValueError:
+            return None
+
+    def __call__(self, what: str, fn: Callable[[], T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except (httpx2.TimeoutException, httpx2.TransportError) as exc:
+                reason = f"{type(exc).__name__}"
+                retryable = True
+            except (zerr.HTTPError, zerr.TooManyRetriesError, zerr.TooManyRequestsError) as exc:
+                status = self._status()
+                reason = f"HTTP {status}" if status else type(exc).__name__
+                retryable = status in self.RETRY_STATUS or isinstance(exc, zerr.TooManyRetriesError)
+                if not retryable:
+                    raise ZoteroError(f"Zotero answered {reason} to {what}") from exc
+            except (zerr.UserNotAuthorisedError, zerr.ResourceNotFoundError) as exc:
+                raise ZoteroError(_refusal(self._status(), what)) from exc
+            except zerr.PyZoteroError as exc:
+                raise ZoteroError(f"Zotero request for {what} failed: {type(exc).__name__}") from exc
+            attempt += 1
+            if attempt > self.max_retries:
+                raise ZoteroError(f"gave up on {what} after {self.max_retries} retries (last: {reason})")
+            wait = min(self.cap, max(self._server_wait() or 0.0, self.base * 2 ** (attempt - 1)))
+            log.warning("%s: %s; retry %d of %d in %.1f s", what, reason, attempt, self.max_retries, wait)
+            self.sleep(wait)
+
+
+def _refusal(status: int | None, what: str) -> str:
+    if status in (401, 403):
+        return (f"Zotero refused access ({status}) to {what}: check that the API key has read access "
+                "to this library and that library_id and library_type are right")
+    if status == 404:
+        return f"Zotero has no such library or collection ({what}): check library_id, library_type and collection"
+    return f"Zotero refused {what} (HTTP {status})"
+
+
+def make_client(settings: dict[str, Any], environ: dict[str, str] | None = None) -> pyzotero.Zotero:
+    environ = os.environ if environ is None else environ
+    local = bool(settings.get("local"))
+    key_env = settings.get("api_key_env", "ZOTERO_API_KEY")
+    api_key = environ.get(key_env, "").strip() or None
+    if not local and not api_key:
+        raise ZoteroError(
+            f"no Zotero API key: set the environment variable {key_env} (create a read-only key at "
+            "https://www.zotero.org/settings/keys), or use local: true with Zotero 7 running"
+        )
+    zot = pyzotero.Zotero(str(settings["library_id"]), settings.get("library_type", "user"),
+                          api_key=None if local else api_key, local=local)
+    default_url = "https://api.zotero.org"
+    api_url = settings.get("api_url") or default_url
+    if local and api_url == default_url:
+        api_url = LOCAL_API_URL
+    zot.endpoint = api_url.rstrip("/")
+    return zot
+
+
+def _library(settings: dict[str, Any]) -> str:
+    return f"{settings.get('library_type', 'user')}s/{settings['library_id']}"
+
+
+def _version_of(zot: pyzotero.Zotero) -> int:
+    headers = zot.request.headers if zot.request is not None else {}
+    try:
+        return int(headers.get("last-modified-version", 0))
+    except ValueError:
+        return 0
+
+
+class Sync:
+    """One sync of one Zotero source into its snapshot."""
+
+    def __init__(self, source: Source, results: Path, network: dict[str, Any], full: bool = False,
+                 progress: bool = False, environ: dict[str, str] | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        assert source.zotero is not None
+        self.source = source
+        self.settings = source.zotero
+        self.results = results
+        self.full = full
+        self.progress = progress
+        self.zot = make_client(self.settings, environ)
+        self.call = _Retry(self.zot, network, sleep)
+        self.library = _library(self.settings)
+
+    # pages through one listing, retrying page by page
+    def _pages(self, what: str, first: Callable[[], list[dict]]) -> tuple[list[dict], int]:
+        items = list(self.call(what, first))
+        version = _version_of(self.zot)
+        total = int(self.zot.request.headers.get("total-results", len(items)) or len(items))
+        bar = _progress(total, f"{self.source.name}: {what}") if self.progress and total > PAGE_SIZE else None
+        try:
+            while self.zot.links and self.zot.links.get("next"):
+                page = self.call(what, self.zot.follow)
+                items.extend(page or [])
+                if bar:
+                    bar.update(len(items))
+                if _version_of(self.zot) not in (0, version):
+                    raise _LibraryMoved()
+        finally:
+            if bar:
+                bar.close()
+        return items, version
+
+    def _collections(self) -> dict[str, dict[str, Any]]:
+        found, _ = self._pages("collections", lambda: self.zot.collections(limit=PAGE_SIZE))
+        return {c["key"]: {"name": c["data"].get("name", ""), "parent": c["data"].get("parentCollection") or None}
+                for c in found}
+
+    def _unchanged_since(self, version: int) -> bool:
+        """One cheap request: 304 if nothing in the library changed since ``version``."""
+        url = f"{self.zot.endpoint}/{self.library}/items"
+        headers = {**self.zot.default_headers(), "If-Modified-Since-Version": str(version)}
+
+        def ask() -> httpx2.Response:
+            response = self.zot.client.get(url, params={"limit": 1, "format": "versions"}, headers=headers)
+            self.zot.request = response  # so that the retry sees the status and any Backoff header
+            if response.status_code in (401, 403):
+                raise zerr.UserNotAuthorisedError(f"HTTP {response.status_code}")
+            if response.status_code == 404:
+                raise zerr.ResourceNotFoundError("HTTP 404")
+            if response.status_code >= 400:
+                raise zerr.HTTPError(f"HTTP {response.status_code}")
+            return response
+
+        return self.call("the library version", ask).status_code == 304
+
+    def run(self) -> SyncResult:
+        snap_file = snapshot_path(self.results, self.source.name)
+        state_file = state_path(self.results, self.source.name)
+        old_snapshot = read_json(snap_file) or {}
+        state = read_json(state_file) or {}
+        same_library = state.get("library") == self.library and state.get("api_url") == self.zot.endpoint
+        incremental = (not self.full and not self.zot.local and same_library and old_snapshot.get("items") is not None
+                       and state.get("version"))
+        for _ in range(3):
+            try:
+                if incremental:
+                    result, snapshot, version = self._incremental(old_snapshot, int(state["version"]))
+                else:
+                    result, snapshot, version = self._full(old_snapshot)
+                break
+            except _LibraryMoved:
+                log.warning("%s: the library changed during the fetch; starting again", self.source.name)
+        else:
+            raise ZoteroError(f"{self.source.name}: the library kept changing during the fetch; try again later")
+        result.changed = write_if_changed(snap_file, json_bytes(snapshot))
+        write_if_changed(state_file, json_bytes({"library": self.library, "api_url": self.zot.endpoint,
+                                                 "version": version, "local": self.zot.local}))
+        return result
+
+    def _snapshot(self, items: dict[str, dict], collections: dict[str, dict]) -> dict[str, Any]:
+        return {"format": SNAPSHOT_FORMAT, "library": self.library, "collections": collections, "items": items}
+
+    def _full(self, old: dict[str, Any]) -> tuple[SyncResult, dict[str, Any], int]:
+        found, version = self._pages("items", lambda: self.zot.top(limit=PAGE_SIZE, includeTrashed=1))
+        items = {i["key"]: i["data"] for i in found if _is_record(i)}
+        snapshot = self._snapshot(items, self._collections())
+        mode = "local" if self.zot.local else "full"
+        removed = len(set(old.get("items", {})) - set(items))
+        result = SyncResult(self.source.name, False, version, len(items), removed, len(items), mode)
+        return result, snapshot, version
+
+    def _incremental(self, old: dict[str, Any], since: int) -> tuple[SyncResult, dict[str, Any], int]:
+        if self._unchanged_since(since):
+            n = len(old["items"])
+            return SyncResult(self.source.name, False, since, 0, 0, n, "unchanged"), old, since
+        found, version = self._pages(
+            "changed items", lambda: self.zot.top(limit=PAGE_SIZE, since=since, includeTrashed=1))
+        deleted = self.call("deleted items", lambda: self.zot.deleted(since=since)) or {}
+        items = dict(old["items"])
+        gone = set(deleted.get("items", []))
+        for item in found:
+            if _is_record(item):
+                items[item["key"]] = item["data"]
+            else:
+                gone.add(item["key"])  # trashed, or turned into something that is not a record
+        removed = sum(1 for key in gone if items.pop(key, None) is not None)
+        collections = self._collections() if (found or deleted.get("collections")) else old.get("collections", {})
+        snapshot = self._snapshot(items, collections)
+        result = SyncResult(self.source.name, False, version or since, len(found), removed, len(items), "incremental")
+        return result, snapshot, version or since
+
+
+class _LibraryMoved(Exception):
+    """The library version moved between pages: the listing may have shifted."""
+
+
+def _is_record(item: dict[str, Any]) -> bool:
+    data = item.get("data", {})
+    return data.get("itemType") not in NOT_RECORDS and not data.get("deleted")
+
+
+class _Bar:
+    def __init__(self, progress: Any, task: Any):
+        self._progress, self._task = progress, task
+
+    def update(self, done: int) -> None:
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def _progress(total: int, label: str) -> _Bar | None:
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    progress.start()
+    return _Bar(progress, progress.add_task(label, total=total))
+
+
+def sync_all(config: dict[str, Any], results: Path, environ: dict[str, str] | None = None,
+             sleep: Callable[[float], None] = time.sleep) -> tuple[list[SyncResult], list[Problem]]:
+    """Sync every Zotero source; a failure keeps that source's previous snapshot and is reported.
+
+    Raises ``ZoteroError`` only when a source fails and has no previous snapshot to fall back on.
+    """
+    from .protocol import sources
+
+    results_out, problems = [], []
+    for source in sources(config):
+        if source.kind != "zotero":
+            continue
+        try:
+            sync = Sync(source, results, config.get("network", {}), full=bool(config.get("zotero_full")),
+                        progress=bool(config.get("output", {}).get("progress", True)),
+                        environ=environ, sleep=sleep)
+            outcome = sync.run()
+        except ZoteroError as exc:
+            if not snapshot_path(results, source.name).exists():
+                raise ZoteroError(f"{source.name}: {exc}; there is no earlier snapshot to fall back on") from exc
+            problems.append(Problem(code="zotero-unavailable", severity=ERROR, file=f"zotero:{source.name}",
+                                    value=str(exc), expected="a successful fetch",
+                                    hint="the previous snapshot of this library was used"))
+            log.error("%s: %s; keeping the previous snapshot", source.name, exc)
+            outcome = SyncResult(source.name, False, 0, 0, 0, 0, "failed", str(exc))
+        results_out.append(outcome)
+        log.info("%s: %s sync, version %s, %d fetched, %d removed, %d items, snapshot %s",
+                 outcome.source, outcome.mode, outcome.version, outcome.fetched, outcome.deleted, outcome.total,
+                 "updated" if outcome.changed else "unchanged")
+    return results_out, problems

@@ -1,0 +1,146 @@
+"""Build the bundled sample library (``protocols/library/``) from the review's corpus.
+
+The corpus (``../shared/corpus/nhs_tiers_corpus.bib``: 79 real references on the intermediate tiers
+of the English NHS) is turned into the three exports a review team really has:
+
+* ``zotero_library.json``: the team's Zotero library as Zotero's CSL-JSON export (most references);
+* ``hmic_ovid.ris``: a search of HMIC through Ovid (journal articles and reports, RIS);
+* ``scopus.bib``: a search of Scopus (journal articles, Scopus-style BibTeX).
+
+The database exports overlap with the Zotero library and with each other, with the variation real
+exports show: initials instead of first names, upper-case titles or DOIs, abbreviated journal names,
+a missing DOI, the online-first year. Which reference goes where is a fixed function of its key,
+so the output is the same on every run. Run from the project folder:
+
+    python scripts/build_sample_library.py ../shared/corpus/nhs_tiers_corpus.bib
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+import rispy
+
+from review.readers import read_file
+
+OUT = Path("protocols/library")
+ZOTERO_ALPHABET = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
+ABBREVIATIONS = {
+    "Social Science & Medicine": "Soc Sci Med",
+    "BMJ Open": "BMJ Open",
+    "Journal of Social Policy": "J Soc Policy",
+    "Health Economics, Policy and Law": "Health Econ Policy Law",
+    "Sociology of Health & Illness": "Sociol Health Illn",
+    "BMC Public Health": "BMC Public Health",
+    "Public Administration": "Public Adm",
+    "Journal of Health Services Research & Policy": "J Health Serv Res Policy",
+}
+# online-first years seen in the corpus notes: the database indexes the year of first publication
+ONLINE_FIRST = {"lorne2021healthopolis": "2020", "osipovic2020regulation": "2019"}
+
+
+def bucket(key: str, modulo: int) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % modulo
+
+
+def zotero_key(key: str) -> str:
+    digest = int(hashlib.sha256(f"zotero:{key}".encode()).hexdigest(), 16)
+    return "".join(ZOTERO_ALPHABET[(digest >> (5 * i)) % len(ZOTERO_ALPHABET)] for i in range(8))
+
+
+def initials(given: str) -> str:
+    return "".join(part[0] for part in given.replace("-", " ").split() if part[:1].isalpha())
+
+
+def csl_item(record) -> dict:
+    item = {
+        "id": f"http://zotero.org/users/local/kQ7vX2pL/items/{zotero_key(record.source_key)}",
+        "type": record.item_type,
+        "title": record.title,
+    }
+    for role in ("author", "editor"):
+        people = [{"literal": c.name} if c.name else {"family": c.family, "given": c.given}
+                  for c in record.creators_in(role)]
+        if people:
+            item[role] = people
+    if record.date:
+        item["issued"] = {"date-parts": [[int(p) for p in record.date.split("-")]]}
+    for field, csl in (("container", "container-title"), ("volume", "volume"), ("issue", "issue"),
+                       ("pages", "page"), ("doi", "DOI"), ("url", "URL"), ("place", "publisher-place")):
+        if getattr(record, field):
+            item[csl] = getattr(record, field)
+    publisher = record.institution or record.publisher
+    if publisher:
+        item["publisher"] = publisher
+    if record.isbn:
+        item["ISBN"] = record.isbn
+    if record.tags:
+        item["keyword"] = ", ".join(record.tags)
+    if record.extra:
+        item["note"] = record.extra
+    return item
+
+
+def ris_entry(record) -> dict:
+    ty = {"article-journal": "JOUR", "report": "RPRT", "book": "BOOK", "chapter": "CHAP"}.get(record.item_type, "GEN")
+    authors = [f"{c.family} {initials(c.given)}" if c.family else c.name for c in record.creators_in("author")]
+    entry = {"type_of_reference": ty, "id": f"HMIC{100000 + bucket(record.source_key, 900000)}",
+             "authors": authors, "title": record.title, "year": ONLINE_FIRST.get(record.source_key, record.year),
+             "name_of_database": "HMIC Health Management Information Consortium"}
+    if record.container:
+        entry["journal_name"] = ABBREVIATIONS.get(record.container, record.container)
+    if record.institution:
+        entry["publisher"] = record.institution
+    for field, tag in (("volume", "volume"), ("issue", "number"), ("place", "place_published")):
+        if getattr(record, field):
+            entry[tag] = getattr(record, field)
+    if record.pages:
+        start, _, end = record.pages.partition("-")
+        entry["start_page"] = start
+        if end:
+            entry["end_page"] = end
+    # HMIC often lacks the DOI: keep it for two references in three
+    if record.doi and bucket(record.source_key, 3):
+        entry["doi"] = record.doi
+    return entry
+
+
+def bibtex_entry(record) -> str:
+    authors = " and ".join(f"{c.family}, {initials(c.given)}." if c.given else c.family or c.name
+                           for c in record.creators_in("author"))
+    title = record.title.upper() if bucket(record.source_key, 5) == 0 else record.title
+    fields = [("author", authors), ("title", title), ("journal", record.container),
+              ("year", ONLINE_FIRST.get(record.source_key, record.year)), ("volume", record.volume),
+              ("number", record.issue), ("pages", record.pages.replace("-", "--")),
+              ("doi", record.doi.upper() if bucket(record.source_key, 2) else record.doi),
+              ("document_type", "Article"), ("source", "Scopus")]
+    body = ",\n".join(f"  {name} = {{{value.replace('&', chr(92) + '&')}}}" for name, value in fields if value)
+    # Scopus keys are first author + year + first page
+    first = record.creators_in("author")[0].family if record.creators_in("author") else "Anon"
+    first = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode()
+    key = f"{first.replace(' ', '')}{fields[3][1]}{record.pages.partition('-')[0] or record.volume}"
+    return f"@ARTICLE{{{key},\n{body}\n}}\n"
+
+
+def main(corpus: str) -> int:
+    result = read_file(corpus, "bibtex", source="corpus")
+    records = sorted(result.records, key=lambda r: r.source_key)
+    zotero = [r for r in records if bucket(r.source_key, 10) != 0]
+    hmic = [r for r in records if r.item_type in ("article-journal", "report") and bucket(r.source_key, 7) < 3
+            or bucket(r.source_key, 10) == 0]
+    scopus = [r for r in records if r.item_type == "article-journal" and bucket(r.source_key, 5) < 3]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "zotero_library.json").write_text(
+        json.dumps([csl_item(r) for r in zotero], ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (OUT / "hmic_ovid.ris").write_text(rispy.dumps([ris_entry(r) for r in hmic]), encoding="utf-8")
+    (OUT / "scopus.bib").write_text("\n".join(bibtex_entry(r) for r in scopus), encoding="utf-8")
+    print(f"zotero {len(zotero)}, hmic {len(hmic)}, scopus {len(scopus)} from {len(records)} references")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "../shared/corpus/nhs_tiers_corpus.bib"))
