@@ -160,8 +160,12 @@ def split_name(text: str, role: str = "author") -> Creator:
     parts = text.split(" ")
     if len(parts) == 1:
         return Creator(role=role, name=text)
-    if _INITIALS.match(parts[-1]) and not _INITIALS.match(parts[0]):
-        return Creator(role=role, family=" ".join(parts[:-1]), given=parts[-1])
+    # "Lewis G. F." / "Lorne CJ": the initials come last (Medline, Vancouver)
+    first_initial = len(parts)
+    while first_initial > 1 and _INITIALS.match(parts[first_initial - 1]):
+        first_initial -= 1
+    if first_initial < len(parts) and not _INITIALS.match(parts[0]):
+        return Creator(role=role, family=" ".join(parts[:first_initial]), given=" ".join(parts[first_initial:]))
     # "First Middle von Last": particles stay with the family name
     i = len(parts) - 1
     while i > 1 and parts[i - 1][:1].islower():

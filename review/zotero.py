@@ -214,6 +214,7 @@ class _Retry:
     def __call__(self, what: str, fn: Callable[[], T]) -> T:
         attempt = 0
         while True:
+            self.zot.request = None  # so a failure without a response does not read a stale one's headers
             try:
                 return fn()
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
@@ -232,7 +233,8 @@ class _Retry:
             attempt += 1
             if attempt > self.max_retries:
                 raise ZoteroError(f"gave up on {what} after {self.max_retries} retries (last: {reason})")
-            wait = min(self.cap, max(self._server_wait() or 0.0, self.base * 2 ** (attempt - 1)))
+            # Zotero's Backoff/Retry-After is honoured as asked; our own exponential wait is capped
+            wait = max(self._server_wait() or 0.0, min(self.cap, self.base * 2 ** (attempt - 1)))
             log.warning("%s: %s; retry %d of %d in %.1f s", what, reason, attempt, self.max_retries, wait)
             self.sleep(wait)
 
@@ -283,8 +285,9 @@ class Sync:
 
     def __init__(self, source: Source, results: Path, network: dict[str, Any], full: bool = False,
                  progress: bool = False, environ: dict[str, str] | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, page_size: int = PAGE_SIZE):
         assert source.zotero is not None
+        self.page_size = page_size
         self.source = source
         self.settings = source.zotero
         self.results = results
@@ -299,7 +302,7 @@ class Sync:
         items = list(self.call(what, first))
         version = _version_of(self.zot)
         total = int(self.zot.request.headers.get("total-results", len(items)) or len(items))
-        bar = _progress(total, f"{self.source.name}: {what}") if self.progress and total > PAGE_SIZE else None
+        bar = _progress(total, f"{self.source.name}: {what}") if self.progress and total > self.page_size else None
         try:
             while self.zot.links and self.zot.links.get("next"):
                 page = self.call(what, self.zot.follow)
@@ -314,7 +317,7 @@ class Sync:
         return items, version
 
     def _collections(self) -> dict[str, dict[str, Any]]:
-        found, _ = self._pages("collections", lambda: self.zot.collections(limit=PAGE_SIZE))
+        found, _ = self._pages("collections", lambda: self.zot.collections(limit=self.page_size))
         return {c["key"]: {"name": c["data"].get("name", ""), "parent": c["data"].get("parentCollection") or None}
                 for c in found}
 
@@ -364,7 +367,7 @@ class Sync:
         return {"format": SNAPSHOT_FORMAT, "library": self.library, "collections": collections, "items": items}
 
     def _full(self, old: dict[str, Any]) -> tuple[SyncResult, dict[str, Any], int]:
-        found, version = self._pages("items", lambda: self.zot.top(limit=PAGE_SIZE, includeTrashed=1))
+        found, version = self._pages("items", lambda: self.zot.top(limit=self.page_size, includeTrashed=1))
         items = {i["key"]: i["data"] for i in found if _is_record(i)}
         snapshot = self._snapshot(items, self._collections())
         mode = "local" if self.zot.local else "full"
@@ -377,7 +380,7 @@ class Sync:
             n = len(old["items"])
             return SyncResult(self.source.name, False, since, 0, 0, n, "unchanged"), old, since
         found, version = self._pages(
-            "changed items", lambda: self.zot.top(limit=PAGE_SIZE, since=since, includeTrashed=1))
+            "changed items", lambda: self.zot.top(limit=self.page_size, since=since, includeTrashed=1))
         deleted = self.call("deleted items", lambda: self.zot.deleted(since=since)) or {}
         items = dict(old["items"])
         gone = set(deleted.get("items", []))
@@ -424,7 +427,8 @@ def _progress(total: int, label: str) -> _Bar | None:
 
 
 def sync_all(config: dict[str, Any], results: Path, environ: dict[str, str] | None = None,
-             sleep: Callable[[float], None] = time.sleep) -> tuple[list[SyncResult], list[Problem]]:
+             sleep: Callable[[float], None] = time.sleep,
+             page_size: int = PAGE_SIZE) -> tuple[list[SyncResult], list[Problem]]:
     """Sync every Zotero source; a failure keeps that source's previous snapshot and is reported.
 
     Raises ``ZoteroError`` only when a source fails and has no previous snapshot to fall back on.
@@ -438,7 +442,7 @@ def sync_all(config: dict[str, Any], results: Path, environ: dict[str, str] | No
         try:
             sync = Sync(source, results, config.get("network", {}), full=bool(config.get("zotero_full")),
                         progress=bool(config.get("output", {}).get("progress", True)),
-                        environ=environ, sleep=sleep)
+                        environ=environ, sleep=sleep, page_size=page_size)
             outcome = sync.run()
         except ZoteroError as exc:
             if not snapshot_path(results, source.name).exists():

@@ -1,0 +1,208 @@
+"""Each reader on realistic exports, including broken ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.errors import ERROR, WARNING, SourceError
+from review.readers import READERS, read_file
+
+
+def by_key(result):
+    return {r.source_key: r for r in result.records}
+
+
+def codes(result):
+    return sorted((p.code, p.row) for p in result.problems)
+
+
+def test_every_format_of_the_protocol_has_a_reader():
+    from review.protocol import SUFFIX_FORMATS
+
+    assert set(SUFFIX_FORMATS.values()) <= set(READERS)
+
+
+# --- BibTeX ---------------------------------------------------------------------------------
+
+
+def test_bibtex_decodes_latex_splits_names_and_keeps_lines(fixtures):
+    result = read_file(fixtures / "bibtex/good.bib", "bibtex", source="lib")
+    records = by_key(result)
+
+    assert result.problems == []
+    lorne = records["lorne2019ics"]
+    assert lorne.record_id == "lib:lorne2019ics"
+    assert lorne.line == 4
+    assert lorne.title.startswith("Integrated Care Systems: What can current reforms")
+    assert [c.display() for c in lorne.creators] == ["Lorne, Colin", "Allen, Pauline", "Osipovič, Dorota"]
+    assert (lorne.item_type, lorne.year, lorne.date, lorne.place) == ("report", "2019", "2019-11", "London")
+    assert lorne.institution.endswith("(PRUComm)")
+    assert lorne.tags == ["tier-ics", "tier-rha", "tier-sha"]
+
+    hammond = records["hammond2017spatial"]
+    assert hammond.container == "Social Science & Medicine"
+    assert hammond.pages == "217-226"
+    assert hammond.doi == "10.1016/j.socscimed.2017.08.007"
+    assert hammond.original["doi"] == "https://doi.org/10.1016/J.SOCSCIMED.2017.08.007"  # original kept
+
+
+def test_bibtex_braced_author_is_an_organisation_and_strings_expand(fixtures):
+    records = by_key(read_file(fixtures / "bibtex/good.bib", "bibtex"))
+
+    plan = records["nhsengland2019ltp"]
+    assert plan.creators[0].name == "NHS England" and not plan.creators[0].family
+    assert plan.url == "https://www.longtermplan.nhs.uk/"
+    assert plan.item_type == "webpage"
+    assert plan.extra == "Published 7 January 2019"
+    book = records["kf2022"]
+    assert book.publisher == "The King's Fund"  # from @string
+    assert [c.role for c in book.creators] == ["author", "editor"]
+    assert book.title.endswith("2000–20: how political failure led to the crisis in the NHS and social care")
+    assert book.isbn == "9781909029990"
+
+
+def test_bibtex_broken_entries_are_reported_and_the_rest_imports(fixtures):
+    result = read_file(fixtures / "bibtex/broken.bib", "bibtex", source="lib")
+
+    assert sorted(by_key(result)) == ["good1", "good2"]
+    assert result.records[-1].record_id == "lib:good1@L33"  # a reused key keeps both entries apart
+    assert codes(result) == [
+        ("duplicate-key", "33"),
+        ("empty-entry", "29"),
+        ("invalid-doi", "15"),
+        ("invalid-year", "33"),
+        ("malformed-entry", "23"),
+        ("malformed-entry", "8"),
+    ]
+    unbalanced = next(p for p in result.problems if p.row == "8")
+    assert unbalanced.severity == ERROR
+    assert "unbalanced braces" in unbalanced.hint
+    assert unbalanced.file.endswith("broken.bib")
+    assert next(p for p in result.problems if p.code == "invalid-doi").value == "not a doi"
+
+
+def test_file_without_entries_is_not_bibtex(tmp_path):
+    path = tmp_path / "notes.bib"
+    path.write_text("just some notes\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="not a BibTeX file"):
+        read_file(path, "bibtex")
+
+
+# --- RIS ------------------------------------------------------------------------------------
+
+
+def test_ris_reads_bom_one_space_tags_and_a_final_record_without_er(fixtures):
+    result = read_file(fixtures / "ris/hmic_export.ris", "ris", source="hmic")
+    records = by_key(result)
+
+    assert sorted(records) == ["HMIC001", "HMIC002", "HMIC003"]
+    assert codes(result) == [("missing-end-tag", "29"), ("nonstandard-ris-tags", "19")]
+    assert all(p.severity == WARNING for p in result.problems)
+    first = records["HMIC001"]
+    assert first.title.endswith("qualitative study of three Integrated Care Systems")  # continuation line joined
+    assert [c.display() for c in first.creators] == ["Sanderson, M", "Allen, P", "Osipovic, D"]
+    assert (first.year, first.container, first.doi, first.database) == (
+        "2023", "BMJ Open", "10.1136/bmjopen-2022-065993", "HMIC")
+    assert first.tags == ["Governance", "Integrated care systems"]
+    assert first.line == 1
+    report = records["HMIC002"]
+    assert (report.item_type, report.publisher, report.place) == ("report", "The King's Fund", "London")
+    assert records["HMIC003"].container == "BMJ"
+
+
+def test_text_that_is_not_ris_is_one_clear_error(fixtures):
+    with pytest.raises(SourceError, match=r"not_ris\.ris: not a RIS file"):
+        read_file(fixtures / "ris/not_ris.ris", "ris")
+
+
+# --- CSL-JSON -------------------------------------------------------------------------------
+
+
+def test_csljson_from_zotero_keeps_item_keys_and_library(fixtures):
+    result = read_file(fixtures / "csljson/zotero_export.json", "csljson", source="zotero")
+    records = by_key(result)
+
+    article = records["X7KQ2M9P"]
+    assert article.zotero_key == "users/4815162:X7KQ2M9P"
+    assert (article.year, article.date, article.issn) == ("2023", "2023-02-08", "2044-6055")
+    assert article.tags == ["tier-icb", "tier-ics"]
+    report = records["R6ORGS22"]
+    assert report.zotero_key == "groups/998877:R6ORGS22"
+    assert report.institution == "The King's Fund" and report.year == "2022"
+    assert report.creators[0].name == "The King's Fund"
+    assert report.creators[1].family == "van Eeden" and report.creators[1].role == "editor"
+    assert records["lorne2019ics"].date == "2019-11"  # a Better BibTeX style id stays the key
+    assert [(p.code, p.row) for p in result.problems] == [("malformed-entry", "")]
+
+
+def test_broken_json_names_the_line(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('[\n {"id": "a",\n  "type": "book"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"export\.json: line \d+: not valid JSON"):
+        read_file(path, "csljson")
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def test_csv_in_the_benchmark_layout(fixtures):
+    result = read_file(fixtures / "csv/records.csv", "csv", source="db")
+    records = by_key(result)
+
+    adeli = records["id_01"]
+    assert [c.display() for c in adeli.creators] == ["Adeli, K.", "Lewis, G. F."]
+    assert adeli.doi == "10.1097/mol.0b013e3282ffaf82"
+    assert adeli.pages == "221-8"  # faithful: not expanded
+    assert adeli.abstract.startswith("PURPOSE OF REVIEW: Excessive postprandial lipemia, is")
+    hammond = records["id_02"]
+    assert hammond.issue == "" and hammond.pages == "217-226"  # UNKNOWN is a placeholder, not a value
+    assert [c.family for c in records["id_03"].creators] == ["Deng", "Ravichandran"]
+    assert records["id_03"].item_type == "paper-conference"
+    assert codes(result) == [("empty-entry", "5"), ("invalid-doi", "4")]
+
+
+def test_csv_without_a_title_column_is_rejected(tmp_path):
+    path = tmp_path / "counts.csv"
+    path.write_text("database,hits\nHMIC,120\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="no 'title' column"):
+        read_file(path, "csv")
+
+
+# --- EndNote XML ----------------------------------------------------------------------------
+
+
+def test_endnote_xml(fixtures):
+    result = read_file(fixtures / "endnote/sample.xml", "endnote-xml", source="en")
+    records = by_key(result)
+
+    article = records["12"]
+    assert article.record_id == "en:12"
+    assert (article.container, article.volume, article.issue, article.pages) == ("BMJ Open", "13", "2", "e065993")
+    assert article.doi == "10.1136/bmjopen-2022-065993" and article.issn == "2044-6055"
+    assert article.original["caption"] == "Duplicate"
+    book = records["13"]
+    assert (book.item_type, book.isbn, book.publisher, book.place) == ("book", "9781846199819", "Radcliffe", "London")
+    assert [(p.code, p.row) for p in result.problems] == [("malformed-entry", "record 3")]
+
+
+def test_endnote_xml_with_entities_is_refused(fixtures):
+    with pytest.raises(SourceError, match="entities"):
+        read_file(fixtures / "endnote/entities.xml", "endnote-xml")
+
+
+def test_truncated_xml_names_line_and_column(fixtures):
+    with pytest.raises(SourceError, match=r"truncated\.xml: line 1, column \d+: not well-formed"):
+        read_file(fixtures / "endnote/truncated.xml", "endnote-xml")
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def test_missing_file_and_wrong_encoding_are_clear_errors(tmp_path):
+    with pytest.raises(SourceError, match="file not found"):
+        read_file(tmp_path / "nope.ris", "ris")
+    latin = tmp_path / "latin1.ris"
+    latin.write_bytes("TY  - JOUR\nTI  - Gesundheitsämter\nER  - \n".encode("latin-1"))
+    with pytest.raises(SourceError, match="set 'encoding:'"):
+        read_file(latin, "ris")
+    assert read_file(latin, "ris", encoding="latin-1").records[0].title == "Gesundheitsämter"
