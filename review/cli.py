@@ -71,7 +71,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if fmt is None:
         raise ReviewError(f"{path}: cannot tell the format from the suffix; give --format")
     result = read_file(path, fmt, source=args.source or path.stem, encoding=args.encoding)
-    console = Console(stderr=False, highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     types = Counter(r.item_type for r in result.records)
     with_doi = sum(bool(r.doi) for r in result.records)
     console.print(f"[bold]{path}[/] ({fmt}): {len(result.records)} records, {with_doi} with a DOI; "

@@ -6,7 +6,7 @@ import logging
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import protocol
 from .errors import ReviewError
@@ -18,15 +18,17 @@ RESULTS = Path("results")
 REVIEW = f"{shlex.quote(sys.executable)} -m review"
 
 
-class PipelineError(Exception):
-    """Raised at parse time with a message meant for the user (Snakemake prints it)."""
+def _stop(message: str) -> NoReturn:
+    """End the snakemake call with the user's error and no traceback (Snakemake prints one for exceptions)."""
+    print(f"Error: {message}", file=sys.stderr)
+    raise SystemExit(1)
 
 
 def checked_protocol(config: dict[str, Any]) -> dict[str, Any]:
     try:
         return protocol.validate(dict(config), origin=PROTOCOL)
     except ReviewError as exc:
-        raise PipelineError(str(exc)) from None
+        _stop(str(exc))
 
 
 def source_inputs(config: dict[str, Any]) -> list[str]:
@@ -56,7 +58,7 @@ def sync_zotero(config: dict[str, Any], workflow: Any) -> None:
     try:
         sync_all(config, RESULTS)
     except ReviewError as exc:
-        raise PipelineError(f"Zotero sync failed: {exc}") from None
+        _stop(f"Zotero sync failed: {exc}")
     finally:
         for handler in handlers:
             logger.removeHandler(handler)

@@ -1,0 +1,110 @@
+"""The real ``snakemake`` on a temporary copy of the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import PROJECT, ZoteroServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def project(tmp_path):
+    for name in ("Snakefile", "rules", "protocols", "envs"):
+        source = PROJECT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    return tmp_path
+
+
+def snakemake(project, *args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=project, capture_output=True, text=True,
+        timeout=300, env={**os.environ, **(env or {})},
+    )
+
+
+def records(project):
+    return pd.read_csv(project / "results/records/records.csv", dtype=str, keep_default_na=False)
+
+
+def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(project):
+    first = snakemake(project)
+    assert first.returncode == 0, first.stderr
+    table = records(project)
+    assert table.groupby("source").size().to_dict() == {"hmic": 35, "scopus": 19, "zotero": 66}
+    assert (project / "results/logs/import_records.log").exists()
+    outputs = {p: p.read_bytes() for p in (project / "results/records").iterdir()}
+
+    second = snakemake(project)
+
+    assert second.returncode == 0, second.stderr
+    assert "Nothing to be done" in second.stdout + second.stderr
+    assert {p: p.read_bytes() for p in (project / "results/records").iterdir()} == outputs
+
+
+def test_lint_is_clean(project):
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=project, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations" in result.stdout + result.stderr
+
+
+def test_invalid_protocol_stops_with_the_key_named_and_no_traceback(project):
+    path = project / "protocols/review.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("network:", "netwrok:"), encoding="utf-8")
+    result = snakemake(project)
+    assert result.returncode != 0
+    assert "unknown key 'netwrok' (did you mean 'network'?)" in result.stderr
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr
+
+
+def test_zotero_refresh_reruns_downstream_only_when_the_library_changed(project):
+    with ZoteroServer() as server:
+        path = project / "protocols/review.yaml"
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config["sources"].append({"name": "team", "database": "Zotero",
+                                  "zotero": {"library_id": server.library.library_id, "api_url": server.url}})
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        env = {"ZOTERO_API_KEY": server.library.api_key}
+
+        first = snakemake(project, env=env)
+        assert first.returncode == 0, first.stderr
+        assert (records(project)["source"] == "team").sum() == 7
+
+        unchanged = snakemake(project, env=env)
+        assert unchanged.returncode == 0, unchanged.stderr
+        assert "Nothing to be done" in unchanged.stdout + unchanged.stderr
+        assert any("If-Modified-Since-Version" in r["headers"] for r in server.library.requests)
+
+        server.library.edit("K8YEAR18", title="A year of integrated care systems (second edition)")
+        changed = snakemake(project, env=env)
+        assert changed.returncode == 0, changed.stderr
+        assert "import_records" in changed.stdout + changed.stderr
+        titles = set(records(project)["title"])
+        assert "A year of integrated care systems (second edition)" in titles
+
+        log = (project / "results/logs/sync_zotero.log").read_text(encoding="utf-8")
+        assert "incremental sync" in log
+        assert server.library.api_key not in log
+
+
+def test_zotero_without_a_key_is_one_clear_error(project):
+    path = project / "protocols/review.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["sources"] = [{"name": "team", "zotero": {"library_id": 1}}]
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "ZOTERO_API_KEY"}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1"], cwd=project, capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode != 0
+    assert "Error: Zotero sync failed: team: no Zotero API key: set the environment variable ZOTERO_API_KEY" in \
+        result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+
+from review import protocol
+from review.errors import ProtocolError
+
+from conftest import PROJECT
+
+
+def minimal(**extra):
+    return {"title": "T", "sources": [{"name": "lib", "file": "lib.bib"}], **extra}
+
+
+def test_the_bundled_protocol_is_valid_and_every_schema_key_is_described():
+    config = protocol.load(PROJECT / "protocols/review.yaml")
+    assert [s.name for s in protocol.sources(config)] == ["zotero", "hmic", "scopus"]
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, sub in node.get("properties", {}).items():
+                assert sub.get("description") or "$ref" in sub, f"{where}.{key} has no description"
+            for key, sub in node.items():
+                walk(sub, f"{where}.{key}")
+
+    walk(protocol.schema(), "schema")
+
+
+def test_defaults_are_filled():
+    config = protocol.validate(minimal())
+    assert config["zotero_full"] is False
+    assert config["network"]["max_retries"] == 5
+    assert config["sources"][0]["encoding"] == "utf-8-sig"
+    assert protocol.sources(config)[0].format == "bibtex"
+
+
+def test_unknown_key_is_named_with_a_suggestion():
+    with pytest.raises(ProtocolError) as info:
+        protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "a.ris", "fromat": "ris"}]})
+    assert "unknown key 'sources[0].fromat' (did you mean 'format'?)" in str(info.value)
+
+
+def test_mistyped_top_level_key_and_bad_enum_are_both_reported():
+    with pytest.raises(ProtocolError) as info:
+        protocol.validate(minimal(titel="x", sources=[{"name": "lib", "file": "a.txt", "format": "word"}]))
+    message = str(info.value)
+    assert "unknown key 'titel' (did you mean 'title'?)" in message
+    assert "sources[0].format: 'word' is not one of the allowed values: bibtex, ris" in message
+
+
+def test_source_needs_exactly_one_of_file_or_zotero():
+    with pytest.raises(ProtocolError, match="give exactly one of 'file' or 'zotero'"):
+        protocol.validate({"title": "T", "sources": [{"name": "lib"}]})
+
+
+def test_unknown_suffix_asks_for_a_format():
+    with pytest.raises(ProtocolError, match="cannot tell the format of 'export.txt'"):
+        protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "export.txt"}]})
+
+
+def test_duplicate_source_names_are_refused():
+    with pytest.raises(ProtocolError, match="used by another source"):
+        protocol.validate({"title": "T", "sources": [{"name": "a", "file": "x.ris"}, {"name": "a", "file": "y.ris"}]})
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    path = tmp_path / "review.yaml"
+    path.write_text("title: T\nsources:\n  - name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ProtocolError, match=r"review\.yaml: line \d+, column \d+: not valid YAML"):
+        protocol.load(path)
+
+
+def test_missing_protocol_file(tmp_path):
+    with pytest.raises(ProtocolError, match="protocol file not found"):
+        protocol.load(tmp_path / "nope.yaml")
