@@ -8,6 +8,7 @@ journal abbreviations) belongs to deduplication, not here.
 from __future__ import annotations
 
 import html
+from urllib.parse import unquote
 import re
 import unicodedata
 from collections.abc import Callable
@@ -82,7 +83,7 @@ def normalise_doi(text: str) -> str:
     ``https://doi.org/10.1136/BMJ.i1495.`` and ``doi:10.1136/bmj.i1495`` -> ``10.1136/bmj.i1495``.
     DOIs are case-insensitive by definition, so lower case loses nothing.
     """
-    match = _DOI.search(text.replace("%2F", "/").replace("%2f", "/"))
+    match = _DOI.search(unquote(text))
     if not match:
         return ""
     return match.group(0).rstrip(".,;:)]}>\"'").lower()

@@ -73,11 +73,10 @@ def _creators(text: str, role: str) -> list[Creator]:
 
 @register("csv")
 def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    # only the delimiter is sniffed: the sniffer's guesses about quoting break rows with "" inside
+    header_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header_line.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
     columns = {name: next((header[a] for a in aliases if a in header), "") for name, aliases in ALIASES.items()}
     if not columns["title"]:
