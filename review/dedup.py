@@ -11,17 +11,23 @@ matches and forced vetoes, keyed by record ids, so they hold on every refresh.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
+from . import dupsheet
 from . import matchkeys as mk
-from .model import Record
+from .errors import ERROR, WARNING, Problem, ReviewError
+from .fileio import write_csv
+from .model import RECORD_COLUMNS, Record
+from .readers import read_file
+from .workbook import WorkbookBusy
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +97,8 @@ def prepare(records: Sequence[Record]) -> Prepared:
         years.append(int(r.year) if r.year.isdigit() else 0)
         dois.append(r.doi)
         containers.append(container)
-        volumes.append(mk.number_key(r.volume))
+        volume = mk.number_key(r.volume)
+        volumes.append("" if volume and volume == r.year else volume)  # a year put in the volume field
         issues.append(mk.number_key(r.issue))
         firsts.append(mk.first_page(r.pages))
         lasts.append(mk.last_page(r.pages))
@@ -226,9 +233,20 @@ def author_similarity(p: Prepared, i: int, j: int) -> float:
 
 
 def _same_issue_of_record(p: Prepared, i: int, j: int) -> bool:
-    """Same venue, year and first page: strong enough to overrule a DOI that one database got wrong."""
+    """Same venue, year, volume, issue and pages: strong enough to overrule a DOI one database got wrong.
+    Recurring columns ("Editorial introduction", pages 5-10 of every issue) differ in issue or last page."""
+    def agree(values: Sequence[str]) -> bool:
+        return not (values[i] and values[j]) or values[i] == values[j]
+
+    numbers_agree = (p.abstract_venue[i] or p.abstract_venue[j]  # supplements' volume/issue are unreliable
+                     or (agree(p.volume) and agree(p.issue)))
     return (bool(p.first_page[i]) and p.first_page[i] == p.first_page[j] and p.year[i] == p.year[j]
-            and mk.containers_agree(p.container[i], p.container[j]))
+            and agree(p.last_page) and numbers_agree and mk.containers_agree(p.container[i], p.container[j]))
+
+
+def _plain_issue(issue: str) -> bool:
+    """An issue number worth trusting: some exports fill the field with record numbers (``1368``)."""
+    return issue.isdigit() and 0 < int(issue) < 100
 
 
 def _veto(p: Prepared, i: int, j: int, t: float, a: float, settings: Settings) -> str:
@@ -253,14 +271,16 @@ def _veto(p: Prepared, i: int, j: int, t: float, a: float, settings: Settings) -
     abstract = p.abstract_venue[i] or p.abstract_venue[j]
     if p.abstract_venue[i] != p.abstract_venue[j] and (pages_differ or p.year[i] != p.year[j]):
         return "veto:abstract-vs-article"  # a meeting abstract and the paper that followed it
-    if (p.proceedings[i] != p.proceedings[j] and p.container[i] and p.container[j] and not abstract
-            and not mk.containers_agree(p.container[i], p.container[j])):
+    venues_differ = bool(p.container[i] and p.container[j]) and not mk.containers_agree(p.container[i], p.container[j])
+    if p.proceedings[i] != p.proceedings[j] and venues_differ and not abstract and not pages_agree:
         return "veto:conference-vs-journal"  # a conference paper and its journal version
-    if p.volume[i] and p.volume[j] and p.volume[i] != p.volume[j] and not (abstract and pages_agree):
-        # supplements' volume fields are unreliable ("1)" for "Suppl. 1"): there, equal pages win
+    if p.proceedings[i] and p.proceedings[j] and venues_differ and p.year[i] != p.year[j]:
+        return "veto:different-conferences"  # the same paper presented at two conferences
+    if p.volume[i] and p.volume[j] and p.volume[i] != p.volume[j] and not (abstract and not pages_differ):
+        # supplements' volume fields are unreliable ("1)" for "Suppl. 1"): there, only differing pages count
         return "veto:volume-differs"
-    if (p.volume[i] and p.volume[i] == p.volume[j] and p.issue[i] and p.issue[j] and p.issue[i] != p.issue[j]
-            and not pages_agree and mk.containers_agree(p.container[i], p.container[j])):
+    if (p.volume[i] and p.volume[i] == p.volume[j] and p.issue[i] != p.issue[j] and _plain_issue(p.issue[i])
+            and _plain_issue(p.issue[j]) and not pages_agree and mk.containers_agree(p.container[i], p.container[j])):
         return "veto:issue-differs"  # a recurring column ("Editor's comments") in another issue
     return ""
 
@@ -282,9 +302,13 @@ def decide_pair(p: Prepared, i: int, j: int, settings: Settings) -> PairDecision
     prefix = title_is_prefix(p.title[i], p.title[j])
     if same_doi and (t >= 0.7 or prefix or not p.title[i] or not p.title[j]):
         return PairDecision(i, j, MATCH, "doi", t, a)
-    if t >= settings.title_strong and (authors_agree or authors_unknown) and (long_title or venue_agree or pages_agree):
-        if authors_agree or venue_agree or pages_agree:
-            return PairDecision(i, j, MATCH, "title+authors+year" if authors_agree else "title+venue", t, a)
+    same_year = bool(p.year[i]) and p.year[i] == p.year[j]
+    if t >= settings.title_strong:
+        if authors_agree and (long_title or venue_agree or pages_agree or same_year):
+            return PairDecision(i, j, MATCH, "title+authors+year", t, a)
+        issue_agree = bool(p.issue[i]) and p.issue[i] == p.issue[j]
+        if authors_unknown and venue_agree and (pages_agree or (long_title or (volume_agree and issue_agree))):
+            return PairDecision(i, j, MATCH, "title+venue", t, a)
     if t >= settings.title_match and authors_agree and (venue_agree or pages_agree or volume_agree):
         return PairDecision(i, j, MATCH, "title+authors+venue", t, a)
     if t >= settings.title_strong and volume_agree and pages_agree:
@@ -292,7 +316,9 @@ def decide_pair(p: Prepared, i: int, j: int, settings: Settings) -> PairDecision
     if prefix and authors_agree and pages_agree and (volume_agree or venue_agree):
         return PairDecision(i, j, MATCH, "title-prefix+authors+pages", t, a)
     if (a >= 0.9 and venue_agree and volume_agree and pages_agree and p.year[i] == p.year[j]
-            and p.first_page[i] not in ("1", "i")):
+            and p.last_page[i] and p.last_page[i] == p.last_page[j] and p.first_page[i] != p.last_page[i]
+            and not (p.abstract_venue[i] or p.abstract_venue[j])
+            and not (_plain_issue(p.issue[i]) and _plain_issue(p.issue[j]) and p.issue[i] != p.issue[j])):
         return PairDecision(i, j, MATCH, "authors+issue-of-record", t, a)  # e.g. title in another language
     if t >= settings.title_maybe and authors_agree and volume_agree and pages_agree:
         return PairDecision(i, j, MATCH, "authors+volume+pages", t, a)
@@ -332,21 +358,21 @@ class _Clusters:
             self.vetoed[a].add(b)
             self.vetoed[b].add(a)
 
-    def can_join(self, a: int, b: int) -> bool:
+    def can_join(self, a: int, b: int, doi_overruled: bool = False) -> bool:
         if b in self.vetoed[a] or any(self.find(x) == b for x in self.vetoed[a]):
             return False
-        if len(self.dois[a] | self.dois[b]) > 1:
+        if len(self.dois[a] | self.dois[b]) > 1 and not doi_overruled:
             return False
         ya, yb = self.years[a], self.years[b]
         if ya and yb and max(ya[1], yb[1]) - min(ya[0], yb[0]) > self.gap:
             return False
         return True
 
-    def union(self, i: int, j: int, force: bool = False) -> bool:
+    def union(self, i: int, j: int, force: bool = False, doi_overruled: bool = False) -> bool:
         a, b = self.find(i), self.find(j)
         if a == b:
             return True
-        if not force and not self.can_join(a, b):
+        if not force and not self.can_join(a, b, doi_overruled):
             return False
         if len(self.vetoed[a]) < len(self.vetoed[b]):
             a, b = b, a
@@ -391,7 +417,8 @@ def cluster(p: Prepared, decisions: list[PairDecision], settings: Settings,
     refused = []
     matches = sorted((d for d in decisions if d.label == MATCH), key=lambda d: (-d.title, d.i, d.j))
     for d in matches:
-        if uf.union(d.i, d.j):
+        overruled = bool(p.doi[d.i] and p.doi[d.j] and p.doi[d.i] != p.doi[d.j])  # _veto let it through
+        if uf.union(d.i, d.j, doi_overruled=overruled):
             for k in (d.i, d.j):
                 if not rule[k]:
                     rule[k] = d.rule
@@ -430,3 +457,174 @@ def run(records: Sequence[Record], settings: Settings | None = None,
     log.info("%d records, %d candidate pairs, %d matches, %d for review, %d groups", len(p), len(pairs),
              sum(d.label == MATCH for d in decisions), sum(d.label == MAYBE for d in decisions), result.n_groups)
     return result
+
+
+# --- the pipeline stage ------------------------------------------------------------------------
+
+GROUP_COLUMNS = ["record_id", "source", "source_key", "group", "survivor", "is_survivor", "group_size", "rule",
+                 "scores"]
+PAIR_COLUMNS = ["record_id_a", "record_id_b", "decision", "rule", "outcome", "title_similarity",
+                "author_similarity"]
+COUNT_COLUMNS = ["measure", "source", "value"]
+
+
+def group_labels(ids: Sequence[str], group: Sequence[int]) -> list[str]:
+    """Each group named after its smallest record id: stable while the group keeps that member."""
+    smallest: dict[int, str] = {}
+    for rid, g in zip(ids, group):
+        if g not in smallest or rid < smallest[g]:
+            smallest[g] = rid
+    return [smallest[g] for g in group]
+
+
+def review_pairs(result: Result) -> list[PairDecision]:
+    """Undecided pairs worth a reviewer's time: those whose records still ended in different groups."""
+    return [d for d in result.decisions if d.label == MAYBE and result.group[d.i] != result.group[d.j]]
+
+
+def merge_group(members: Sequence[Record], survivor: Record) -> dict[str, str]:
+    """The survivor's row, each empty field filled from the other members (most complete first)."""
+    row = survivor.as_row()
+    for other in members:
+        if other is survivor:
+            continue
+        for name, value in other.as_row().items():
+            if value and not row.get(name) and name not in ("record_id", "source", "source_type", "file", "line",
+                                                             "source_key", "zotero_key", "original"):
+                row[name] = value
+    return row
+
+
+def read_records(path: Path) -> list[Record]:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError as exc:
+        raise ReviewError(f"{path}: no records table; run the records stage first") from exc
+    return [Record.from_row(row) for row in table.to_dict("records")]
+
+
+@dataclass
+class StageOutcome:
+    records: int
+    unique: int
+    for_review: int
+    appended: int
+    problems: list[Problem]
+
+
+def run_stage(records_csv: Path, out_dir: Path, sheet: Path | None, settings: Settings) -> StageOutcome:
+    """Deduplicate ``records.csv`` into ``out_dir``; reviewers' pairs go to (and come from) ``sheet``."""
+    records = read_records(records_csv)
+    decided, problems = ([], [])
+    if sheet is not None:
+        try:
+            decided, problems = dupsheet.read_decisions(sheet)
+        except WorkbookBusy as exc:
+            problems = [Problem(code="unreadable-workbook", severity=ERROR, file=str(sheet), value=str(exc),
+                                expected="a readable .xlsx workbook", hint="reviewers' decisions were not applied")]
+    known = {r.record_id for r in records}
+    for d in decided:
+        if d.a not in known or d.b not in known:
+            problems.append(Problem(code="unknown-record", severity=WARNING, file=str(sheet), sheet=dupsheet.SHEET,
+                                    value=f"{d.a} / {d.b}", expected="record ids of the current records table",
+                                    hint="the decision is kept in the workbook but applies to no current record"))
+    same = [(d.a, d.b) for d in decided if d.same]
+    different = [(d.a, d.b) for d in decided if not d.same]
+    result = run(records, settings, same=same, different=different)
+
+    ids = [r.record_id for r in records]
+    labels = group_labels(ids, result.group)
+    sizes = Counter(result.group)
+    survivor_of = {result.group[k]: ids[k] for k in range(len(ids)) if result.survivor[k]}
+    group_rows = [{
+        "record_id": r.record_id, "source": r.source, "source_key": r.source_key, "group": labels[k],
+        "survivor": survivor_of[result.group[k]], "is_survivor": "yes" if result.survivor[k] else "no",
+        "group_size": sizes[result.group[k]], "rule": result.rule[k], "scores": result.score[k],
+    } for k, r in enumerate(records)]
+
+    decided_keys = {dupsheet.pair_key(a, b): "same" for a, b in same}
+    decided_keys.update({dupsheet.pair_key(a, b): "different" for a, b in different})
+    refused = {(d.i, d.j) for d in result.refused}
+    pair_rows = []
+    for d in result.decisions:
+        if d.label == DISTINCT and d.rule == "dissimilar":
+            continue  # a candidate pair with nothing in common: not worth a line
+        a, b = ids[d.i], ids[d.j]
+        if (d.i, d.j) in refused:
+            outcome = "kept apart (a veto in the group)"
+        elif d.label == MATCH:
+            outcome = "merged"
+        elif d.label == MAYBE:
+            outcome = ("decided by reviewer: " + decided_keys[dupsheet.pair_key(a, b)]
+                       if dupsheet.pair_key(a, b) in decided_keys
+                       else "merged through other members" if result.group[d.i] == result.group[d.j]
+                       else "for review")
+        else:
+            outcome = "kept apart"
+        pair_rows.append({"record_id_a": a, "record_id_b": b, "decision": d.label, "rule": d.rule,
+                          "outcome": outcome, "title_similarity": f"{d.title:.3f}",
+                          "author_similarity": f"{d.authors:.3f}" if d.authors >= 0 else ""})
+    pair_rows.sort(key=lambda row: (row["record_id_a"], row["record_id_b"]))
+
+    members: dict[int, list[Record]] = defaultdict(list)
+    for k, r in enumerate(records):
+        members[result.group[k]].append(r)
+    unique_rows = []
+    for k, r in enumerate(records):
+        if not result.survivor[k]:
+            continue
+        group = members[result.group[k]]
+        ordered = sorted(group, key=lambda m: -sum(bool(v) for v in m.as_row().values()))
+        row = merge_group(ordered, r)
+        row["group"] = labels[k]
+        row["record_ids"] = "; ".join(sorted(m.record_id for m in group))
+        row["n_records"] = str(len(group))
+        unique_rows.append(row)
+
+    to_review = [d for d in review_pairs(result) if dupsheet.pair_key(ids[d.i], ids[d.j]) not in decided_keys]
+    counts = [{"measure": "records", "source": "", "value": len(records)},
+              {"measure": "duplicates_removed", "source": "", "value": len(records) - len(unique_rows)},
+              {"measure": "unique_records", "source": "", "value": len(unique_rows)},
+              {"measure": "groups_with_duplicates", "source": "", "value": sum(1 for n in sizes.values() if n > 1)},
+              {"measure": "pairs_for_review", "source": "", "value": len(to_review)},
+              {"measure": "reviewer_decisions", "source": "", "value": len(decided)}]
+    by_source = Counter(r.source for r in records)
+    removed_by_source = Counter(r.source for k, r in enumerate(records) if not result.survivor[k])
+    for source in sorted(by_source):
+        counts.append({"measure": "records", "source": source, "value": by_source[source]})
+        counts.append({"measure": "duplicates_removed", "source": source, "value": removed_by_source[source]})
+
+    write_csv(out_dir / "groups.csv", GROUP_COLUMNS, group_rows)
+    write_csv(out_dir / "pairs.csv", PAIR_COLUMNS, pair_rows)
+    write_csv(out_dir / "unique_records.csv", [*RECORD_COLUMNS, "group", "record_ids", "n_records"], unique_rows)
+    write_csv(out_dir / "counts.csv", COUNT_COLUMNS, counts)
+
+    appended = 0
+    if sheet is not None and to_review and not any(p.code == "unreadable-workbook" for p in problems):
+        by_id = {r.record_id: r for r in records}
+        pairs = [{"a": ids[d.i], "b": ids[d.j], "title": d.title, "authors": d.authors, "rule": d.rule}
+                 for d in sorted(to_review, key=lambda d: (ids[d.i], ids[d.j]))]
+        try:
+            appended, backup = dupsheet.update(sheet, pairs, by_id)
+            if appended:
+                log.info("%d new pairs for review appended to %s%s", appended, sheet,
+                         f" (previous version kept as {backup})" if backup else "")
+        except WorkbookBusy as exc:
+            problems.append(Problem(code="unreadable-workbook", severity=WARNING, file=str(sheet), value=str(exc),
+                                    expected="a workbook that is closed and readable",
+                                    hint="new pairs were not added this time; they will be on the next run"))
+    write_csv(out_dir / "issues.csv", Problem.columns(), (p.as_row() for p in problems))
+    for problem in problems:
+        (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
+    return StageOutcome(len(records), len(unique_rows), len(to_review), appended, problems)
+
+
+def groups_for_file(path: Path, fmt: str) -> list[dict[str, str]]:
+    """``review dedup FILE``: one row per input record, ``ID`` (its own id in the file) and ``group``."""
+    result_read = read_file(path, fmt, source=path.stem)
+    records = result_read.records
+    result = run(records)
+    labels = group_labels([r.source_key or r.record_id for r in records], result.group)
+    return [{"ID": r.source_key or r.record_id, "group": labels[k]} for k, r in enumerate(records)]

@@ -177,6 +177,10 @@ def containers_agree(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long_ = sorted((a.split(), b.split()), key=len)
+    for words, other in ((short, long_), (long_, short)):
+        initials = "".join(w[0] for w in words)
+        if any(len(w) >= 3 and initials.startswith(w) for w in other):
+            return True  # ICIS and International Conference (on) Information Systems
     if not short:
         return False
     i = 0

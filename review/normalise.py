@@ -141,6 +141,21 @@ def normalise_issn(text: str) -> str:
 # --- names ---------------------------------------------------------------------------------------
 
 _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
+_ORGANISATION_WORDS = re.compile(
+    r"\b(?:department|ministry|office|commission|council|committee|authority|agency|board|trust|fund|"
+    r"institute|institution|association|society|university|college|centre|center|group|service|services|"
+    r"organisation|organization|foundation|unit|nhs|parliament|house|government|secretary|executive|"
+    r"collaboration|consortium|network|team|programme|program|partnership)\b", re.IGNORECASE)
+
+
+def looks_like_organisation(text: str) -> bool:
+    """``Department of Health``, ``National Audit Office``, ``The King's Fund``: a corporate author,
+    not a person, so it is kept whole instead of being split into family and given names."""
+    words = text.replace(",", " ").split()
+    if len(words) >= 3:
+        return bool(_ORGANISATION_WORDS.search(text)) or any(w in ("of", "and", "for", "the", "on") for w in words)
+    # two words: only "NHS England"-like names; "Jane House" and "House, Jane" are people
+    return len(words) == 2 and "," not in text and bool(_ORGANISATION_WORDS.fullmatch(words[0]))
 
 
 def split_name(text: str, role: str = "author") -> Creator:
@@ -152,6 +167,8 @@ def split_name(text: str, role: str = "author") -> Creator:
     text = collapse_whitespace(text).strip(" ,;")
     if not text:
         return Creator(role=role)
+    if looks_like_organisation(text):
+        return Creator(role=role, name=text)
     if "," in text:
         family, given = (part.strip() for part in text.split(",", 1))
         # "Jr." after a comma is a suffix, not a given name
