@@ -274,6 +274,8 @@ def _veto(p: Prepared, i: int, j: int, t: float, a: float, settings: Settings) -
     venues_differ = bool(p.container[i] and p.container[j]) and not mk.containers_agree(p.container[i], p.container[j])
     if p.proceedings[i] != p.proceedings[j] and venues_differ and not abstract and not pages_agree:
         return "veto:conference-vs-journal"  # a conference paper and its journal version
+    if venues_differ and pages_differ:
+        return "veto:venue-and-pages-differ"  # another publication of the same title (a commentary, a reprint)
     if p.proceedings[i] and p.proceedings[j] and venues_differ and p.year[i] != p.year[j]:
         return "veto:different-conferences"  # the same paper presented at two conferences
     if p.volume[i] and p.volume[j] and p.volume[i] != p.volume[j] and not (abstract and not pages_differ):

@@ -162,6 +162,9 @@ def container_key(container: str) -> str:
     the ``. Conference: ...`` tail that Embase adds to the journal of a conference abstract;
     ``Langenbeck's`` and ``Langenbecks`` agree."""
     text = _CONFERENCE_PART.sub("", drop_placeholder(container or "")).replace("'s ", "s ").replace("’s ", "s ")
+    # MEDLINE's "BMJ (Clinical research ed.)", "Journal of Clinical Virology : the official publication of ..."
+    text = re.sub(r"\([^)]*\)", " ", text)
+    text = re.split(r"\s[:=]\s|\s\.\s", text, maxsplit=1)[0]
     return " ".join(t for t in fold(text).split() if t not in _STOP)
 
 
