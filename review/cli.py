@@ -90,6 +90,36 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dedup(args: argparse.Namespace) -> int:
+    """Deduplicate one file: one row per input record with its own ``ID`` and its ``group``."""
+    from . import dedup
+    from .fileio import write_csv
+    from .protocol import SUFFIX_FORMATS
+
+    path = Path(args.file)
+    fmt = args.format or SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ReviewError(f"{path}: cannot tell the format from the suffix; give --format")
+    rows = dedup.groups_for_file(path, fmt)
+    write_csv(args.out, ["ID", "group"], rows)
+    groups = len({r["group"] for r in rows})
+    print(f"{len(rows)} records in {groups} groups ({len(rows) - groups} duplicates) written to {args.out}")
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    """Stage 2 of the pipeline: find duplicates in the records table."""
+    from . import dedup, protocol
+
+    config = protocol.load(args.protocol)
+    settings = dedup.Settings.from_config(config.get("dedup"))
+    sheet = config.get("dedup", {}).get("sheet")
+    outcome = dedup.run_stage(Path(args.records), Path(args.out), Path(sheet) if sheet else None, settings)
+    print(f"{outcome.records} records -> {outcome.unique} unique; {outcome.for_review} pairs for review"
+          + (f" ({outcome.appended} new in {sheet})" if outcome.appended else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"review {__version__}")
@@ -114,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/records")
     p.add_argument("--results", default="results", help="where the Zotero snapshots are")
     p.add_argument("--root", default=".", help="folder that source paths are relative to")
+
+    p = add("duplicates", cmd_duplicates, "stage 2: find duplicate records, into results/dedup/")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--records", default="results/records/records.csv")
+    p.add_argument("--out", default="results/dedup")
+
+    p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record")
+    p.add_argument("file")
+    p.add_argument("--out", required=True, help="CSV to write (columns ID, group)")
+    p.add_argument("--format", choices=["bibtex", "ris", "csljson", "csv", "endnote-xml", "zotero-json"])
 
     p = add("import", cmd_import, "preview what one exported file would contribute")
     p.add_argument("file")

@@ -47,6 +47,7 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> Settings:
+        """Thresholds from the protocol's ``dedup`` section (other keys there, like ``sheet``, are not thresholds)."""
         known = {k: v for k, v in (config or {}).items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

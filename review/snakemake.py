@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import protocol
+from . import __version__, dupsheet, protocol
 from .errors import ReviewError
 from .zotero import snapshot_path, sync_all
 
@@ -16,6 +16,8 @@ PROTOCOL = "protocols/review.yaml"
 RESULTS = Path("results")
 # the interpreter running Snakemake is the one with `review` installed, activated or not
 REVIEW = f"{shlex.quote(sys.executable)} -m review"
+# a new version of the package may compute differently: its rules rerun
+VERSION = __version__
 
 
 def _stop(message: str) -> NoReturn:
@@ -37,6 +39,12 @@ def source_inputs(config: dict[str, Any]) -> list[str]:
     for source in protocol.sources(config):
         out.append(source.file if source.kind == "file" else str(snapshot_path(RESULTS, source.name)))
     return out
+
+
+def reviewer_decisions(config: dict[str, Any]) -> str:
+    """Digest of the decisions in the duplicates workbook (a rule parameter: changes trigger a rerun)."""
+    sheet = config.get("dedup", {}).get("sheet")
+    return dupsheet.fingerprint(Path(sheet)) if sheet else ""
 
 
 def sync_zotero(config: dict[str, Any], workflow: Any) -> None:

@@ -15,6 +15,7 @@ rule import_records:
         sources="results/records/sources.csv",
     params:
         review=REVIEW,
+        version=VERSION,
     log:
         "results/logs/import_records.log",
     conda:
