@@ -14,6 +14,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -154,24 +155,35 @@ def blocking_keys(p: Prepared, i: int) -> Iterable[str]:
         yield "e:" + " ".join(alt_words[-4:])
 
 
+@lru_cache(maxsize=1024)
+def _triu(k: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(k, 1)
+
+
 def candidate_pairs(p: Prepared, max_block: int = 200) -> np.ndarray:
     """Distinct pairs ``(i, j)``, ``i < j``, of records that share at least one blocking key."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i in range(len(p)):
         for key in blocking_keys(p, i):
-            blocks[key].append(i)
+            members = blocks[key]
+            if not members or members[-1] != i:  # a title and its variant may give the same key
+                members.append(i)
+    n = len(p)
+    codes_list: list[int] = []
     chunks = []
     for members in blocks.values():
         k = len(members)
-        if k < 2 or k > max_block:
-            continue
-        arr = np.array(members, dtype=np.int64)
-        left, right = np.triu_indices(k, 1)
-        chunks.append(arr[left] * len(p) + arr[right])
-    if not chunks:
-        return np.empty((0, 2), dtype=np.int64)
+        if k == 2:  # most blocks: no numpy round trip
+            codes_list.append(members[0] * n + members[1])
+        elif 2 < k <= max_block:
+            arr = np.array(members, dtype=np.int64)
+            left, right = _triu(k)
+            chunks.append(arr[left] * n + arr[right])
+    chunks.append(np.array(codes_list, dtype=np.int64))
     codes = np.unique(np.concatenate(chunks))
-    return np.stack([codes // len(p), codes % len(p)], axis=1)
+    if not len(codes):
+        return np.empty((0, 2), dtype=np.int64)
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 # --- scores and decisions ----------------------------------------------------------------------
