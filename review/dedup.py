@@ -282,9 +282,9 @@ def _veto(p: Prepared, i: int, j: int, t: float, a: float, settings: Settings) -
     pages_agree = bool(p.first_page[i]) and p.first_page[i] == p.first_page[j]
     pages_differ = bool(p.first_page[i] and p.first_page[j]) and not pages_agree
     abstract = p.abstract_venue[i] or p.abstract_venue[j]
-    if p.abstract_venue[i] != p.abstract_venue[j] and (pages_differ or p.year[i] != p.year[j]):
-        return "veto:abstract-vs-article"  # a meeting abstract and the paper that followed it
     venues_differ = bool(p.container[i] and p.container[j]) and not mk.containers_agree(p.container[i], p.container[j])
+    if p.abstract_venue[i] != p.abstract_venue[j] and (pages_differ or venues_differ or p.year[i] != p.year[j]):
+        return "veto:abstract-vs-article"  # a meeting abstract and the paper that followed it
     if p.proceedings[i] != p.proceedings[j] and venues_differ and not abstract and not pages_agree:
         return "veto:conference-vs-journal"  # a conference paper and its journal version
     if venues_differ and pages_differ:
@@ -294,8 +294,9 @@ def _veto(p: Prepared, i: int, j: int, t: float, a: float, settings: Settings) -
     if p.volume[i] and p.volume[j] and p.volume[i] != p.volume[j] and not (abstract and not pages_differ):
         # supplements' volume fields are unreliable ("1)" for "Suppl. 1"): there, only differing pages count
         return "veto:volume-differs"
+    same_range = pages_agree and (not (p.last_page[i] and p.last_page[j]) or p.last_page[i] == p.last_page[j])
     if (p.volume[i] and p.volume[i] == p.volume[j] and p.issue[i] != p.issue[j] and _plain_issue(p.issue[i])
-            and _plain_issue(p.issue[j]) and not pages_agree and mk.containers_agree(p.container[i], p.container[j])):
+            and _plain_issue(p.issue[j]) and not same_range and mk.containers_agree(p.container[i], p.container[j])):
         return "veto:issue-differs"  # a recurring column ("Editor's comments") in another issue
     return ""
 
@@ -337,7 +338,9 @@ def decide_pair(p: Prepared, i: int, j: int, settings: Settings) -> PairDecision
         return PairDecision(i, j, MATCH, "authors+issue-of-record", t, a)  # e.g. title in another language
     if t >= settings.title_maybe and authors_agree and volume_agree and pages_agree:
         return PairDecision(i, j, MATCH, "authors+volume+pages", t, a)
-    if same_doi or t >= settings.title_maybe:
+    pages_differ = bool(p.first_page[i] and p.first_page[j]) and not pages_agree
+    if t >= settings.title_maybe or (same_doi and t >= 0.5 and not pages_differ):
+        # a shared DOI with unrelated titles is a supplement's DOI on its abstracts: not worth asking
         return PairDecision(i, j, MAYBE, "similar", t, a)
     return PairDecision(i, j, DISTINCT, "dissimilar", t, a)
 

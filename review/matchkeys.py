@@ -132,7 +132,7 @@ def notice_kind(key: str) -> str:
     return ""
 
 
-_ABSTRACT_VENUE = re.compile(r"\b(?:abstracts?|supplement|suppl|supp|meetingabstracts|posters?|late breaking)\b")
+_ABSTRACT_VENUE = re.compile(r"\b(?:abstracts?|supplement|suppl|supp|meetingabstracts?|posters?|late breaking)\b")
 _EMBASE_CONFERENCE = re.compile(r"[.:]\s*(?:conference|meeting|congress)\s*:", re.IGNORECASE)
 
 
@@ -186,6 +186,12 @@ def containers_agree(a: str, b: str) -> bool:
             return True  # ICIS and International Conference (on) Information Systems
     if not short:
         return False
+    # the abbreviated name has as many or fewer words, each shorter: try it both ways round
+    return _abbreviates(short, long_) or (len(short) == len(long_) and _abbreviates(long_, short))
+
+
+def _abbreviates(short: list[str], long_: list[str]) -> bool:
+    """Each word of ``short`` begins a word of ``long_``, in order, covering at least half of ``long_``."""
     i = 0
     for word in long_:
         if i < len(short) and word.startswith(short[i]):

@@ -1,0 +1,190 @@
+"""Deduplication: rules and vetoes on real pairs, veto-aware clustering, exact groups on a labelled set."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+
+import pytest
+
+from review import dedup
+from review.model import Creator, Record
+from review.readers import read_file
+
+from conftest import FIXTURES
+
+
+def record(rid: str, title: str, authors: str = "", year: str = "", container: str = "", volume: str = "",
+           issue: str = "", pages: str = "", doi: str = "", zotero_key: str = "") -> Record:
+    creators = [Creator(family=a.split(",")[0].strip(), given=(a.split(",")[1:] or [""])[0].strip())
+                for a in authors.split(";") if a.strip()]
+    return Record(record_id=rid, source="t", source_type="csv", source_key=rid, title=title, creators=creators,
+                  year=year, container=container, volume=volume, issue=issue, pages=pages, doi=doi,
+                  zotero_key=zotero_key)
+
+
+def decide(a: Record, b: Record) -> dedup.PairDecision:
+    p = dedup.prepare([a, b])
+    return dedup.decide_pair(p, 0, 1, dedup.Settings())
+
+
+def grouped(records, **kwargs) -> list[set[str]]:
+    result = dedup.run(records, **kwargs)
+    members = defaultdict(set)
+    for r, g in zip(records, result.group):
+        members[g].add(r.record_id)
+    return sorted((m for m in members.values() if len(m) > 1), key=sorted)
+
+
+# --- rules -----------------------------------------------------------------------------------------
+
+def test_same_doi_with_a_dropped_subtitle_is_a_match():
+    a = record("a", "Anxiety about electronic data hacking", "Elhai, Jon; Levine, Jason", "2017",
+               "Internet Research", "27", "3", "631-649", "10.1108/intr-03-2016-0070")
+    b = record("b", "Anxiety about electronic data hacking - Predictors and relations with digital privacy "
+               "protection behavior", "Elhai, Jon D.; Levine, Jason C.", "2017", "Internet Research", "27", "3",
+               "631-649", "10.1108/intr-03-2016-0070")
+    assert (decide(a, b).label, decide(a, b).rule) == ("match", "doi")
+
+
+def test_identical_title_with_agreeing_authors_and_year_is_a_match():
+    a = record("a", "The new NHS: modern, dependable", "Department of Health", "1997")
+    b = record("b", "The New NHS - Modern, Dependable", "Department of Health", "1997")
+    assert (decide(a, b).label, decide(a, b).rule) == ("match", "title+authors+year")
+
+
+def test_close_title_with_authors_and_venue_is_a_match():
+    a = record("a", "Cervical squamous and glandular intraepithelial neoplasia: identification and current "
+               "management approaches", "Wright, V C", "2003", "Salud Publica de Mexico", "45", "", "S417-S429")
+    b = record("b", "Cervical squamous and glandular intraepithelial neoplasia - identification and management",
+               "Wright, V C", "2003", "Salud Publica Mex", "45", "", "S417-29")
+    assert decide(a, b).label == "match"
+
+
+def test_translated_title_in_brackets_matches_the_original():
+    a = record("a", "Crowdwork: Applying a relational inequality theory [Arbeiten in der Crowd: Perspektiven der "
+               "Theorie relationaler Ungleichheiten in Arbeitsorganisationen]", "Abendroth, A.-K.; Reimann, M.",
+               "2020", "Industrielle Beziehungen", "27", "2", "160-178")
+    b = record("b", "Arbeiten in der Crowd: Perspektiven der Theorie relationaler Ungleichheiten in "
+               "Arbeitsorganisationen", "Abendroth, Anja-Kristin; Reimann, Mareike", "2020",
+               "Industrielle Beziehungen", "27", "2", "160-178")
+    assert decide(a, b).label == "match"
+
+
+def test_swapped_family_and_given_names_still_agree():
+    a = record("a", "We don't need no education: Required abilities in online labor markets",
+               "Carignani, Andrea; Negri, Lorenzo", "2010", "ICIS 2010 Proceedings")
+    b = record("b", "We Don't Need no Education - Required Abilities in Online Labor Markets",
+               "Andrea, C.; Lorenzo, N.", "2010", "International Conference on Information Systems")
+    assert decide(a, b).label == "match"
+
+
+def test_similar_title_without_other_agreement_goes_to_reviewers():
+    a = record("a", "Health and Social Care Integration (England)", "Bate, Alex", "2017")
+    b = record("b", "Health and social care integration", "National Audit Office", "2017")
+    assert decide(a, b).label == "maybe"
+
+
+# --- vetoes --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("a", "b", "veto"), [
+    (record("a", "Sponsorship and IT vendor management of projects", "Liu, Li", "2009", "J Inf Technol", "24",
+            "1", "46-54", "10.1057/jit.2009.2"),
+     record("b", "Sponsorship and IT vendor management of projects", "Liu, Li", "2009", "J Inf Technol", "24",
+            "1", "46-54", "10.1057/jit.2008.23x"), None),  # same issue of record overrules one wrong DOI
+    (record("a", "Cultural Universality Versus Particularity in CMC", "Stahl, Bernd", "2004", doi="10.1/a"),
+     record("b", "Cultural Universality Versus Particularity in CMC", "Stahl, Bernd", "2004", doi="10.1/b"),
+     "veto:doi-differs"),
+    (record("a", "Treatment for POEMS syndrome", "Kuwabara, S", "2012", "Cochrane Database Syst Rev"),
+     record("b", "Treatment for POEMS syndrome", "Kuwabara, S", "2008", "Cochrane Database Syst Rev"),
+     "veto:year-gap"),
+    (record("a", "How do requirements evolve over time? A case study", "Schneider, S", "2018", "J Inf Technol",
+            "33", "2", "151-170"),
+     record("b", "Erratum to - How do requirements evolve over time? A case study", "Schneider, S", "2018",
+            "J Inf Technol", "33", "2", "171"), "veto:notice-vs-article"),
+    (record("a", "Symposium Part 1: Should the Bethesda system terminology be used?", "Crum, C P", "2003"),
+     record("b", "Symposium Part 2: Should the Bethesda system terminology be used?", "Crum, C P", "2003"),
+     "veto:part-numbers-differ"),
+    (record("a", "Effect of exenatide on coronary function in mice", "Gaung, Y", "2017",
+            "Circulation. Conference: Resuscitation Science Symposium", "136", "", "A1"),
+     record("b", "Effect of exenatide on coronary function in mice", "Gaung, Y", "2018", "Circulation", "137",
+            "4", "350-359"), "veto:abstract-vs-article"),
+    (record("a", "Cultural Universality Versus Particularity in CMC", "Stahl, Bernd", "2003",
+            "Americas Conference on Information Systems"),
+     record("b", "Cultural Universality Versus Particularity in CMC", "Stahl, Bernd", "2004",
+            "Journal of Global Information Technology Management", "7", "4", "47-65"),
+     "veto:conference-vs-journal"),
+    (record("a", "Indwelling pleural catheters reduced hospital admissions", "Fysh, E", "2011", "Respirology",
+            "16", "", "63"),
+     record("b", "Indwelling pleural catheters reduced hospital admissions", "Fysh, E", "2010", "Chest", "138",
+            "", "1017"), "veto:venue-and-pages-differ"),
+    (record("a", "Editorial Introduction", "Zwass, Vladimir", "2006", "J Manag Inf Syst", "23", "1", "5-12"),
+     record("b", "Editorial Introduction", "Zwass, Vladimir", "2006", "J Manag Inf Syst", "23", "2", "5-6"),
+     "veto:issue-differs"),
+    (record("a", "Remarks from the Editor", "Lee, Allen", "2000", "MIS Quarterly", "24", "", "iii-v"),
+     record("b", "Remarks from the Editor", "Lee, Allen", "2001", "MIS Quarterly", "25", "", "iii-iv"),
+     "veto:volume-differs"),
+])
+def test_vetoes(a, b, veto):
+    decision = decide(a, b)
+    if veto is None:
+        assert decision.label == "match"
+    else:
+        assert (decision.label, decision.rule) == ("distinct", veto)
+
+
+def test_a_chain_never_joins_records_a_veto_separates():
+    # b has no DOI and matches both a and c, whose DOIs differ: b joins one of them, never both
+    a = record("a", "Being autonomous and having space in which to act: commissioning in the new NHS",
+               "Checkland, Kath; Dam, Rinita", "2017", "J Soc Policy", doi="10.1017/s0047279417000587")
+    b = record("b", "Being autonomous and having space in which to act: commissioning in the new NHS",
+               "Checkland, Kath; Dam, Rinita", "2017", "J Soc Policy")
+    c = record("c", "Being autonomous and having space in which to act: commissioning in the new NHS",
+               "Checkland, Kath; Dam, Rinita", "2017", "J Soc Policy", doi="10.1017/s0047279417999999")
+    result = dedup.run([a, b, c])
+    assert result.group[0] != result.group[2]
+    assert result.refused  # the match that would have made the chain is recorded as refused
+
+
+def test_reviewer_decisions_override_the_rules():
+    a = record("a", "Health and Social Care Integration (England)", "Bate, Alex", "2017")
+    b = record("b", "Health and social care integration", "National Audit Office", "2017")
+    assert grouped([a, b], same=[("a", "b")]) == [{"a", "b"}]
+    c = record("c", "Health and social care integration", "National Audit Office", "2017")
+    assert grouped([b, c], different=[("b", "c")]) == []
+
+
+def test_survivor_is_the_zotero_item_then_the_most_complete():
+    plain = record("db:1", "The spatial politics of place and health policy", "Hammond, J; Lorne, C", "2017",
+                   "Soc Sci Med", "190", "", "217-226", "10.1016/j.socscimed.2017.08.007")
+    zotero = record("z:1", "The spatial politics of place and health policy", "Hammond, J; Lorne, C", "2017",
+                    zotero_key="users/1:ABCD2345")
+    result = dedup.run([plain, zotero])
+    assert result.survivor == [False, True]
+    merged = dedup.merge_group([plain, zotero], zotero)
+    assert merged["record_id"] == "z:1" and merged["doi"] == "10.1016/j.socscimed.2017.08.007"
+
+
+def test_small_labelled_set_gives_exactly_the_true_groups():
+    path = FIXTURES / "dedup/labelled.csv"
+    records = read_file(path, "csv", source="lab").records
+    with open(path, encoding="utf-8") as handle:
+        truth_by_id = {row["ID"]: row["group"] for row in csv.DictReader(handle)}
+    truth = defaultdict(set)
+    for rid, g in truth_by_id.items():
+        truth[g].add(f"lab:{rid}")
+    expected = sorted((m for m in truth.values() if len(m) > 1), key=sorted)
+    assert grouped(records) == expected
+
+
+def test_candidate_pairs_are_distinct_and_ordered():
+    records = read_file(FIXTURES / "dedup/labelled.csv", "csv", source="lab").records
+    pairs = dedup.candidate_pairs(dedup.prepare(records))
+    assert len(pairs) == len({tuple(p) for p in pairs})
+    assert all(i < j for i, j in pairs)
+
+
+def test_blocks_larger_than_the_limit_are_skipped():
+    records = [record(f"r{k}", f"Editorial {k}", "Smith, J", "2020", "J", "1", "", "1") for k in range(5)]
+    p = dedup.prepare(records)
+    assert len(dedup.candidate_pairs(p, max_block=3)) < len(dedup.candidate_pairs(p, max_block=10))
