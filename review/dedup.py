@@ -569,7 +569,7 @@ def run_stage(records_csv: Path, out_dir: Path, sheet: Path | None, settings: Se
     for d in result.decisions:
         if d.label == DISTINCT and d.rule == "dissimilar":
             continue  # a candidate pair with nothing in common: not worth a line
-        a, b = ids[d.i], ids[d.j]
+        a, b = dupsheet.pair_key(ids[d.i], ids[d.j])
         if (d.i, d.j) in refused:
             outcome = "kept apart (a veto in the group)"
         elif d.label == MATCH:
@@ -622,8 +622,9 @@ def run_stage(records_csv: Path, out_dir: Path, sheet: Path | None, settings: Se
     appended = 0
     if sheet is not None and to_review and not any(p.code == "unreadable-workbook" for p in problems):
         by_id = {r.record_id: r for r in records}
-        pairs = [{"a": ids[d.i], "b": ids[d.j], "title": d.title, "authors": d.authors, "rule": d.rule}
-                 for d in sorted(to_review, key=lambda d: (ids[d.i], ids[d.j]))]
+        pairs = sorted(({"a": dupsheet.pair_key(ids[d.i], ids[d.j])[0], "b": dupsheet.pair_key(ids[d.i], ids[d.j])[1],
+                         "title": d.title, "authors": d.authors, "rule": d.rule} for d in to_review),
+                       key=lambda pair: (pair["a"], pair["b"]))
         try:
             appended, backup = dupsheet.update(sheet, pairs, by_id)
             if appended:

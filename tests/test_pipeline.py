@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def project(tmp_path):
-    for name in ("Snakefile", "rules", "protocols", "envs"):
+    for name in ("Snakefile", "rules", "protocols", "envs", "extracts"):
         source = PROJECT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     return tmp_path
@@ -41,13 +41,35 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     table = records(project)
     assert table.groupby("source").size().to_dict() == {"hmic": 35, "scopus": 19, "zotero": 66}
     assert (project / "results/logs/import_records.log").exists()
-    outputs = {p: p.read_bytes() for p in (project / "results/records").iterdir()}
+    # the three exports hold the corpus's 79 references, with overlaps: dedup finds exactly those
+    counts = pd.read_csv(project / "results/dedup/counts.csv", dtype=str, keep_default_na=False)
+    overall = dict(zip(counts[counts.source == ""].measure, counts[counts.source == ""].value))
+    assert overall["unique_records"] == "79" and overall["reviewer_decisions"] == "1"
+    outputs = {p: p.read_bytes() for p in (project / "results").rglob("*.csv")}
 
     second = snakemake(project)
 
     assert second.returncode == 0, second.stderr
     assert "Nothing to be done" in second.stdout + second.stderr
-    assert {p: p.read_bytes() for p in (project / "results/records").iterdir()} == outputs
+    assert {p: p.read_bytes() for p in (project / "results").rglob("*.csv")} == outputs
+
+
+def test_a_reviewer_decision_reruns_the_dedup_and_nothing_upstream(project):
+    from openpyxl import load_workbook
+
+    assert snakemake(project).returncode == 0
+    sheet = project / "extracts/duplicates.xlsx"
+    workbook = load_workbook(sheet)
+    workbook["pairs to check"]["A2"] = "same"
+    workbook.save(sheet)
+
+    rerun = snakemake(project)
+
+    log = rerun.stdout + rerun.stderr
+    assert rerun.returncode == 0, rerun.stderr
+    assert "find_duplicates" in log and "import_records" not in log
+    counts = pd.read_csv(project / "results/dedup/counts.csv", dtype=str, keep_default_na=False)
+    assert counts[(counts.measure == "unique_records") & (counts.source == "")].value.item() == "78"
 
 
 def test_lint_is_clean(project):

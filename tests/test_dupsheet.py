@@ -1,0 +1,195 @@
+"""The dedup stage and reviewers' duplicates workbook, written and read back with openpyxl."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pytest
+from openpyxl import load_workbook
+
+from review import dedup, dupsheet
+from review.fileio import write_csv
+from review.model import RECORD_COLUMNS, Creator, Record
+
+from conftest import FIXTURES, PROJECT
+
+
+def rec(rid: str, title: str, author: str, year: str = "2017", **fields) -> Record:
+    family, _, given = author.partition(", ")
+    creator = Creator(family=family, given=given) if given else Creator(name=author)
+    return Record(record_id=rid, source=rid.split(":")[0], source_type="csv", source_key=rid.split(":")[1],
+                  title=title, creators=[creator], year=year, **fields)
+
+
+BASE = [
+    rec("zotero:BATE2017", "Health and Social Care Integration (England)", "Bate, Alex"),
+    rec("hmic:NAO2017", "Health and social care integration", "National Audit Office"),
+    rec("zotero:HAM2017", "The spatial politics of place and health policy", "Hammond, Jonathan",
+        container="Social Science & Medicine", volume="190", pages="217-226"),
+    rec("scopus:HAM2017", "THE SPATIAL POLITICS OF PLACE AND HEALTH POLICY", "Hammond, J.",
+        container="Soc Sci Med", volume="190", pages="217-226"),
+]
+
+
+def write_records(path, records):
+    write_csv(path, RECORD_COLUMNS, (r.as_row() for r in records))
+
+
+def rows(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def stage(tmp_path):
+    """Run the stage on a records list; returns (outcome, out folder, sheet path)."""
+    sheet = tmp_path / "extracts/duplicates.xlsx"
+
+    def run(records):
+        write_records(tmp_path / "records.csv", records)
+        outcome = dedup.run_stage(tmp_path / "records.csv", tmp_path / "dedup", sheet, dedup.Settings())
+        return outcome, tmp_path / "dedup", sheet
+
+    return run
+
+
+def sheet_rows(path):
+    ws = load_workbook(path)[dupsheet.SHEET]
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_stage_writes_groups_unique_records_counts_and_asks_about_the_undecided_pair(stage):
+    outcome, out, sheet = stage(BASE)
+
+    groups = {r["record_id"]: r for r in rows(out / "groups.csv")}
+    assert groups["scopus:HAM2017"]["survivor"] == "zotero:HAM2017"  # the Zotero item survives
+    assert groups["scopus:HAM2017"]["group"] == groups["zotero:HAM2017"]["group"]
+    assert groups["scopus:HAM2017"]["rule"] == "title+authors+year"
+    unique = rows(out / "unique_records.csv")
+    assert len(unique) == 3 == outcome.unique
+    merged = next(u for u in unique if u["group"] == groups["zotero:HAM2017"]["group"])
+    assert merged["record_ids"] == "scopus:HAM2017; zotero:HAM2017" and merged["n_records"] == "2"
+    counts = {(r["measure"], r["source"]): r["value"] for r in rows(out / "counts.csv")}
+    assert counts[("duplicates_removed", "")] == "1" and counts[("pairs_for_review", "")] == "1"
+    table = sheet_rows(sheet)
+    assert table[0][:4] == ["decision", "notes", "record_id_a", "record_id_b"]
+    assert [r[2:4] for r in table[1:]] == [["hmic:NAO2017", "zotero:BATE2017"]]
+    pair = next(p for p in rows(out / "pairs.csv") if p["record_id_b"] == "zotero:BATE2017")
+    assert pair["outcome"] == "for review"
+
+
+def test_a_decision_holds_on_refresh_and_the_pair_is_not_asked_again(stage):
+    _, out, sheet = stage(BASE)
+    wb = load_workbook(sheet)
+    wb[dupsheet.SHEET]["A2"] = " Same "  # case and spaces as a reviewer types them
+    wb[dupsheet.SHEET]["B2"] = "checked the PDFs"
+    wb.save(sheet)
+
+    outcome, out, sheet = stage(BASE)
+
+    groups = {r["record_id"]: r["group"] for r in rows(out / "groups.csv")}
+    assert groups["hmic:NAO2017"] == groups["zotero:BATE2017"]
+    assert outcome.for_review == 0 and outcome.appended == 0
+    pair = next(p for p in rows(out / "pairs.csv") if p["record_id_b"] == "zotero:BATE2017")
+    assert pair["outcome"] == "decided by reviewer: same"
+    assert len(sheet_rows(sheet)) == 2
+
+
+def test_refresh_appends_new_pairs_and_never_touches_typed_cells(stage, tmp_path):
+    _, _, sheet = stage(BASE)
+    wb = load_workbook(sheet)
+    wb[dupsheet.SHEET]["A2"] = "different"
+    wb[dupsheet.SHEET]["B2"] = "=not a formula, a note"
+    wb.save(sheet)
+    before = sheet_rows(sheet)
+
+    more = BASE + [
+        rec("zotero:KF2018", "A year of integrated care systems: reviewing the journey", "Charles, Anna", "2018"),
+        rec("hmic:KF2018", "A year of integrated care systems", "The King's Fund", "2018"),
+    ]
+    outcome, _, sheet = stage(more)
+
+    after = sheet_rows(sheet)
+    assert outcome.appended == 1
+    assert after[: len(before)] == before  # every existing cell, typed or not, as it was
+    assert [r[2:4] for r in after[len(before):]] == [["hmic:KF2018", "zotero:KF2018"]]
+    backups = list((sheet.parent / ".backup").glob("duplicates.*.xlsx"))
+    assert len(backups) == 1 and sheet_rows(backups[0]) == before
+
+
+def test_a_value_outside_same_or_different_is_reported_with_its_row(stage):
+    _, out, sheet = stage(BASE)
+    wb = load_workbook(sheet)
+    wb[dupsheet.SHEET]["A2"] = "probably"
+    wb.save(sheet)
+
+    outcome, out, _ = stage(BASE)
+
+    issues = rows(out / "issues.csv")
+    assert [(i["code"], i["sheet"], i["row"], i["column"], i["value"]) for i in issues] == [
+        ("not-a-decision", dupsheet.SHEET, "2", "decision", "probably")]
+    assert "same or different" in issues[0]["expected"]
+    assert outcome.for_review == 1  # the pair stays undecided
+
+
+def test_open_workbook_is_left_alone(stage):
+    _, _, sheet = stage(BASE)
+    (sheet.parent / "~$duplicates.xlsx").write_bytes(b"lock")
+    before = sheet.read_bytes()
+
+    more = BASE + [rec("zotero:KF2018", "A year of integrated care systems: reviewing the journey", "Charles, Anna"),
+                   rec("hmic:KF2018", "A year of integrated care systems", "The King's Fund")]
+    outcome, out, _ = stage(more)
+
+    assert sheet.read_bytes() == before
+    assert outcome.appended == 0
+    assert [i["code"] for i in rows(out / "issues.csv")] == ["unreadable-workbook"]
+    assert "open in a spreadsheet program" in rows(out / "issues.csv")[0]["value"]
+
+
+def test_damaged_workbook_is_reported_and_not_overwritten(stage):
+    _, _, sheet = stage(BASE)
+    sheet.write_bytes(b"this is not a zip file")
+
+    outcome, out, _ = stage(BASE)
+
+    assert sheet.read_bytes() == b"this is not a zip file"
+    issue = rows(out / "issues.csv")[0]
+    assert (issue["code"], issue["severity"]) == ("unreadable-workbook", "error")
+
+
+def test_text_a_spreadsheet_would_run_is_neutralised(stage):
+    records = [rec("a:1", "=HYPERLINK(\"http://x\",\"click\") integration of health and care", "Smith, Ann"),
+               rec("b:1", "=HYPERLINK(\"http://x\",\"click\") integration of health care", "Jones, Bob")]
+    _, _, sheet = stage(records)
+    ws = load_workbook(sheet)[dupsheet.SHEET]
+    titles = [ws.cell(row=2, column=k).value for k in (8, 9)]
+    assert all(t.startswith("'=HYPERLINK") for t in titles)
+    assert all(ws.cell(row=2, column=k).data_type == "s" for k in (8, 9))
+
+
+def test_fingerprint_changes_with_decisions_only(stage):
+    _, _, sheet = stage(BASE)
+    empty = dupsheet.fingerprint(sheet)
+    wb = load_workbook(sheet)
+    wb[dupsheet.SHEET]["B2"] = "a note is not a decision"
+    wb.save(sheet)
+    assert dupsheet.fingerprint(sheet) == empty
+    wb[dupsheet.SHEET]["A2"] = "different"
+    wb.save(sheet)
+    assert dupsheet.fingerprint(sheet) != empty
+
+
+def test_review_dedup_command_writes_id_and_group(tmp_path):
+    out = tmp_path / "groups.csv"
+    result = subprocess.run([sys.executable, "-m", "review", "dedup", str(FIXTURES / "dedup/labelled.csv"),
+                             "--out", str(out)], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    table = rows(out)
+    assert list(table[0]) == ["ID", "group"]
+    group = {r["ID"]: r["group"] for r in table}
+    assert group["z1"] == group["h1"] == group["s1"]
+    assert group["z4"] != group["z5"]
+    assert len(table) == 17
