@@ -22,6 +22,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
+	$(BIN)/ruff check review tests benchmarks scripts
 	$(BIN)/snakemake --lint
 
 clean:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import resource
+import sys
 import time
 from collections import defaultdict
 from itertools import combinations

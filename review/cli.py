@@ -56,6 +56,15 @@ def cmd_records(args: argparse.Namespace) -> int:
     return 0
 
 
+def _format(path: Path, declared: str | None) -> str:
+    from .protocol import format_of
+
+    fmt = format_of(path, declared)
+    if fmt is None:
+        raise ReviewError(f"{path}: cannot tell the format from the suffix; give --format")
+    return fmt
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Preview what one file would contribute, without touching the pipeline's outputs."""
     from rich.console import Console
@@ -63,13 +72,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from .fileio import write_csv
     from .model import RECORD_COLUMNS
-    from .protocol import SUFFIX_FORMATS
     from .readers import read_file
 
     path = Path(args.file)
-    fmt = args.format or SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ReviewError(f"{path}: cannot tell the format from the suffix; give --format")
+    fmt = _format(path, args.format)
     result = read_file(path, fmt, source=args.source or path.stem, encoding=args.encoding)
     console = Console(highlight=False, soft_wrap=True)
     types = Counter(r.item_type for r in result.records)
@@ -94,13 +100,9 @@ def cmd_dedup(args: argparse.Namespace) -> int:
     """Deduplicate one file: one row per input record with its own ``ID`` and its ``group``."""
     from . import dedup
     from .fileio import write_csv
-    from .protocol import SUFFIX_FORMATS
 
     path = Path(args.file)
-    fmt = args.format or SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ReviewError(f"{path}: cannot tell the format from the suffix; give --format")
-    rows = dedup.groups_for_file(path, fmt)
+    rows = dedup.groups_for_file(path, _format(path, args.format))
     write_csv(args.out, ["ID", "group"], rows)
     groups = len({r["group"] for r in rows})
     print(f"{len(rows)} records in {groups} groups ({len(rows) - groups} duplicates) written to {args.out}")

@@ -66,18 +66,18 @@ def read_decisions(path: Path) -> tuple[list[Decision], list[Problem]]:
     rows = workbook[SHEET].iter_rows(values_only=True)
     header = [str(h or "").strip() for h in next(rows, ())]
     index = {name: k for k, name in enumerate(header)}
-    for number, row in enumerate(rows, start=2):
-        def cell(name: str) -> object:
-            k = index.get(name)
-            return row[k] if k is not None and k < len(row) else None
+    def cell(row: tuple, name: str) -> object:
+        k = index.get(name)
+        return row[k] if k is not None and k < len(row) else None
 
-        a, b = str(cell("record_id_a") or "").strip(), str(cell("record_id_b") or "").strip()
+    for number, row in enumerate(rows, start=2):
+        a, b = str(cell(row, "record_id_a") or "").strip(), str(cell(row, "record_id_b") or "").strip()
         if not a or not b:
             continue
-        value = _normalise_decision(cell("decision"))
+        value = _normalise_decision(cell(row, "decision"))
         if value is None:
             problems.append(Problem(code="not-a-decision", severity=ERROR, file=str(path), sheet=SHEET,
-                                    row=str(number), column="decision", value=str(cell("decision")),
+                                    row=str(number), column="decision", value=str(cell(row, "decision")),
                                     expected="same or different (or blank while undecided)",
                                     hint="this pair stays undecided", record_id=f"{a} / {b}"))
             continue

@@ -8,11 +8,11 @@ journal abbreviations) belongs to deduplication, not here.
 from __future__ import annotations
 
 import html
-from urllib.parse import unquote
 import re
 import unicodedata
 from collections.abc import Callable
 from functools import cache
+from urllib.parse import unquote
 
 from .model import Creator
 

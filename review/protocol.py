@@ -28,6 +28,11 @@ SUFFIX_FORMATS = {
 }
 
 
+def format_of(path: str | Path, declared: str | None = None) -> str | None:
+    """The file format: as declared, else from the suffix (``None`` if neither tells)."""
+    return declared or SUFFIX_FORMATS.get(Path(path).suffix.lower())
+
+
 @cache
 def schema() -> dict[str, Any]:
     text = resources.files("review").joinpath("schemas/protocol.schema.json").read_text("utf-8")
@@ -163,7 +168,7 @@ def sources(config: dict[str, Any], include_disabled: bool = False) -> list[Sour
         if not entry.get("enabled", True) and not include_disabled:
             continue
         file = entry.get("file")
-        fmt = entry.get("format") or (SUFFIX_FORMATS.get(Path(file).suffix.lower()) if file else None)
+        fmt = format_of(file, entry.get("format")) if file else None
         out.append(
             Source(
                 name=entry["name"],

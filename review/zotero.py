@@ -14,7 +14,6 @@ stays in force and the log says so.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -32,7 +31,7 @@ from .errors import ERROR, Problem, SourceError, ZoteroError
 from .fileio import json_bytes, read_json, write_if_changed
 from .model import CREATOR_ROLES, Creator
 from .protocol import Source
-from .readers.base import Context, Entry, register
+from .readers.base import Context, Entry, load_json, register
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +153,7 @@ def snapshot_entries(snapshot: dict[str, Any], collection: str | None = None, in
 @register("zotero-json")
 def read_snapshot(text: str, ctx: Context) -> Iterator[Entry | Problem]:
     """A snapshot written by the sync, unfiltered (for ``review import``)."""
-    try:
-        snapshot = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{ctx.file}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    snapshot = load_json(text, ctx)
     if not isinstance(snapshot, dict) or "items" not in snapshot:
         raise SourceError(f"{ctx.file}: not a Zotero snapshot written by review sync")
     yield from snapshot_entries(snapshot)

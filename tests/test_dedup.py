@@ -6,12 +6,11 @@ import csv
 from collections import defaultdict
 
 import pytest
+from conftest import FIXTURES
 
 from review import dedup
 from review.model import Creator, Record
 from review.readers import read_file
-
-from conftest import FIXTURES
 
 
 def record(rid: str, title: str, authors: str = "", year: str = "", container: str = "", volume: str = "",

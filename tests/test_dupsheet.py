@@ -7,13 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import FIXTURES, PROJECT
 from openpyxl import load_workbook
 
 from review import dedup, dupsheet
 from review.fileio import write_csv
 from review.model import RECORD_COLUMNS, Creator, Record
-
-from conftest import FIXTURES, PROJECT
 
 
 def rec(rid: str, title: str, author: str, year: str = "2017", **fields) -> Record:

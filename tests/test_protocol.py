@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PROJECT
 
 from review import protocol
 from review.errors import ProtocolError
-
-from conftest import PROJECT
 
 
 def minimal(**extra):

@@ -9,13 +9,12 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import FIXTURES, PROJECT
 
 from review import protocol, records
 from review.errors import ReviewError
 from review.model import RECORD_COLUMNS, Record
 from review.readers import read_file
-
-from conftest import FIXTURES, PROJECT
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,14 @@ def _clean_creator(creator: Creator, latex: bool) -> Creator | None:
         name=nz.clean_text(creator.name, latex),
     )
     return cleaned if (cleaned.family or cleaned.name) else None
+
+
+def load_json(text: str, ctx: Context) -> Any:
+    """Parsed JSON, or a ``SourceError`` naming the file and line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{ctx.file}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
 
 
 def people(names: Iterable[str], role: str = "author") -> list[Creator]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
 from ..errors import ERROR, Problem, SourceError
 from ..model import ITEM_TYPES, Creator
-from .base import Context, Entry, register
+from .base import Context, Entry, load_json, register
 
 ROLES = {"author": "author", "editor": "editor", "translator": "translator", "container-author": "other",
          "collection-editor": "series-editor", "reviewed-author": "reviewed-author", "director": "director",
@@ -98,10 +97,7 @@ def _entry(item: dict, line: int | None) -> Entry:
 
 @register("csljson")
 def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{ctx.file}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    data = load_json(text, ctx)
     if isinstance(data, dict) and "items" in data:  # Better BibTeX's JSON wraps the list
         data = data["items"]
     if not isinstance(data, list):

@@ -12,8 +12,7 @@ import re
 from collections.abc import Iterator
 
 from .. import normalise as nz
-from ..errors import SourceError
-from ..errors import Problem
+from ..errors import Problem, SourceError
 from ..model import Creator
 from .base import Context, Entry, people, register
 from .bibtex import TYPES as BIBTEX_TYPES
