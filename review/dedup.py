@@ -408,7 +408,7 @@ class Result:
 
     group: list[int]  # group number per record (0-based, in order of first member)
     survivor: list[bool]
-    rule: list[str]  # the rule that put the record in its group ("" for a survivor / singleton)
+    rule: list[str]  # the rule of the first link that joined the record to its group ("" for a record alone)
     score: list[str]  # title/author scores of that link
     decisions: list[PairDecision] = field(default_factory=list)
     refused: list[PairDecision] = field(default_factory=list)  # matches a veto or constraint kept apart

@@ -213,14 +213,12 @@ class _Retry:
             self.zot.request = None  # so a failure without a response does not read a stale one's headers
             try:
                 return fn()
-            except (httpx2.TimeoutException, httpx2.TransportError) as exc:
-                reason = f"{type(exc).__name__}"
-                retryable = True
+            except (httpx2.TimeoutException, httpx2.TransportError) as exc:  # timeouts, dropped connections
+                reason = type(exc).__name__
             except (zerr.HTTPError, zerr.TooManyRetriesError, zerr.TooManyRequestsError) as exc:
                 status = self._status()
                 reason = f"HTTP {status}" if status else type(exc).__name__
-                retryable = status in self.RETRY_STATUS or isinstance(exc, zerr.TooManyRetriesError)
-                if not retryable:
+                if status not in self.RETRY_STATUS and not isinstance(exc, zerr.TooManyRetriesError):
                     raise ZoteroError(f"Zotero answered {reason} to {what}") from exc
             except (zerr.UserNotAuthorisedError, zerr.ResourceNotFoundError) as exc:
                 raise ZoteroError(_refusal(self._status(), what)) from exc
