@@ -6,6 +6,7 @@ from review.snakemake import (
     VERSION,
     checked_protocol,
     reviewer_decisions,
+    typed_in_sheets,
     source_inputs,
     sync_zotero,
 )
@@ -16,6 +17,7 @@ config.update(checked_protocol(config))
 
 include: "rules/records.smk"
 include: "rules/dedup.smk"
+include: "rules/extraction.smk"
 
 
 rule all:
@@ -23,3 +25,4 @@ rule all:
     input:
         rules.import_records.output,
         rules.find_duplicates.output,
+        rules.read_extractions.output,

@@ -122,6 +122,32 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sheets(args: argparse.Namespace) -> int:
+    """Stage 3: create or refresh every reviewer's extraction sheet."""
+    from . import codebook, protocol, sheets
+
+    config = protocol.load(args.protocol)
+    form = codebook.load(config["extraction"]["codebook"])
+    outcomes = sheets.run_stage(config, Path(args.unique), Path(args.summary), form)
+    for o in outcomes:
+        print(f"{o.path}: {o.outcome} ({o.rows} rows, {o.appended} new, {o.dropped} no longer included)")
+    return 0
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    """Stage 4: read the sheets back, validate, compare reviewers, write the evidence tables."""
+    from . import codebook, evidence, protocol
+
+    config = protocol.load(args.protocol)
+    form = codebook.load(config["extraction"]["codebook"])
+    outcome = evidence.run_stage(config, form, Path(args.unique), Path(args.out))
+    errors = sum(p.severity == ERROR for p in outcome.problems)
+    print(f"{outcome.rows} extraction rows; {outcome.evidence} evidence values; {errors} validation errors, "
+          f"{len(outcome.problems) - errors} warnings; {outcome.disputed} disputed rows"
+          + (f" ({outcome.consensus_added} new in the consensus workbook)" if outcome.consensus_added else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"review {__version__}")
@@ -151,6 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--records", default="results/records/records.csv")
     p.add_argument("--out", default="results/dedup")
+
+    p = add("sheets", cmd_sheets, "stage 3: create or refresh the reviewers' extraction sheets")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--unique", default="results/dedup/unique_records.csv")
+    p.add_argument("--summary", default="results/sheets/sheets.csv")
+
+    p = add("evidence", cmd_evidence, "stage 4: validate the extraction sheets into results/evidence/")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--unique", default="results/dedup/unique_records.csv")
+    p.add_argument("--out", default="results/evidence")
 
     p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record")
     p.add_argument("file")

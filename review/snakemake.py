@@ -47,6 +47,17 @@ def reviewer_decisions(config: dict[str, Any]) -> str:
     return dupsheet.fingerprint(Path(sheet)) if sheet else ""
 
 
+def typed_in_sheets(config: dict[str, Any]) -> str:
+    """Digest of what reviewers typed in the extraction sheets (a rule parameter: typing reruns the rule)."""
+    from . import codebook, evidence
+
+    try:
+        form = codebook.load(config["extraction"]["codebook"])
+    except ReviewError as exc:
+        _stop(str(exc))
+    return evidence.typed_digest(config, form)
+
+
 def sync_zotero(config: dict[str, Any], workflow: Any) -> None:
     """Refresh the Zotero snapshots once per ``snakemake`` call (not in job subprocesses)."""
     if not getattr(workflow, "is_main_process", True):
