@@ -44,6 +44,12 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     counts = pd.read_csv(project / "results/dedup/counts.csv", dtype=str, keep_default_na=False)
     overall = dict(zip(counts[counts.source == ""].measure, counts[counts.source == ""].value))
     assert overall["unique_records"] == "79" and overall["reviewer_decisions"] == "1"
+    # the illustrative sample sheets: reviewer_b's four slips are reported, the consensus settles two fields
+    validation = pd.read_csv(project / "results/evidence/validation.csv", dtype=str, keep_default_na=False)
+    assert sorted(validation.code) == ["not-in-codebook", "not-in-codebook", "period-order", "wrong-type"]
+    assert set(validation.file) == {"extracts/reviewer_b.xlsx"}
+    evidence = pd.read_csv(project / "results/evidence/evidence.csv", dtype=str, keep_default_na=False)
+    assert {"agreed", "single reviewer", "consensus"} <= set(evidence.basis)
     outputs = {p: p.read_bytes() for p in (project / "results").rglob("*.csv")}
 
     second = snakemake(project)
@@ -69,6 +75,28 @@ def test_a_reviewer_decision_reruns_the_dedup_and_nothing_upstream(project):
     assert "find_duplicates" in log and "import_records" not in log
     counts = pd.read_csv(project / "results/dedup/counts.csv", dtype=str, keep_default_na=False)
     assert counts[(counts.measure == "unique_records") & (counts.source == "")].value.item() == "78"
+
+
+def test_typing_in_an_extraction_sheet_reruns_only_the_evidence_stage(project):
+    from openpyxl import load_workbook
+
+    assert snakemake(project).returncode == 0
+    sheet = project / "extracts/reviewer_b.xlsx"
+    workbook = load_workbook(sheet)
+    ws = workbook["extraction"]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    row = next(r[0].row for r in ws.iter_rows(min_row=2) if ws.cell(row=r[0].row, column=header["decision_mode"]).value
+               == "consensus")
+    ws.cell(row=row, column=header["decision_mode"], value="consensual_collective")  # the reviewer fixes a slip
+    workbook.save(sheet)
+
+    rerun = snakemake(project)
+
+    log = rerun.stdout + rerun.stderr
+    assert rerun.returncode == 0, rerun.stderr
+    assert "read_extractions" in log and "write_sheets" not in log and "find_duplicates" not in log
+    validation = pd.read_csv(project / "results/evidence/validation.csv", dtype=str, keep_default_na=False)
+    assert "decision_mode" not in set(validation.column)
 
 
 def test_lint_is_clean(project):

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+from conftest import PROJECT
+
+from review import codebook
+from review.errors import ProtocolError
+
+
+def bundled() -> dict:
+    return yaml.safe_load((PROJECT / "protocols/codebook.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_bundled_codebook_is_valid_and_follows_the_domain_notes():
+    form = codebook.load(PROJECT / "protocols/codebook.yaml")
+    assert [f.name for f in form.key_fields] == ["tier"]
+    assert {"RHB", "RHA", "SHA", "PCT", "CCG", "STP", "ICS_NONSTAT", "ICB", "ICP"} <= set(form["tier"].codes)
+    assert form["functions"].codes[:4] == ("F1_strategic_planning", "F2_resource_allocation",
+                                           "F3_market_management", "F4_performance_oversight")
+    labels = {c.label for c in form["themes"].choices}
+    assert "Limits of the consensual model of decision making" in labels  # word for word from the seed report
+    assert "A permissive and supportive national programme" in labels
+    sha = next(c for c in form["tier"].choices if c.code == "SHA")
+    assert sha.period == (2002, 2013) and "tier-sha" in sha.tags
+    assert sha.defaults["statutory_status"] == "statutory_body"
+
+
+def mutate(change) -> dict:
+    data = copy.deepcopy(bundled())
+    change(data)
+    return data
+
+
+def fields(data):
+    return [f for g in data["groups"] for f in g["fields"]]
+
+
+def test_unknown_type_is_an_error_naming_the_field():
+    def change(data):
+        fields(data)[0]["type"] = "dropdown"
+
+    with pytest.raises(ProtocolError, match="field 'evidence_type': unknown type 'dropdown'"):
+        codebook.parse(mutate(change))
+
+
+def test_duplicate_code_is_an_error():
+    def change(data):
+        fields(data)[0]["choices"].append({"code": "book", "label": "Book again"})
+
+    with pytest.raises(ProtocolError, match="field 'evidence_type': duplicate code 'book'"):
+        codebook.parse(mutate(change))
+
+
+def test_empty_choice_list_is_an_error():
+    def change(data):
+        fields(data)[1]["choices"] = []
+
+    with pytest.raises(ProtocolError, match="field 'study_design': a single choice field needs a non-empty list"):
+        codebook.parse(mutate(change))
+
+
+def test_default_with_an_unknown_code_is_an_error():
+    def change(data):
+        tier = next(f for f in fields(data) if f["name"] == "tier")
+        tier["choices"][0]["defaults"] = {"coterminosity_lg": "complete"}
+
+    with pytest.raises(ProtocolError, match="default 'complete' is not a code of 'coterminosity_lg'"):
+        codebook.parse(mutate(change))
+
+
+def test_unknown_key_in_the_codebook_is_rejected():
+    def change(data):
+        fields(data)[0]["requried"] = True
+
+    with pytest.raises(ProtocolError, match="requried"):
+        codebook.parse(mutate(change))
