@@ -162,15 +162,15 @@ def read_sheet(path: Path, reviewer: str, codebook: Codebook, included: set[str]
             problem("missing-column", WARNING, 1, name, expected=f"a column for every codebook field ({codebook.version})",
                     hint="this field is read as empty")
     seen: dict[tuple[str, str], int] = {}
-    for number, values in table:
-        def cell(name: str) -> Any:
-            k = index.get(name)
-            return values[k] if k is not None and k < len(values) else None
+    def cell(values: tuple, name: str) -> Any:
+        k = index.get(name)
+        return values[k] if k is not None and k < len(values) else None
 
-        study = str(cell("study_id") or "").strip()
+    for number, values in table:
+        study = str(cell(values, "study_id") or "").strip()
         if not study:
             continue
-        raw = {name: cell(name) for name in codebook.names}
+        raw = {name: cell(values, name) for name in codebook.names}
         if all(v is None or str(v).strip() == "" for name, v in raw.items()
                if not any(name == f.name for f in codebook.key_fields)):
             continue  # a row nobody has started: nothing to check yet
