@@ -26,3 +26,14 @@ rule all:
         rules.import_records.output,
         rules.find_duplicates.output,
         rules.read_extractions.output,
+
+
+# Shortcuts: `snakemake sheets` refreshes the reviewers' sheets, `snakemake evidence` reads them back.
+rule sheets:
+    input:
+        rules.write_sheets.output,
+
+
+rule evidence:
+    input:
+        rules.read_extractions.output,

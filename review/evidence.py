@@ -134,6 +134,23 @@ def _table_rows(path: Path) -> tuple[list[str], list[tuple[int, tuple]]]:
         workbook.close()
 
 
+def _codebook_version(path: Path) -> str:
+    """The codebook version recorded in a workbook's ``about`` sheet ("" for CSV or when absent)."""
+    if path.suffix != ".xlsx":
+        return ""
+    try:
+        workbook = read_only(path)
+    except WorkbookBusy:
+        return ""
+    try:
+        if "about" not in workbook.sheetnames:
+            return ""
+        return next((str(v) for k, v in workbook["about"].iter_rows(max_col=2, values_only=True)
+                     if k == "codebook_version"), "")
+    finally:
+        workbook.close()
+
+
 def read_sheet(path: Path, reviewer: str, codebook: Codebook, included: set[str],
                require: bool = True) -> tuple[list[Row], list[Problem]]:
     """Rows a reviewer started, checked cell by cell; ``require=False`` for the consensus workbook, which
@@ -153,6 +170,10 @@ def read_sheet(path: Path, reviewer: str, codebook: Codebook, included: set[str]
         problem("unreadable-workbook", ERROR, "", value=str(exc), expected="a readable sheet",
                 hint="nothing from this file was used")
         return rows, problems
+    made_with = _codebook_version(path)
+    if made_with and made_with != codebook.version:
+        problem("codebook-version-changed", WARNING, "", "codebook_version", made_with, codebook.version,
+                "the sheet was made with another codebook version: check its codes against the codebook sheet")
     index = {name: k for k, name in enumerate(header)}
     if "study_id" not in index:
         problem("missing-column", ERROR, 1, "study_id", expected="a study_id column", hint="nothing was read")
