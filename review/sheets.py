@@ -223,6 +223,15 @@ def _append_rows(ws, names: list[str], rows: list[dict[str, str]]) -> None:
         index += 1
 
 
+def _extend_validations(ws, last_row: int) -> None:
+    """Dropdowns and checks reach the appended rows (and their spare rows) too."""
+    for validation in ws.data_validations.dataValidation:
+        for cell_range in list(validation.sqref.ranges):
+            if cell_range.max_row < last_row:
+                letter = get_column_letter(cell_range.min_col)
+                validation.add(f"{letter}{cell_range.max_row + 1}:{letter}{last_row}")
+
+
 def _next_row(ws) -> int:
     """First row below the last one with a study id (spare rows carry only styles)."""
     last = 1
@@ -288,6 +297,7 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
         _append_rows(ws, ordered, new_rows)
         start = _next_row(ws) - len(new_rows)
         _unlock(ws, codebook, start, start + len(new_rows) + spare_rows)
+        _extend_validations(ws, start + len(new_rows) + spare_rows)
     if changed:
         save(workbook, path)
     rows = sum(len(v) for v in present.values()) + len(new_rows)

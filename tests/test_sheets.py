@@ -114,6 +114,9 @@ def test_refresh_appends_new_studies_and_never_changes_typed_cells(project):
     assert [r[0] for r in after[len(before):]] == ["z:3"]
     assert {o.reviewer: o.appended for o in outcomes} == {"alice": 1, "bob": 1}
     assert list((tmp / "extracts/.backup").glob("alice.*.xlsx"))
+    ws = load_workbook(path)["extraction"]
+    covered = max(r.max_row for dv in ws.data_validations.dataValidation for r in dv.sqref.ranges)
+    assert covered >= len(after) + 20  # dropdowns reach the new rows and their spare rows
 
 
 def test_a_study_that_dropped_out_is_flagged_not_deleted(project):
