@@ -6,6 +6,7 @@ from review.snakemake import (
     VERSION,
     checked_protocol,
     reviewer_decisions,
+    screening_decisions,
     typed_in_sheets,
     source_inputs,
     sync_zotero,
@@ -17,6 +18,7 @@ config.update(checked_protocol(config))
 
 include: "rules/records.smk"
 include: "rules/dedup.smk"
+include: "rules/screening.smk"
 include: "rules/extraction.smk"
 
 
@@ -25,6 +27,8 @@ rule all:
     input:
         rules.import_records.output,
         rules.find_duplicates.output,
+        rules.screen_records.output,
+        rules.count_prisma.output,
         rules.read_extractions.output,
 
 

@@ -128,7 +128,8 @@ def cmd_sheets(args: argparse.Namespace) -> int:
 
     config = protocol.load(args.protocol)
     form = codebook.load(config["extraction"]["codebook"])
-    outcomes = sheets.run_stage(config, Path(args.unique), Path(args.summary), form)
+    included = Path(args.included) if config["screening"].get("enabled", True) else None
+    outcomes = sheets.run_stage(config, Path(args.unique), Path(args.summary), form, included)
     for o in outcomes:
         print(f"{o.path}: {o.outcome} ({o.rows} rows, {o.appended} new, {o.dropped} no longer included)")
     return 0
@@ -140,11 +141,39 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
     config = protocol.load(args.protocol)
     form = codebook.load(config["extraction"]["codebook"])
-    outcome = evidence.run_stage(config, form, Path(args.unique), Path(args.out))
+    included = Path(args.included) if config["screening"].get("enabled", True) else None
+    outcome = evidence.run_stage(config, form, Path(args.unique), Path(args.out), included)
     errors = sum(p.severity == ERROR for p in outcome.problems)
     print(f"{outcome.rows} extraction rows; {outcome.evidence} evidence values; {errors} validation errors, "
           f"{len(outcome.problems) - errors} warnings; {outcome.disputed} disputed rows"
           + (f" ({outcome.consensus_added} new in the consensus workbook)" if outcome.consensus_added else ""))
+    return 0
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    """Screening: decisions from Zotero tags and workbooks, resolved per study."""
+    from collections import Counter
+
+    from . import protocol, screening
+
+    config = protocol.load(args.protocol)
+    outcome = screening.run_stage(config, Path(args.records), Path(args.groups), Path(args.unique), Path(args.out))
+    status = Counter(r["status"] for r in outcome.table)
+    print(f"{len(outcome.table)} studies: " + ", ".join(f"{n} {s}" for s, n in sorted(status.items()))
+          + f"; {sum(not c['resolved_by'] for c in outcome.conflicts)} open conflicts")
+    return 0
+
+
+def cmd_prisma(args: argparse.Namespace) -> int:
+    """PRISMA 2020 counts and flow diagram."""
+    from . import prisma, protocol
+
+    config = protocol.load(args.protocol)
+    flow = prisma.build(config, Path(args.sources), Path(args.dedup_counts), Path(args.screening), Path(args.unique))
+    prisma.write(flow, config, Path(args.out))
+    problems = [p for p in flow.problems if p.severity == ERROR]
+    print(f"{flow.identified_total} identified, {flow.screened} screened, {flow.included} included"
+          + (f"; {len(problems)} inconsistencies (see {Path(args.out) / 'issues.csv'})" if problems else ""))
     return 0
 
 
@@ -178,14 +207,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", default="results/records/records.csv")
     p.add_argument("--out", default="results/dedup")
 
+    p = add("screen", cmd_screen, "screening: resolve decisions from tags and workbooks, into results/screening/")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--records", default="results/records/records.csv")
+    p.add_argument("--groups", default="results/dedup/groups.csv")
+    p.add_argument("--unique", default="results/dedup/unique_records.csv")
+    p.add_argument("--out", default="results/screening")
+
+    p = add("prisma", cmd_prisma, "PRISMA 2020 counts and flow diagram, into results/prisma/")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--sources", default="results/records/sources.csv")
+    p.add_argument("--dedup-counts", default="results/dedup/counts.csv")
+    p.add_argument("--screening", default="results/screening/screening.csv")
+    p.add_argument("--unique", default="results/dedup/unique_records.csv")
+    p.add_argument("--out", default="results/prisma")
+
     p = add("sheets", cmd_sheets, "stage 3: create or refresh the reviewers' extraction sheets")
     p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--unique", default="results/dedup/unique_records.csv")
+    p.add_argument("--included", default="results/screening/included.csv")
     p.add_argument("--summary", default="results/sheets/sheets.csv")
 
     p = add("evidence", cmd_evidence, "stage 4: validate the extraction sheets into results/evidence/")
     p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--unique", default="results/dedup/unique_records.csv")
+    p.add_argument("--included", default="results/screening/included.csv")
     p.add_argument("--out", default="results/evidence")
 
     p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record")

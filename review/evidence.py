@@ -393,7 +393,8 @@ class Outcome:
     consensus_added: int
 
 
-def run_stage(config: dict[str, Any], codebook: Codebook, unique_records: Path, out_dir: Path) -> Outcome:
+def run_stage(config: dict[str, Any], codebook: Codebook, unique_records: Path, out_dir: Path,
+              included: Path | None = None) -> Outcome:
     import pandas as pd
 
     from .sheets import studies_from
@@ -401,8 +402,8 @@ def run_stage(config: dict[str, Any], codebook: Codebook, unique_records: Path, 
     settings = config.get("extraction", {})
     folder = Path(settings.get("folder", "extracts"))
     fmt = settings.get("format", "xlsx")
-    studies = studies_from(unique_records)
-    included = {s.study_id for s in studies}
+    studies = studies_from(unique_records, included)
+    included_ids = {s.study_id for s in studies}
     info = {s.study_id: {"citation": s.citation, "title": s.title, "year": s.year, "doi": s.doi} for s in studies}
     all_rows: list[Row] = []
     problems: list[Problem] = []
@@ -412,13 +413,13 @@ def run_stage(config: dict[str, Any], codebook: Codebook, unique_records: Path, 
             problems.append(Problem(code="missing-workbook", severity=WARNING, file=str(path),
                                     expected="the reviewer's sheet", hint="run the sheets stage to create it"))
             continue
-        rows, found = read_sheet(path, reviewer, codebook, included)
+        rows, found = read_sheet(path, reviewer, codebook, included_ids)
         all_rows += rows
         problems += found
     consensus_path = folder / f"{CONSENSUS}.{fmt}"
     consensus_rows: dict[tuple[str, str], Row] = {}
     if consensus_path.exists():
-        rows, found = read_sheet(consensus_path, CONSENSUS, codebook, included, require=False)
+        rows, found = read_sheet(consensus_path, CONSENSUS, codebook, included_ids, require=False)
         problems += found
         consensus_rows = {r.key(codebook): r for r in rows}
 

@@ -58,9 +58,13 @@ def citation(authors: str, year: str) -> str:
     return f"{first}{rest} {year or 'n.d.'}"
 
 
-def studies_from(unique_records: Path) -> list[Study]:
-    """Included studies: for now every unique record after dedup (screening will narrow this)."""
+def studies_from(unique_records: Path, included: Path | None = None) -> list[Study]:
+    """Included studies: the unique records that screening included after full text (all of them when
+    screening is switched off)."""
     table = pd.read_csv(unique_records, dtype=str, keep_default_na=False)
+    if included is not None:
+        keep = set(pd.read_csv(included, dtype=str, keep_default_na=False)["study_id"])
+        table = table[table["group"].isin(keep)]
     out = [Study(study_id=row["group"], citation=citation(row["authors"], row["year"]), title=row["title"],
                  year=row["year"], doi=row["doi"] or row["url"], tags=tuple(t for t in row["tags"].split("; ") if t))
            for row in table.to_dict("records")]
@@ -350,12 +354,13 @@ def sheet_path(folder: Path, reviewer: str, fmt: str) -> Path:
     return folder / f"{reviewer}.{fmt}"
 
 
-def run_stage(config: dict[str, Any], unique_records: Path, summary: Path, codebook: Codebook) -> list[SheetOutcome]:
+def run_stage(config: dict[str, Any], unique_records: Path, summary: Path, codebook: Codebook,
+              included: Path | None = None) -> list[SheetOutcome]:
     """Create or refresh every reviewer's sheet; write a summary; a busy workbook is skipped and reported."""
     settings = config.get("extraction", {})
     folder = Path(settings.get("folder", "extracts"))
     fmt = settings.get("format", "xlsx")
-    studies = studies_from(unique_records)
+    studies = studies_from(unique_records, included)
     outcomes = []
     for reviewer in config.get("reviewers", []):
         path = sheet_path(folder, reviewer, fmt)

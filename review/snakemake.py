@@ -47,6 +47,13 @@ def reviewer_decisions(config: dict[str, Any]) -> str:
     return dupsheet.fingerprint(Path(sheet)) if sheet else ""
 
 
+def screening_decisions(config: dict[str, Any]) -> str:
+    """Digest of the decisions typed in the screening workbooks (a rule parameter)."""
+    from . import screening
+
+    return screening.decisions_digest(config)
+
+
 def typed_in_sheets(config: dict[str, Any]) -> str:
     """Digest of what reviewers typed in the extraction sheets (a rule parameter: typing reruns the rule)."""
     from . import codebook, evidence

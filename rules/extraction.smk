@@ -8,6 +8,7 @@
 rule write_sheets:
     input:
         unique=rules.find_duplicates.output.unique,
+        included=rules.screen_records.output.included,
         codebook=config["extraction"]["codebook"],
     output:
         summary="results/sheets/sheets.csv",
@@ -20,7 +21,8 @@ rule write_sheets:
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} sheets --unique {input.unique} --summary {output.summary} > {log} 2>&1"
+        "{params.review} sheets --unique {input.unique} --included {input.included} --summary {output.summary}"
+        " > {log} 2>&1"
         " || {{ cat {log} >&2; exit 1; }}"
 
 
@@ -28,6 +30,7 @@ rule read_extractions:
     input:
         sheets=rules.write_sheets.output.summary,
         unique=rules.find_duplicates.output.unique,
+        included=rules.screen_records.output.included,
         codebook=config["extraction"]["codebook"],
     output:
         evidence="results/evidence/evidence.csv",
@@ -47,5 +50,6 @@ rule read_extractions:
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} evidence --unique {input.unique} --out results/evidence > {log} 2>&1"
+        "{params.review} evidence --unique {input.unique} --included {input.included} --out results/evidence"
+        " > {log} 2>&1"
         " || {{ cat {log} >&2; exit 1; }}"

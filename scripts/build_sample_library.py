@@ -39,6 +39,9 @@ ABBREVIATIONS = {
     "Public Administration": "Public Adm",
     "Journal of Health Services Research & Policy": "J Health Serv Res Policy",
 }
+# studies the illustrative extraction sheets fill: always included at both screening stages
+EXTRACTED = {"lorne2019ics", "sanderson2023architecture", "charles2018year", "hammond2017spatial",
+             "checkland2013accountable", "moran2021accountability", "sanderson2020ostrom", "walshe2016devolution"}
 # online-first years seen in the corpus notes: the database indexes the year of first publication
 ONLINE_FIRST = {"lorne2021healthopolis": "2020", "osipovic2020regulation": "2019"}
 
@@ -54,6 +57,26 @@ def zotero_key(key: str) -> str:
 
 def initials(given: str) -> str:
     return "".join(part[0] for part in given.replace("-", " ").split() if part[:1].isalpha())
+
+
+def screening_tags(record) -> list[str]:
+    """Illustrative screening decisions as Zotero tags (the team screens in Zotero): most included, a few
+    excluded with reasons, one report not retrieved; fixed by the key, never random."""
+    key = record.source_key
+    if key in EXTRACTED:
+        return ["screen:include", "fulltext:include"]
+    kind = bucket(key, 23)
+    if kind == 0:
+        return ["screen:exclude:not-tier"]
+    if kind == 1:
+        return ["screen:exclude:opinion"]
+    if kind == 2:
+        return ["screen:include", "fulltext:exclude:no-evidence"]
+    if kind == 3:
+        return ["screen:include", "fulltext:not-retrieved"]
+    if kind == 4:
+        return ["screen:maybe"]
+    return ["screen:include", "fulltext:include"]
 
 
 def csl_item(record) -> dict:
@@ -78,8 +101,8 @@ def csl_item(record) -> dict:
         item["publisher"] = publisher
     if record.isbn:
         item["ISBN"] = record.isbn
-    if record.tags:
-        item["keyword"] = ", ".join(record.tags)
+    tags = list(record.tags) + screening_tags(record)
+    item["keyword"] = ", ".join(tags)
     if record.extra:
         item["note"] = record.extra
     return item

@@ -1,0 +1,30 @@
+"""The one Jinja environment: templates from the team's folder first, then the package's defaults.
+
+``StrictUndefined`` turns a typo in a template into an error naming the variable; markup outputs
+(HTML, SVG, XML) are autoescaped, so a title with ``<script>`` is shown as text.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+
+MARKUP = (".html.j2", ".svg.j2", ".xml.j2", ".html", ".svg", ".xml")
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and name.endswith(MARKUP)
+
+
+@cache
+def environment(team_templates: str | None = "templates") -> Environment:
+    loaders = [FileSystemLoader(team_templates)] if team_templates and Path(team_templates).is_dir() else []
+    loaders.append(PackageLoader("review", "templates"))
+    return Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=_autoescape,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(name: str, team_templates: str | None = "templates", **context) -> str:
+    return environment(team_templates).get_template(name).render(**context)
