@@ -10,6 +10,7 @@ from review.snakemake import (
     typed_in_sheets,
     source_inputs,
     sync_zotero,
+    template_digest,
 )
 
 configfile: PROTOCOL

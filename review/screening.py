@@ -12,6 +12,7 @@ import csv
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,17 @@ def update_workbook(path: Path, settings: Settings, wanted: dict[str, list[dict[
     return appended
 
 
+def _cell(values: tuple, index: dict[str, int], name: str) -> str:
+    k = index.get(name)
+    return str(values[k]).strip() if k is not None and k < len(values) and values[k] is not None else ""
+
+
+def _workbook_problem(problems: list[Problem], path: Path, sheet: str, number: int, study: str, code: str,
+                      column: str, value: str, expected: str, hint: str = "") -> None:
+    problems.append(Problem(code=code, severity=ERROR, file=str(path), sheet=sheet, row=str(number), column=column,
+                            value=value, expected=expected, hint=hint or "the decision was not used", record_id=study))
+
+
 def read_workbook(path: Path, reviewer: str, settings: Settings, known: set[str]
                   ) -> tuple[list[Decision], list[Problem]]:
     decisions, problems = [], []
@@ -237,19 +249,11 @@ def read_workbook(path: Path, reviewer: str, settings: Settings, known: set[str]
             header = [str(h or "") for h in next(rows, ())]
             index = {h: k for k, h in enumerate(header)}
             for number, values in enumerate(rows, start=2):
-                def cell(name: str, values=values) -> str:
-                    k = index.get(name)
-                    return str(values[k]).strip() if k is not None and k < len(values) and values[k] is not None else ""
-
-                study, raw = cell("study_id"), cell("decision").lower()
+                study, raw = _cell(values, index, "study_id"), _cell(values, index, "decision").lower()
                 if not study or not raw:
                     continue
-                reason = cell("reason").lower()
-
-                def problem(code, column, value, expected, hint=""):
-                    problems.append(Problem(code=code, severity=ERROR, file=str(path), sheet=SHEETS[stage],
-                                            row=str(number), column=column, value=value, expected=expected,
-                                            hint=hint or "the decision was not used", record_id=study))
+                reason = _cell(values, index, "reason").lower()
+                problem = partial(_workbook_problem, problems, path, SHEETS[stage], number, study)
 
                 if raw not in ALLOWED[stage]:
                     problem("not-a-decision", "decision", raw, " or ".join(ALLOWED[stage]))

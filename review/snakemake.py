@@ -47,6 +47,16 @@ def reviewer_decisions(config: dict[str, Any]) -> str:
     return dupsheet.fingerprint(Path(sheet)) if sheet else ""
 
 
+def template_digest(name: str) -> str:
+    """Digest of the template the team or the package provides (a rule parameter: edits rerun the rule)."""
+    import hashlib
+
+    from .templating import environment
+
+    source, _, _ = environment().loader.get_source(environment(), name)
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
 def screening_decisions(config: dict[str, Any]) -> str:
     """Digest of the decisions typed in the screening workbooks (a rule parameter)."""
     from . import screening

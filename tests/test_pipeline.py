@@ -50,6 +50,14 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     assert set(validation.file) == {"extracts/reviewer_b.xlsx"}
     evidence = pd.read_csv(project / "results/evidence/evidence.csv", dtype=str, keep_default_na=False)
     assert {"agreed", "single reviewer", "consensus"} <= set(evidence.basis)
+    # screening from tags and workbooks; the PRISMA counts reconcile and match the search log
+    prisma_counts = pd.read_csv(project / "results/prisma/counts.csv", dtype=str, keep_default_na=False)
+    n = dict(zip(prisma_counts.data, prisma_counts.n))
+    assert int(n["database_results"]) + int(n["citations_results"]) - int(n["duplicates"]) == int(n["records_screened"])
+    assert pd.read_csv(project / "results/prisma/issues.csv").empty
+    assert "Studies included in review" in (project / "results/prisma/flow.svg").read_text(encoding="utf-8")
+    conflicts = pd.read_csv(project / "results/screening/conflicts.csv", dtype=str, keep_default_na=False)
+    assert sorted(conflicts.resolved_by) == ["", "consensus"]
     outputs = {p: p.read_bytes() for p in (project / "results").rglob("*.csv")}
 
     second = snakemake(project)

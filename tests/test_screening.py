@@ -1,0 +1,231 @@
+"""Screening decisions (tags, workbooks, groups, conflicts, consensus) and the PRISMA 2020 flow."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from review import prisma, screening
+from review.fileio import write_csv
+from review.model import RECORD_COLUMNS
+
+CONFIG = {
+    "title": "Test review",
+    "reviewers": ["alice", "bob"],
+    "sources": [{"name": "hmic", "prisma": "databases", "database": "HMIC (Ovid)", "search": {"records": 3}},
+                {"name": "team", "prisma": "citations", "database": "Zotero", "search": {}}],
+    "screening": {"enabled": True, "reviewers": None, "inclusion_criteria": ["About the English NHS"],
+                  "exclusion_reasons": [{"code": "not-tier", "label": "Not about an intermediate tier"},
+                                        {"code": "opinion", "label": "Opinion, without substance"}],
+                  "key_terms": ["integrated care"], "tags": {"title_abstract": "screen:", "full_text": "fulltext:"}},
+}
+
+
+@pytest.fixture
+def settings_(tmp_path):
+    return screening.Settings.from_config({**CONFIG, "extraction": {"folder": str(tmp_path / "extracts")}})
+
+
+@pytest.mark.parametrize(("tag", "parsed"), [
+    ("screen:include", ("title_abstract", "include", "")),
+    ("screen:exclude:not-tier", ("title_abstract", "exclude", "not-tier")),
+    ("Screen:Exclude:NOT-TIER", ("title_abstract", "exclude", "not-tier")),
+    ("fulltext:not-retrieved", ("full_text", "not-retrieved", "")),
+    ("screen:maybe", ("title_abstract", "maybe", "")),
+    ("tier-sha", None),
+])
+def test_parse_tag(tag, parsed, settings_):
+    assert screening.parse_tag(tag, settings_) == parsed
+
+
+def test_bad_screening_tags_are_explained(settings_):
+    assert screening.parse_tag("screen:exclude", settings_)[1] is None
+    stage, decision, why = screening.parse_tag("screen:exclude:not-teir", settings_)
+    assert decision is None and "did you mean 'not-tier'" in why
+    assert "not one of" in screening.parse_tag("screen:not-retrieved", settings_)[2]  # only at full text
+
+
+def decision(study, stage, value, reviewer, reason=""):
+    return screening.Decision(study, stage, value, reason, reviewer, "test")
+
+
+TA, FT = screening.TA, screening.FT
+
+
+def test_resolution_rules():
+    assert screening.resolve([]).basis == "awaiting"
+    assert screening.resolve([decision("s", TA, "maybe", "alice")]).basis == "awaiting"
+    agreed = screening.resolve([decision("s", TA, "exclude", "alice", "opinion"),
+                                decision("s", TA, "exclude", "bob", "opinion")])
+    assert (agreed.decision, agreed.reason, agreed.basis) == ("exclude", "opinion", "agreed")
+    clash = [decision("s", TA, "include", "alice"), decision("s", TA, "exclude", "bob", "opinion")]
+    assert screening.resolve(clash).decision == "conflict"
+    settled = screening.resolve(clash + [decision("s", TA, "include", "consensus")])
+    assert (settled.decision, settled.basis) == ("include", "consensus")
+
+
+def test_full_text_counts_only_after_title_abstract_inclusion():
+    decisions = [decision("a", TA, "include", "alice"), decision("a", FT, "exclude", "alice", "not-tier"),
+                 decision("b", TA, "exclude", "alice", "opinion"), decision("b", FT, "include", "alice"),
+                 decision("c", TA, "include", "alice")]
+    table, conflicts = screening.screen(["a", "b", "c"], decisions)
+    assert {r["study_id"]: r["status"] for r in table} == {
+        "a": "excluded at full text", "b": "excluded at title/abstract", "c": "awaiting full text"}
+    assert conflicts == []
+
+
+def write_inputs(tmp_path, tags_by_record, groups):
+    records = [{c: "" for c in RECORD_COLUMNS} | {"record_id": rid, "tags": "; ".join(tags), "title": f"T {rid}"}
+               for rid, tags in tags_by_record.items()]
+    write_csv(tmp_path / "records.csv", RECORD_COLUMNS, records)
+    write_csv(tmp_path / "groups.csv", ["record_id", "group"], [{"record_id": r, "group": g} for r, g in groups.items()])
+    unique = sorted(set(groups.values()))
+    write_csv(tmp_path / "unique.csv", [*RECORD_COLUMNS, "group", "record_ids", "n_records"],
+              [{"group": g, "title": f"Title of {g}: integrated care", "authors": "Smith, Ann", "year": "2020",
+                "n_records": str(sum(v == g for v in groups.values()))} for g in unique])
+
+
+def run(tmp_path):
+    config = {**CONFIG, "extraction": {"folder": str(tmp_path / "extracts")}}
+    return screening.run_stage(config, tmp_path / "records.csv", tmp_path / "groups.csv", tmp_path / "unique.csv",
+                               tmp_path / "out")
+
+
+def rows(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_decision_on_any_copy_counts_for_the_study_and_contradicting_copies_conflict(tmp_path):
+    write_inputs(tmp_path, {"z:1": ["screen:include"], "h:1": [], "z:2": ["screen:include"],
+                            "h:2": ["screen:exclude:opinion"]},
+                 {"z:1": "g1", "h:1": "g1", "z:2": "g2", "h:2": "g2"})
+    outcome = run(tmp_path)
+    status = {r["study_id"]: r["ta_decision"] for r in outcome.table}
+    assert status == {"g1": "include", "g2": "conflict"}
+    assert [c["study_id"] for c in outcome.conflicts] == ["g2"]
+    consensus = load_workbook(tmp_path / "extracts/screening-consensus.xlsx")["title-abstract"]
+    assert [c.value for c in consensus["A"][1:]] == ["g2"]  # the conflict goes to the team
+
+
+def test_workbook_round_trip_with_dual_screening_and_kappa(tmp_path):
+    write_inputs(tmp_path, {f"r:{k}": [] for k in range(4)}, {f"r:{k}": f"g{k}" for k in range(4)})
+    run(tmp_path)
+    answers = {"alice": ["include", "include", "exclude", "exclude"], "bob": ["include", "exclude", "exclude", "exclude"]}
+    for reviewer, values in answers.items():
+        path = tmp_path / f"extracts/screening-{reviewer}.xlsx"
+        wb = load_workbook(path)
+        ws = wb["title-abstract"]
+        assert ws.protection.sheet and ws.conditional_formatting  # key terms highlighted
+        for row, value in zip(range(2, 6), values):
+            ws.cell(row=row, column=7, value=value)
+            if value == "exclude":
+                ws.cell(row=row, column=8, value="not-tier")
+        wb.save(path)
+
+    outcome = run(tmp_path)
+
+    agreement = rows(tmp_path / "out/agreement.csv")[0]
+    # hand-computed: po = 3/4; alice include 2/4, bob include 1/4; pe = .5*.25 + .5*.75 = .5; kappa = .5
+    assert (agreement["items_compared"], agreement["agreement"], agreement["kappa"]) == ("4", "0.750", "0.500")
+    assert [c["study_id"] for c in outcome.conflicts] == ["g1"]
+    full_text = load_workbook(tmp_path / "extracts/screening-alice.xlsx")["full-text"]
+    assert [c.value for c in full_text["A"][1:]] == ["g0"]  # only the agreed inclusion reaches full text
+
+
+def test_bad_workbook_values_are_reported_with_row(tmp_path):
+    write_inputs(tmp_path, {"r:1": [], "r:2": []}, {"r:1": "g1", "r:2": "g2"})
+    run(tmp_path)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    ws.cell(row=2, column=7, value="yes please")
+    ws.cell(row=3, column=7, value="exclude")
+    wb.save(path)
+    problems = {(p.code, p.row, p.column) for p in run(tmp_path).problems}
+    assert problems == {("not-a-decision", "2", "decision"), ("missing-reason", "3", "reason")}
+
+
+# --- PRISMA ---------------------------------------------------------------------------------------
+
+
+def flow(**counts):
+    base = dict(identified={"hmic": 3, "team": 2}, categories={"hmic": "databases", "team": "citations"},
+                duplicates=1, screened=4, excluded_ta=1, awaiting_ta=0, sought=3, not_retrieved=1, awaiting_ft=0,
+                assessed=2, excluded_ft={"Opinion, without substance": 1}, included=1, reports_included=1)
+    return prisma.Flow(**{**base, **counts})
+
+
+def test_counts_use_the_prisma2020_field_names_and_reconcile(tmp_path):
+    f = flow()
+    assert prisma.check(f) == []
+    prisma.write(f, CONFIG, tmp_path)
+    counts = {r["data"]: r["n"] for r in rows(tmp_path / "counts.csv")}
+    assert (counts["database_results"], counts["citations_results"], counts["duplicates"]) == ("3", "2", "1")
+    assert counts["dbr_excluded"] == "Opinion without substance, 1"  # the tool splits reasons on commas
+    assert list(rows(tmp_path / "counts.csv")[0]) == prisma.CSV_COLUMNS
+
+
+def test_an_inconsistency_is_reported_not_hidden(tmp_path):
+    f = flow(included=2)
+    problems = prisma.check(f)
+    assert [p.column for p in problems] == ["dbr_assessed"]
+    assert problems[0].value == "2 != 3"
+    f.problems = problems
+    prisma.write(f, CONFIG, tmp_path)
+    assert "do not reconcile" in (tmp_path / "flow.svg").read_text(encoding="utf-8")
+
+
+def test_svg_is_valid_xml_shows_every_count_and_escapes_names(tmp_path):
+    config = {**CONFIG, "sources": [{**CONFIG["sources"][0], "database": "HMIC <script>alert(1)</script>"},
+                                    CONFIG["sources"][1]]}
+    prisma.write(flow(), config, tmp_path)
+    text = (tmp_path / "flow.svg").read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    shown = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for phrase in ("Records identified from (n = 5)", "Duplicate records (n = 1)", "Records screened (n = 4)",
+                   "Records excluded (n = 1)", "Reports sought for retrieval (n = 3)", "Reports not retrieved (n = 1)",
+                   "Reports assessed for eligibility (n = 2)", "Reports excluded (n = 1)",
+                   "Studies included in review (n = 1)"):
+        assert phrase in shown, phrase
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+def test_search_log_mismatch_is_a_warning():
+    problems = prisma.search_log_problems(CONFIG, {"hmic": 2, "team": 2})
+    assert [(p.code, p.value) for p in problems] == [("search-count-mismatch", "2")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["include", "exclude", "maybe", None]), min_size=1, max_size=40),
+       st.lists(st.sampled_from(["include", "exclude", "not-retrieved", "maybe", None]), min_size=40, max_size=40),
+       st.integers(min_value=0, max_value=30))
+def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, duplicates):
+    tmp = tmp_path_factory.mktemp("prisma")
+    studies = [f"g{k:03d}" for k in range(len(ta))]
+    decisions = []
+    for k, study in enumerate(studies):
+        if ta[k]:
+            decisions.append(decision(study, TA, ta[k], "alice", "opinion" if ta[k] == "exclude" else ""))
+        if ft[k]:
+            decisions.append(decision(study, FT, ft[k], "alice", "not-tier" if ft[k] == "exclude" else ""))
+    table, _ = screening.screen(studies, decisions)
+    write_csv(tmp / "screening.csv", screening.SCREENING_COLUMNS, table)
+    write_csv(tmp / "unique.csv", ["group", "n_records"], [{"group": s, "n_records": 1} for s in studies])
+    write_csv(tmp / "sources.csv", ["source", "records"], [{"source": "hmic", "records": len(studies) + duplicates}])
+    write_csv(tmp / "dedup.csv", ["measure", "source", "value"],
+              [{"measure": "duplicates_removed", "source": "", "value": duplicates}])
+    config = {**CONFIG, "sources": [CONFIG["sources"][0] | {"search": {}}]}
+    f = prisma.build(config, tmp / "sources.csv", tmp / "dedup.csv", tmp / "screening.csv", tmp / "unique.csv")
+    assert [p for p in f.problems if p.code == "prisma-inconsistent"] == []
+    assert f.screened == f.excluded_ta + f.sought + f.awaiting_ta
+    assert f.included == sum(1 for r in table if r["status"] == "included")
+    assert pd.Series([r["status"] for r in table]).isin(
+        ["included", "excluded at full text", "excluded at title/abstract", "not retrieved", "awaiting screening",
+         "awaiting full text"]).all()
