@@ -220,6 +220,17 @@ def update_workbook(path: Path, settings: Settings, wanted: dict[str, list[dict[
     return appended
 
 
+def _stage_rows(workbook) -> Any:
+    """(stage, header index, row number as the spreadsheet shows it, values) for each sheet's rows."""
+    for stage in STAGES:
+        if SHEETS[stage] not in workbook.sheetnames:
+            continue
+        rows = workbook[SHEETS[stage]].iter_rows(values_only=True)
+        index = {str(h or ""): k for k, h in enumerate(next(rows, ()))}
+        for number, values in enumerate(rows, start=2):
+            yield stage, index, number, values
+
+
 def _cell(values: tuple, index: dict[str, int], name: str) -> str:
     k = index.get(name)
     return str(values[k]).strip() if k is not None and k < len(values) and values[k] is not None else ""
@@ -242,37 +253,31 @@ def read_workbook(path: Path, reviewer: str, settings: Settings, known: set[str]
     if workbook is None:
         return [], []
     try:
-        for stage in STAGES:
-            if SHEETS[stage] not in workbook.sheetnames:
+        for stage, index, number, values in _stage_rows(workbook):
+            study, raw = _cell(values, index, "study_id"), _cell(values, index, "decision").lower()
+            if not study or not raw:
                 continue
-            rows = workbook[SHEETS[stage]].iter_rows(values_only=True)
-            header = [str(h or "") for h in next(rows, ())]
-            index = {h: k for k, h in enumerate(header)}
-            for number, values in enumerate(rows, start=2):
-                study, raw = _cell(values, index, "study_id"), _cell(values, index, "decision").lower()
-                if not study or not raw:
-                    continue
-                reason = _cell(values, index, "reason").lower()
-                problem = partial(_workbook_problem, problems, path, SHEETS[stage], number, study)
+            reason = _cell(values, index, "reason").lower()
+            problem = partial(_workbook_problem, problems, path, SHEETS[stage], number, study)
 
-                if raw not in ALLOWED[stage]:
-                    problem("not-a-decision", "decision", raw, " or ".join(ALLOWED[stage]))
-                    continue
-                if raw == EXCLUDE and not reason:
-                    problem("missing-reason", "reason", "", "an exclusion reason code: " + ", ".join(settings.reasons))
-                    continue
-                if raw == EXCLUDE and settings.reasons and reason not in settings.reasons:
-                    problem("unknown-reason", "reason", reason, ", ".join(settings.reasons),
-                            _reason_problem(reason, settings))
-                    continue
-                if study not in known:
-                    problems.append(Problem(code="unknown-study", severity=WARNING, file=str(path),
-                                            sheet=SHEETS[stage], row=str(number), column="study_id", value=study,
-                                            expected="a study id of the current unique records",
-                                            hint="the decision applies to no current study", record_id=study))
-                    continue
-                decisions.append(Decision(study, stage, raw, reason if raw == EXCLUDE else "", reviewer,
-                                          f"{path} row {number}"))
+            if raw not in ALLOWED[stage]:
+                problem("not-a-decision", "decision", raw, " or ".join(ALLOWED[stage]))
+                continue
+            if raw == EXCLUDE and not reason:
+                problem("missing-reason", "reason", "", "an exclusion reason code: " + ", ".join(settings.reasons))
+                continue
+            if raw == EXCLUDE and settings.reasons and reason not in settings.reasons:
+                problem("unknown-reason", "reason", reason, ", ".join(settings.reasons),
+                        _reason_problem(reason, settings))
+                continue
+            if study not in known:
+                problems.append(Problem(code="unknown-study", severity=WARNING, file=str(path),
+                                        sheet=SHEETS[stage], row=str(number), column="study_id", value=study,
+                                        expected="a study id of the current unique records",
+                                        hint="the decision applies to no current study", record_id=study))
+                continue
+            decisions.append(Decision(study, stage, raw, reason if raw == EXCLUDE else "", reviewer,
+                                      f"{path} row {number}"))
     finally:
         workbook.close()
     return decisions, problems
@@ -453,16 +458,10 @@ def decisions_digest(config: dict[str, Any]) -> str:
             digest.update(f"{reviewer}:unreadable".encode())
             continue
         try:
-            for stage in STAGES:
-                if SHEETS[stage] not in workbook.sheetnames:
-                    continue
-                rows = workbook[SHEETS[stage]].iter_rows(values_only=True)
-                header = [str(h or "") for h in next(rows, ())]
-                keep = [header.index(n) for n in ("study_id", *INPUT_COLUMNS[:2]) if n in header]
-                for values in rows:
-                    picked = [values[k] if k < len(values) else None for k in keep]
-                    if any(v not in (None, "") for v in picked[1:]):
-                        digest.update(repr((reviewer, stage, picked)).encode())
+            for stage, index, _, values in _stage_rows(workbook):
+                picked = [_cell(values, index, name) for name in ("study_id", "decision", "reason")]
+                if picked[1] or picked[2]:
+                    digest.update(repr((reviewer, stage, picked)).encode())
         finally:
             workbook.close()
     return digest.hexdigest()[:16]
