@@ -2,9 +2,11 @@
 # `review` command; the protocol (protocols/review.yaml) is the configuration.
 from review.snakemake import (
     PROTOCOL,
+    REPORT_TABLES,
     REVIEW,
     VERSION,
     checked_protocol,
+    findings_written,
     reviewer_decisions,
     screening_decisions,
     typed_in_sheets,
@@ -21,6 +23,7 @@ include: "rules/records.smk"
 include: "rules/dedup.smk"
 include: "rules/screening.smk"
 include: "rules/extraction.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -31,6 +34,7 @@ rule all:
         rules.screen_records.output,
         rules.count_prisma.output,
         rules.read_extractions.output,
+        rules.write_report.output,
 
 
 # Shortcuts: `snakemake sheets` refreshes the reviewers' sheets, `snakemake evidence` reads them back.
@@ -42,3 +46,8 @@ rule sheets:
 rule evidence:
     input:
         rules.read_extractions.output,
+
+
+rule report:
+    input:
+        rules.write_report.output,

@@ -177,6 +177,20 @@ def cmd_prisma(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Evidence tables and the executive summary."""
+    from . import codebook, protocol, report
+
+    config = protocol.load(args.protocol)
+    form = codebook.load(config["extraction"]["codebook"])
+    folder = Path(config["extraction"].get("folder", "extracts"))
+    outcome = report.run_stage(config, form, Path(args.results), Path(args.out), Path(args.tables),
+                               folder / "findings.xlsx", templates=args.templates)
+    print(f"executive summary in {args.out}: {len(outcome.context['findings'])} themes, "
+          f"{len(outcome.context['references'])} references, {len(outcome.problems)} problems in the findings sheet")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"review {__version__}")
@@ -233,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unique", default="results/dedup/unique_records.csv")
     p.add_argument("--included", default="results/screening/included.csv")
     p.add_argument("--out", default="results/evidence")
+
+    p = add("report", cmd_report, "evidence tables and the executive summary (md, html, docx)")
+    p.add_argument("--protocol", default="protocols/review.yaml")
+    p.add_argument("--results", default="results")
+    p.add_argument("--out", default="results/report")
+    p.add_argument("--tables", default="results/tables")
+    p.add_argument("--templates", default="templates", help="the team's template folder (overrides)")
 
     p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record")
     p.add_argument("file")

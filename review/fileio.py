@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,3 +80,23 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 def write_json(path: str | os.PathLike[str], data: Any) -> bool:
     return write_if_changed(path, json_bytes(data))
+
+
+_CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def stable_zip(data: bytes) -> bytes:
+    """An Office file (a zip) with fixed entry times and document dates, so that the same content gives
+    the same bytes: zip writers stamp the current time on every entry, Office libraries on the document."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            blob = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                blob = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", blob)
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, blob)
+    return out.getvalue()

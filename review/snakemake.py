@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, dupsheet, protocol
+from . import __version__, dupsheet, protocol, tables
 from .errors import ReviewError
 from .zotero import snapshot_path, sync_all
 
@@ -18,6 +18,7 @@ RESULTS = Path("results")
 REVIEW = f"{shlex.quote(sys.executable)} -m review"
 # a new version of the package may compute differently: its rules rerun
 VERSION = __version__
+REPORT_TABLES = list(tables.TABLES)
 
 
 def _stop(message: str) -> NoReturn:
@@ -47,14 +48,24 @@ def reviewer_decisions(config: dict[str, Any]) -> str:
     return dupsheet.fingerprint(Path(sheet)) if sheet else ""
 
 
-def template_digest(name: str) -> str:
-    """Digest of the template the team or the package provides (a rule parameter: edits rerun the rule)."""
+def template_digest(*names: str) -> str:
+    """Digest of the templates the team or the package provides (a rule parameter: edits rerun the rule)."""
     import hashlib
 
     from .templating import environment
 
-    source, _, _ = environment().loader.get_source(environment(), name)
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for name in names:
+        source, _, _ = environment().loader.get_source(environment(), name)
+        digest.update(source.encode())
+    return digest.hexdigest()[:16]
+
+
+def findings_written(config: dict[str, Any]) -> str:
+    """Digest of the GRADE-CERQual findings in extracts/findings.xlsx (a rule parameter)."""
+    from . import report
+
+    return report.findings_digest(Path(config.get("extraction", {}).get("folder", "extracts")) / "findings.xlsx")
 
 
 def screening_decisions(config: dict[str, Any]) -> str:
