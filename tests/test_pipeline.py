@@ -58,13 +58,22 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     assert "Studies included in review" in (project / "results/prisma/flow.svg").read_text(encoding="utf-8")
     conflicts = pd.read_csv(project / "results/screening/conflicts.csv", dtype=str, keep_default_na=False)
     assert sorted(conflicts.resolved_by) == ["", "consensus"]
-    outputs = {p: p.read_bytes() for p in (project / "results").rglob("*.csv")}
+    for name in ("executive_summary.md", "executive_summary.html", "executive_summary.docx"):
+        assert (project / "results/report" / name).stat().st_size > 1000, name
+    assert "GRADE-CERQual" in (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
+    kinds = ("*.csv", "*.md", "*.html", "*.docx", "*.svg", "*.xlsx")
+    outputs = {p: p.read_bytes() for kind in kinds for p in (project / "results").rglob(kind)}
 
     second = snakemake(project)
 
     assert second.returncode == 0, second.stderr
     assert "Nothing to be done" in second.stdout + second.stderr
-    assert {p: p.read_bytes() for p in (project / "results").rglob("*.csv")} == outputs
+    assert {p: p.read_bytes() for kind in kinds for p in (project / "results").rglob(kind)} == outputs
+
+    # the same inputs give byte-identical outputs when everything is rebuilt
+    rebuilt = snakemake(project, "--forceall")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert {p: p.read_bytes() for kind in kinds for p in (project / "results").rglob(kind)} == outputs
 
 
 def test_a_reviewer_decision_reruns_the_dedup_and_nothing_upstream(project):

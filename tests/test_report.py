@@ -1,0 +1,155 @@
+"""Evidence tables on small frames, and the executive summary in Markdown, HTML (Chromium) and Word."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+
+import pandas as pd
+import pytest
+from conftest import PROJECT
+from docx import Document
+
+from review import codebook, report, tables
+from review.fileio import stable_zip
+
+FORM = codebook.load(PROJECT / "protocols/codebook.yaml")
+STUDIES = pd.DataFrame([
+    {"study_id": "s1", "citation": "Lorne et al. 2019", "year": "2019", "title": "ICSs: lessons from the past"},
+    {"study_id": "s2", "citation": "Moran et al. 2021", "year": "2021", "title": "Accountability in networks"},
+    {"study_id": "s3", "citation": "Ham 1981", "year": "1981", "title": "Policy-making in the NHS"},
+])
+
+
+def ev(rows):
+    return pd.DataFrame([dict(zip(["study_id", "tier", "field", "value"], r), basis="agreed", codebook_version="1.0")
+                         for r in rows])
+
+
+EVIDENCE = ev([
+    ("s1", "SHA", "functions", "F4_performance_oversight"), ("s1", "SHA", "functions", "F1_strategic_planning"),
+    ("s1", "RHA", "functions", "F1_strategic_planning"), ("s1", "RHA", "themes", "H_meso_oversight"),
+    ("s1", "SHA", "themes", "H_meso_oversight"), ("s2", "STP", "functions", "F1_strategic_planning"),
+    ("s2", "STP", "themes", "S23_accountability"), ("s2", "STP", "themes", "KF_B_legislation"),
+    ("s1", "RHA", "lg_mechanisms", "lg_members_on_board"), ("s1", "RHA", "lg_strength", "weak"),
+    ("s2", "STP", "lg_strength", "weak"), ("s2", "STP", "lessons_for_ics", "Back horizontal accountability."),
+    ("s2", "STP", "lesson_stance", "recommends_change"), ("s1", "RHA", "qa_tool", "SANRA"),
+    ("s1", "RHA", "qa_overall", "moderate"), ("s2", "STP", "qa_tool", "CASP_qual"),
+    ("s2", "STP", "qa_overall", "high"), ("s1", "RHA", "period_start", "1974"), ("s1", "SHA", "period_end", "2013"),
+    ("s1", "RHA", "evidence_type", "think_tank_report"), ("s2", "STP", "evidence_type", "peer_empirical"),
+])
+
+
+def test_tier_function_counts_studies_in_historical_order():
+    long = tables.tier_function(EVIDENCE, STUDIES, FORM)
+    assert list(long[["tier", "code", "studies"]].itertuples(index=False, name=None)) == [
+        ("RHA", "F1_strategic_planning", 1), ("SHA", "F1_strategic_planning", 1),
+        ("SHA", "F4_performance_oversight", 1), ("STP", "F1_strategic_planning", 1)]
+    wide = tables.matrix(long, FORM, "functions")
+    assert list(wide.index) == ["RHA", "SHA", "STP"]
+    assert wide.loc["SHA", "F4_performance_oversight"] == 1 and wide.loc["STP", "F4_performance_oversight"] == 0
+
+
+def test_theme_tier_lists_citations():
+    long = tables.theme_tier(EVIDENCE, STUDIES, FORM)
+    meso = long[long["code"] == "H_meso_oversight"]
+    assert list(meso["tier"]) == ["RHA", "SHA"] and set(meso["citations"]) == {"Lorne et al. 2019"}
+
+
+def test_characteristics_one_row_per_extracted_study():
+    table = tables.characteristics(EVIDENCE, STUDIES, FORM)
+    assert list(table["citation"]) == ["Lorne et al. 2019", "Moran et al. 2021"]  # s3 has no evidence
+    assert table.iloc[0]["tiers"] == "RHA; SHA" and table.iloc[0]["period"] == "1974-2013"
+
+
+def test_lg_relations_lessons_enablers_timeline_quality():
+    lg = tables.lg_relations(EVIDENCE, STUDIES, FORM)
+    assert list(lg["tier"]) == ["RHA", "STP"] and lg.iloc[0]["mechanisms"] == "lg_members_on_board (1)"
+    lessons = tables.lessons(EVIDENCE, STUDIES, FORM)
+    assert lessons.iloc[0][["theme", "stance", "citations"]].tolist() == [
+        "S23_accountability", "recommends_change", "Moran et al. 2021"]
+    eb = tables.enablers_barriers(EVIDENCE, STUDIES, FORM)
+    assert eb[["kind", "code", "studies"]].values.tolist() == [["barrier", "KF_B_legislation", 1]]
+    timeline = tables.timeline(EVIDENCE, STUDIES, FORM)
+    rha = timeline[timeline["tier"] == "RHA"].iloc[0]
+    assert (rha["from"], rha["to"], rha["studies"]) == (1974, 1996, 1)
+    assert timeline[timeline["tier"] == "RHB"].iloc[0]["studies"] == 0
+    quality = tables.quality(EVIDENCE, STUDIES, FORM).set_index("tool")
+    assert quality.loc["SANRA", "moderate"] == 1 and quality.loc["CASP_qual", "high"] == 1
+
+
+def context(**extra):
+    base = report.build_context(
+        {"title": "Tiers <script>alert(1)</script>", "review_questions": ["Q1?"], "scope": "England."},
+        FORM, EVIDENCE, STUDIES.assign(item_type="report", creators='[{"role": "author", "family": "Lorne", '
+                                       '"given": "Colin"}]', container="", volume="", issue="", pages="", doi="",
+                                       place="", institution="PRUComm", publisher=""),
+        pd.DataFrame({"data": ["records_screened", "new_studies"], "n": ["10", "3"]}), "<svg></svg>",
+        pd.DataFrame(), pd.DataFrame(), [])
+    base["evidence_map_svg"] = ""
+    return {**base, **extra}
+
+
+def test_html_is_autoescaped_and_lists_references():
+    from review.templating import render
+
+    html = render("executive_summary.html.j2", None, **context())
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert "Lorne, C. (2019)" in html  # a Harvard reference from citeproc
+    assert "Functions by tier" in html
+
+
+def test_word_output_has_real_tables(tmp_path):
+    path = tmp_path / "summary.docx"
+    report.write_docx(context(), path)
+    document = Document(str(path))
+    assert len(document.tables) >= 5
+    headers = {tuple(c.text for c in t.rows[0].cells) for t in document.tables}
+    assert ("tier", "code", "studies", "citations") in headers
+    with zipfile.ZipFile(path) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}  # reproducible bytes
+
+
+def test_stable_zip_gives_the_same_bytes_for_the_same_content(tmp_path):
+    first = tmp_path / "a.docx"
+    report.write_docx(context(), first)
+    again = stable_zip(first.read_bytes())
+    assert again == first.read_bytes()
+
+
+def test_findings_sheet_is_created_once_and_checked(tmp_path):
+    path = tmp_path / "findings.xlsx"
+    assert report.ensure_findings_sheet(path) is True
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb["findings"]
+    ws.append(["F1", "A finding", "s1; nope", "minor concerns", "fine", "", "", "moderate", ""])
+    wb.save(path)
+    assert report.ensure_findings_sheet(path) is False  # never overwritten
+    findings, problems = report.read_findings(path, STUDIES)
+    assert [s["citation"] for s in findings[0]["studies"]] == ["Lorne et al. 2019"]
+    assert sorted((p.code, p.column, p.value) for p in problems) == [
+        ("not-in-codebook", "coherence", "fine"), ("unknown-study", "contributing_studies", "nope")]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+def test_html_report_renders_in_headless_chromium(tmp_path):
+    from review.templating import render
+
+    page = tmp_path / "summary.html"
+    page.write_text(render("executive_summary.html.j2", None, **context()), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1000,1400",
+                    page.as_uri()], capture_output=True, timeout=120)
+    from PIL import Image
+
+    image = Image.open(shot).convert("L")
+    colours = image.getcolors(maxcolors=256 * 256)
+    assert colours is not None and len(colours) > 10  # text and tables drawn, not a blank page
