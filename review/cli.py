@@ -170,7 +170,7 @@ def cmd_prisma(args: argparse.Namespace) -> int:
 
     config = protocol.load(args.protocol)
     flow = prisma.build(config, Path(args.sources), Path(args.dedup_counts), Path(args.screening), Path(args.unique))
-    prisma.write(flow, config, Path(args.out))
+    prisma.write(flow, config, Path(args.out), templates=config["output"]["templates"])
     problems = [p for p in flow.problems if p.severity == ERROR]
     print(f"{flow.identified_total} identified, {flow.screened} screened, {flow.included} included"
           + (f"; {len(problems)} inconsistencies (see {Path(args.out) / 'issues.csv'})" if problems else ""))
@@ -185,7 +185,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     form = codebook.load(config["extraction"]["codebook"])
     folder = Path(config["extraction"].get("folder", "extracts"))
     outcome = report.run_stage(config, form, Path(args.results), Path(args.out), Path(args.tables),
-                               folder / "findings.xlsx", templates=args.templates)
+                               folder / "findings.xlsx", templates=args.templates or config["output"]["templates"])
     print(f"executive summary in {args.out}: {len(outcome.context['findings'])} themes, "
           f"{len(outcome.context['references'])} references, {len(outcome.problems)} problems in the findings sheet")
     return 0
@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results")
     p.add_argument("--out", default="results/report")
     p.add_argument("--tables", default="results/tables")
-    p.add_argument("--templates", default="templates", help="the team's template folder (overrides)")
+    p.add_argument("--templates", help="the team's template folder (default: output.templates of the protocol)")
 
     p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record")
     p.add_argument("file")

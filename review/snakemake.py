@@ -48,15 +48,16 @@ def reviewer_decisions(config: dict[str, Any]) -> str:
     return dupsheet.fingerprint(Path(sheet)) if sheet else ""
 
 
-def template_digest(*names: str) -> str:
+def template_digest(config: dict[str, Any], *names: str) -> str:
     """Digest of the templates the team or the package provides (a rule parameter: edits rerun the rule)."""
     import hashlib
 
     from .templating import environment
 
+    env = environment(config.get("output", {}).get("templates", "templates"))
     digest = hashlib.sha256()
     for name in names:
-        source, _, _ = environment().loader.get_source(environment(), name)
+        source, _, _ = env.loader.get_source(env, name)
         digest.update(source.encode())
     return digest.hexdigest()[:16]
 

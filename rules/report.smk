@@ -25,7 +25,7 @@ rule write_report:
         version=VERSION,
         protocol={key: config.get(key) for key in ("title", "review_questions", "scope", "output", "screening")},
         findings=findings_written(config),
-        templates=template_digest("executive_summary.md.j2", "executive_summary.html.j2", "_table.md.j2"),
+        templates=template_digest(config, "executive_summary.md.j2", "executive_summary.html.j2", "_table.md.j2"),
     log:
         "results/logs/write_report.log",
     conda:

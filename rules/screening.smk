@@ -46,7 +46,7 @@ rule count_prisma:
         version=VERSION,
         sources=config["sources"],
         screening=config["screening"],
-        template=template_digest("prisma_flow.svg.j2"),
+        template=template_digest(config, "prisma_flow.svg.j2"),
     log:
         "results/logs/count_prisma.log",
     conda:
