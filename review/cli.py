@@ -197,39 +197,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail in the log")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, fn, help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, fn, help_text: str, protocol: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(func=fn)
+        if protocol:  # every stage reads the protocol
+            p.add_argument("--protocol", default="protocols/review.yaml")
         return p
 
     p = add("check", cmd_check, "validate the protocol and list its sources")
-    p.add_argument("--protocol", default="protocols/review.yaml")
 
     p = add("sync", cmd_sync, "fetch what changed in the protocol's Zotero libraries")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--results", default="results")
     p.add_argument("--full", action="store_true", help="refetch everything instead of what changed")
 
     p = add("records", cmd_records, "stage 1: read every source into results/records/")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--out", default="results/records")
     p.add_argument("--results", default="results", help="where the Zotero snapshots are")
     p.add_argument("--root", default=".", help="folder that source paths are relative to")
 
     p = add("duplicates", cmd_duplicates, "stage 2: find duplicate records, into results/dedup/")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--records", default="results/records/records.csv")
     p.add_argument("--out", default="results/dedup")
 
     p = add("screen", cmd_screen, "screening: resolve decisions from tags and workbooks, into results/screening/")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--records", default="results/records/records.csv")
     p.add_argument("--groups", default="results/dedup/groups.csv")
     p.add_argument("--unique", default="results/dedup/unique_records.csv")
     p.add_argument("--out", default="results/screening")
 
     p = add("prisma", cmd_prisma, "PRISMA 2020 counts and flow diagram, into results/prisma/")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--sources", default="results/records/sources.csv")
     p.add_argument("--dedup-counts", default="results/dedup/counts.csv")
     p.add_argument("--screening", default="results/screening/screening.csv")
@@ -237,30 +233,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/prisma")
 
     p = add("sheets", cmd_sheets, "stage 3: create or refresh the reviewers' extraction sheets")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--unique", default="results/dedup/unique_records.csv")
     p.add_argument("--included", default="results/screening/included.csv")
     p.add_argument("--summary", default="results/sheets/sheets.csv")
 
     p = add("evidence", cmd_evidence, "stage 4: validate the extraction sheets into results/evidence/")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--unique", default="results/dedup/unique_records.csv")
     p.add_argument("--included", default="results/screening/included.csv")
     p.add_argument("--out", default="results/evidence")
 
     p = add("report", cmd_report, "evidence tables and the executive summary (md, html, docx)")
-    p.add_argument("--protocol", default="protocols/review.yaml")
     p.add_argument("--results", default="results")
     p.add_argument("--out", default="results/report")
     p.add_argument("--tables", default="results/tables")
     p.add_argument("--templates", help="the team's template folder (default: output.templates of the protocol)")
 
-    p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record")
+    p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record", protocol=False)
     p.add_argument("file")
     p.add_argument("--out", required=True, help="CSV to write (columns ID, group)")
     p.add_argument("--format", choices=["bibtex", "ris", "csljson", "csv", "endnote-xml", "zotero-json"])
 
-    p = add("import", cmd_import, "preview what one exported file would contribute")
+    p = add("import", cmd_import, "preview what one exported file would contribute", protocol=False)
     p.add_argument("file")
     p.add_argument("--format", choices=["bibtex", "ris", "csljson", "csv", "endnote-xml", "zotero-json"])
     p.add_argument("--source", help="source name used in record ids (default: the file name)")
