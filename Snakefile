@@ -1,18 +1,18 @@
 # The review pipeline: a table of contents. Each stage lives in rules/<stage>.smk and calls one
-# `review` command; the protocol (protocols/review.yaml) is the configuration.
+# `review` command. The protocol (protocols/review.yaml), with any --config/--configfile overrides, is the
+# configuration: it is validated here once and each job is given the part its stage reads.
 from review.snakemake import (
+    OUTPUTS,
     PROTOCOL,
-    REPORT_TABLES,
-    REVIEW,
     VERSION,
     checked_protocol,
-    findings_written,
-    reviewer_decisions,
-    screening_decisions,
-    typed_in_sheets,
+    report_tables,
     source_inputs,
+    stage_config,
+    stage_paths,
     sync_zotero,
     template_digest,
+    typed,
 )
 
 configfile: PROTOCOL

@@ -7,10 +7,13 @@ never as a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import logging
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import ERROR, ReviewError
@@ -43,17 +46,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if not outcomes:
         print("No Zotero source in the protocol: nothing to sync.")
     return 1 if problems else 0
-
-
-def cmd_records(args: argparse.Namespace) -> int:
-    from . import protocol, records
-
-    config = protocol.load(args.protocol)
-    outcome = records.run(config, Path(args.out), root=Path(args.root), results=Path(args.results))
-    errors = sum(p.severity == ERROR for p in outcome.problems)
-    print(f"{len(outcome.records)} records from {len(outcome.summary)} sources; "
-          f"{len(outcome.problems)} issues ({errors} errors) in {Path(args.out) / 'issues.csv'}")
-    return 0
 
 
 def _format(path: Path, declared: str | None) -> str:
@@ -98,97 +90,90 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_dedup(args: argparse.Namespace) -> int:
     """Deduplicate one file: one row per input record with its own ``ID`` and its ``group``."""
-    from . import dedup
     from .fileio import write_csv
+    from .stages.dedup import groups_for_file
 
     path = Path(args.file)
-    rows = dedup.groups_for_file(path, _format(path, args.format))
+    rows = groups_for_file(path, _format(path, args.format))
     write_csv(args.out, ["ID", "group"], rows)
     groups = len({r["group"] for r in rows})
     print(f"{len(rows)} records in {groups} groups ({len(rows) - groups} duplicates) written to {args.out}")
     return 0
 
 
-def cmd_duplicates(args: argparse.Namespace) -> int:
-    """Stage 2 of the pipeline: find duplicates in the records table."""
-    from . import dedup, protocol
+# --- the pipeline's stages ----------------------------------------------------------------------------
+# Each stage command takes the configuration Snakemake has (--config, JSON: the protocol's keys the stage
+# reads, after --config/--configfile overrides) or reads --protocol itself when run by hand, and one
+# option per input and output file of its rule, named as the rule names them.
 
-    config = protocol.load(args.protocol)
-    settings = dedup.Settings.from_config(config.get("dedup"))
-    sheet = config.get("dedup", {}).get("sheet")
-    outcome = dedup.run_stage(Path(args.records), Path(args.out), Path(sheet) if sheet else None, settings)
-    print(f"{outcome.records} records -> {outcome.unique} unique; {outcome.for_review} pairs for review"
-          + (f" ({outcome.appended} new in {sheet})" if outcome.appended else ""))
+STAGES = {
+    "records": ("records", "stage 1: read every source into the records table"),
+    "duplicates": ("dedup", "stage 2: find duplicate records (reviewers' pairs in the duplicates workbook)"),
+    "screen": ("screening", "screening: resolve decisions from tags and workbooks"),
+    "prisma": ("prisma", "PRISMA 2020 counts and flow diagram"),
+    "sheets": ("sheets", "stage 3: create or refresh the reviewers' extraction sheets"),
+    "evidence": ("evidence", "stage 4: validate the extraction sheets into the evidence tables"),
+    "report": ("report", "evidence tables and the executive summary (md, html, docx)"),
+}
+
+
+def _stage(name: str) -> Any:
+    return importlib.import_module(f".stages.{STAGES[name][0]}", __package__)
+
+
+def stage_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The stage's configuration: as Snakemake passed it, or the protocol file read and validated here."""
+    from . import protocol
+
+    if args.config is not None:
+        try:
+            config = json.loads(args.config)
+        except json.JSONDecodeError as exc:
+            raise ReviewError(f"--config is not JSON ({exc})") from exc
+        if not isinstance(config, dict):
+            raise ReviewError("--config must be a JSON object of protocol keys")
+        return config
+    return protocol.load(args.protocol)
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    stage = _stage(args.command)
+    config = stage_config(args)
+    inputs = {name: Path(getattr(args, name)) for name in stage.INPUTS}
+    outputs = {name: Path(getattr(args, name)) for name in stage.OUTPUTS}
+    extra = {"root": Path(args.root), "results": Path(args.results)} if args.command == "records" else {}
+    outcome = stage.run(config, inputs, outputs, **extra)
+    print(describe(args.command, outcome, outputs))
     return 0
 
 
-def cmd_sheets(args: argparse.Namespace) -> int:
-    """Stage 3: create or refresh every reviewer's extraction sheet."""
-    from . import codebook, protocol, sheets
-
-    config = protocol.load(args.protocol)
-    form = codebook.load(config["extraction"]["codebook"])
-    included = Path(args.included) if config["screening"].get("enabled", True) else None
-    outcomes = sheets.run_stage(config, Path(args.unique), Path(args.summary), form, included)
-    for o in outcomes:
-        print(f"{o.path}: {o.outcome} ({o.rows} rows, {o.appended} new, {o.dropped} no longer included)")
-    return 0
-
-
-def cmd_evidence(args: argparse.Namespace) -> int:
-    """Stage 4: read the sheets back, validate, compare reviewers, write the evidence tables."""
-    from . import codebook, evidence, protocol
-
-    config = protocol.load(args.protocol)
-    form = codebook.load(config["extraction"]["codebook"])
-    included = Path(args.included) if config["screening"].get("enabled", True) else None
-    outcome = evidence.run_stage(config, form, Path(args.unique), Path(args.out), included)
-    errors = sum(p.severity == ERROR for p in outcome.problems)
-    print(f"{outcome.rows} extraction rows; {outcome.evidence} evidence values; {errors} validation errors, "
-          f"{len(outcome.problems) - errors} warnings; {outcome.disputed} disputed rows"
-          + (f" ({outcome.consensus_added} new in the consensus workbook)" if outcome.consensus_added else ""))
-    return 0
-
-
-def cmd_screen(args: argparse.Namespace) -> int:
-    """Screening: decisions from Zotero tags and workbooks, resolved per study."""
-    from collections import Counter
-
-    from . import protocol, screening
-
-    config = protocol.load(args.protocol)
-    outcome = screening.run_stage(config, Path(args.records), Path(args.groups), Path(args.unique), Path(args.out))
-    status = Counter(r["status"] for r in outcome.table)
-    print(f"{len(outcome.table)} studies: " + ", ".join(f"{n} {s}" for s, n in sorted(status.items()))
-          + f"; {sum(not c['resolved_by'] for c in outcome.conflicts)} open conflicts")
-    return 0
-
-
-def cmd_prisma(args: argparse.Namespace) -> int:
-    """PRISMA 2020 counts and flow diagram."""
-    from . import prisma, protocol
-
-    config = protocol.load(args.protocol)
-    flow = prisma.build(config, Path(args.sources), Path(args.dedup_counts), Path(args.screening), Path(args.unique))
-    prisma.write(flow, config, Path(args.out), templates=config["output"]["templates"])
-    problems = [p for p in flow.problems if p.severity == ERROR]
-    print(f"{flow.identified_total} identified, {flow.screened} screened, {flow.included} included"
-          + (f"; {len(problems)} inconsistencies (see {Path(args.out) / 'issues.csv'})" if problems else ""))
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Evidence tables and the executive summary."""
-    from . import codebook, protocol, report
-
-    config = protocol.load(args.protocol)
-    form = codebook.load(config["extraction"]["codebook"])
-    folder = Path(config["extraction"].get("folder", "extracts"))
-    outcome = report.run_stage(config, form, Path(args.results), Path(args.out), Path(args.tables),
-                               folder / "findings.xlsx", templates=args.templates or config["output"]["templates"])
-    print(f"executive summary in {args.out}: {len(outcome.context['findings'])} themes, "
-          f"{len(outcome.context['references'])} references, {len(outcome.problems)} problems in the findings sheet")
-    return 0
+def describe(command: str, outcome: Any, outputs: dict[str, Path]) -> str:
+    """One line on what a stage did, for its log."""
+    if command == "records":
+        errors = sum(p.severity == ERROR for p in outcome.problems)
+        return (f"{len(outcome.records)} records from {len(outcome.summary)} sources; "
+                f"{len(outcome.problems)} issues ({errors} errors) in {outputs['issues']}")
+    if command == "duplicates":
+        return (f"{outcome.records} records -> {outcome.unique} unique; {outcome.for_review} pairs for review"
+                + (f" ({outcome.appended} new in the duplicates workbook)" if outcome.appended else ""))
+    if command == "screen":
+        status = Counter(r["status"] for r in outcome.table)
+        return (f"{len(outcome.table)} studies: " + ", ".join(f"{n} {s}" for s, n in sorted(status.items()))
+                + f"; {sum(not c['resolved_by'] for c in outcome.conflicts)} open conflicts")
+    if command == "prisma":
+        errors = [p for p in outcome.problems if p.severity == ERROR]
+        return (f"{outcome.identified_total} identified, {outcome.screened} screened, {outcome.included} included"
+                + (f"; {len(errors)} inconsistencies (see {outputs['issues']})" if errors else ""))
+    if command == "sheets":
+        return "\n".join(f"{o.path}: {o.outcome} ({o.rows} rows, {o.appended} new, {o.dropped} no longer included)"
+                         for o in outcome)
+    if command == "evidence":
+        errors = sum(p.severity == ERROR for p in outcome.problems)
+        return (f"{outcome.rows} extraction rows; {outcome.evidence} evidence values; {errors} validation errors, "
+                f"{len(outcome.problems) - errors} warnings; {outcome.disputed} disputed rows"
+                + (f" ({outcome.consensus_added} new in the consensus workbook)" if outcome.consensus_added else ""))
+    return (f"executive summary in {outputs['markdown'].parent}: {len(outcome.context['findings'])} key findings, "
+            f"{len(outcome.context['references'])} references, {len(outcome.problems)} problems in the findings sheet")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,43 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results")
     p.add_argument("--full", action="store_true", help="refetch everything instead of what changed")
 
-    p = add("records", cmd_records, "stage 1: read every source into results/records/")
-    p.add_argument("--out", default="results/records")
-    p.add_argument("--results", default="results", help="where the Zotero snapshots are")
-    p.add_argument("--root", default=".", help="folder that source paths are relative to")
-
-    p = add("duplicates", cmd_duplicates, "stage 2: find duplicate records, into results/dedup/")
-    p.add_argument("--records", default="results/records/records.csv")
-    p.add_argument("--out", default="results/dedup")
-
-    p = add("screen", cmd_screen, "screening: resolve decisions from tags and workbooks, into results/screening/")
-    p.add_argument("--records", default="results/records/records.csv")
-    p.add_argument("--groups", default="results/dedup/groups.csv")
-    p.add_argument("--unique", default="results/dedup/unique_records.csv")
-    p.add_argument("--out", default="results/screening")
-
-    p = add("prisma", cmd_prisma, "PRISMA 2020 counts and flow diagram, into results/prisma/")
-    p.add_argument("--sources", default="results/records/sources.csv")
-    p.add_argument("--dedup-counts", default="results/dedup/counts.csv")
-    p.add_argument("--screening", default="results/screening/screening.csv")
-    p.add_argument("--unique", default="results/dedup/unique_records.csv")
-    p.add_argument("--out", default="results/prisma")
-
-    p = add("sheets", cmd_sheets, "stage 3: create or refresh the reviewers' extraction sheets")
-    p.add_argument("--unique", default="results/dedup/unique_records.csv")
-    p.add_argument("--included", default="results/screening/included.csv")
-    p.add_argument("--summary", default="results/sheets/sheets.csv")
-
-    p = add("evidence", cmd_evidence, "stage 4: validate the extraction sheets into results/evidence/")
-    p.add_argument("--unique", default="results/dedup/unique_records.csv")
-    p.add_argument("--included", default="results/screening/included.csv")
-    p.add_argument("--out", default="results/evidence")
-
-    p = add("report", cmd_report, "evidence tables and the executive summary (md, html, docx)")
-    p.add_argument("--results", default="results")
-    p.add_argument("--out", default="results/report")
-    p.add_argument("--tables", default="results/tables")
-    p.add_argument("--templates", help="the team's template folder (default: output.templates of the protocol)")
+    for command, (_, help_text) in STAGES.items():
+        p = add(command, cmd_stage, help_text)
+        p.add_argument("--config", help="the stage's configuration as JSON (what snakemake passes); "
+                                        "without it --protocol is read")
+        stage = _stage(command)
+        for name, default in {**stage.INPUTS, **stage.OUTPUTS}.items():
+            p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, metavar="PATH",
+                           help=f"default: {default}")
+        if command == "records":
+            p.add_argument("--results", default="results", help="where the Zotero snapshots are")
+            p.add_argument("--root", default=".", help="folder that source paths are relative to")
 
     p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record", protocol=False)
     p.add_argument("file")

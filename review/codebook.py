@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,12 +65,44 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A check across the fields of one row (``checks:`` in the codebook)."""
+
+    kind: str
+    first: str
+    last: str
+    slack: int = 2
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """An evidence table the report shows (``tables:`` in the codebook); ``options`` as declared."""
+
+    name: str
+    caption: str
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def fields(self) -> list[str]:
+        """Every codebook field the table reads."""
+        o = self.options
+        names = [o[k] for k in ("field", "text", "qualifier", "group", "by", "rating") if k in o]
+        names += list(o.get("fields", {}).values())
+        for column in o.get("columns", []):
+            names += ([column["field"]] if "field" in column else []) + list(column.get("span", []))
+        return names
+
+
+@dataclass(frozen=True)
 class Codebook:
     version: str
     title: str
     row_unit: str
     fields: tuple[Field, ...]
     source: str = ""
+    checks: tuple[Check, ...] = ()
+    tables: tuple[TableSpec, ...] = ()
+    report: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Field:
         for f in self.fields:
@@ -144,10 +177,65 @@ def parse(data: Any, origin: str = "codebook") -> Codebook:
                 if unknown:
                     problems.append(f"field '{f.name}', code {choice.code!r}: default {unknown[0]!r} "
                                     f"is not a code of '{target}'")
+    checks = tuple(Check(c["kind"], c["first"], c["last"], c.get("slack", 2)) for c in data.get("checks", []))
+    tables = tuple(TableSpec(t["name"], t["caption"], t["kind"],
+                             {k: v for k, v in t.items() if k not in ("name", "caption", "kind")})
+                   for t in data.get("tables", []))
+    report = data.get("report", {})
+    problems += _check_declarations(by_name, checks, tables, report)
     if problems:
         raise ProtocolError(f"{origin} is not a valid codebook:\n" + "\n".join(f"  - {p}" for p in problems))
     return Codebook(version=str(data["version"]), title=data.get("title", "Extraction form"),
-                    row_unit=data.get("row_unit", "study"), fields=tuple(fields), source=origin)
+                    row_unit=data.get("row_unit", "study"), fields=tuple(fields), source=origin,
+                    checks=checks, tables=tables, report=report)
+
+
+def _check_declarations(by_name: dict[str, Field], checks: tuple[Check, ...], tables: tuple[TableSpec, ...],
+                        report: dict[str, Any]) -> list[str]:
+    """Every field a check, a table or the report names exists (and has the type its use needs)."""
+    problems = []
+
+    def known(name: str, where: str, types: tuple[str, ...] = ()) -> None:
+        if name not in by_name:
+            guess = difflib.get_close_matches(name, list(by_name), n=1)
+            problems.append(f"{where}: unknown field {name!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+        elif types and by_name[name].type not in types:
+            problems.append(f"{where}: field {name!r} is {by_name[name].type}, expected {' or '.join(types)}")
+
+    for k, check in enumerate(checks):
+        known(check.first, f"checks[{k}].first")
+        known(check.last, f"checks[{k}].last")
+    needs_key = {"by_key", "key_summary", "key_periods"}
+    has_key = any(f.key for f in by_name.values())
+    names = [t.name for t in tables]
+    for k, table in enumerate(tables):
+        where = f"tables[{k}] ({table.name})"
+        if names.count(table.name) > 1:
+            problems.append(f"{where}: the name is used twice")
+        for name in table.fields():
+            known(name, where)
+        if table.kind in needs_key and not has_key:
+            problems.append(f"{where}: a {table.kind} table needs a key field (key: true)")
+        for option in {"by_key": ("field",), "code_groups": ("field", "groups"), "key_summary": ("fields",),
+                       "statements": ("text", "group"), "ratings": ("by", "rating", "levels"),
+                       "studies": ("columns",)}.get(table.kind, ()):
+            if option not in table.options:
+                problems.append(f"{where}: a {table.kind} table needs '{option}'")
+        for option in ("field", "group"):  # tabulated by code: a choice field
+            if option in table.options:
+                known(table.options[option], f"{where}.{option}", CHOICE_TYPES)
+    if "findings_field" in report:
+        known(report["findings_field"], "report.findings_field", CHOICE_TYPES)
+    if "low_quality" in report:
+        known(report["low_quality"]["field"], "report.low_quality.field")
+    for option in ("lessons_table",):
+        if option in report and report[option] not in names:
+            problems.append(f"report.{option}: no table named {report[option]!r} (tables: {', '.join(names)})")
+    if "evidence_map" in report:
+        known(report["evidence_map"]["field"], "report.evidence_map.field", CHOICE_TYPES)
+        if report["evidence_map"]["table"] not in names:
+            problems.append(f"report.evidence_map.table: no table named {report['evidence_map']['table']!r}")
+    return problems
 
 
 def load(path: str | Path) -> Codebook:

@@ -1,34 +1,29 @@
-"""Stage 2: deduplication. Marks duplicate groups and keeps the evidence; never deletes a record.
+"""Deduplication: marks duplicate groups and keeps the evidence; never deletes a record.
 
 prepare (match keys) -> candidate pairs (several blocking keys) -> score (rapidfuzz) -> decide
 (named rules and vetoes) -> cluster (transitive, but no chain across a veto) -> merge (one surviving
 record per group, filled from the others, every member's record id kept).
 
-Decisions reviewers take in ``extracts/duplicates.xlsx`` (see ``review.dupsheet``) enter as forced
-matches and forced vetoes, keyed by record ids, so they hold on every refresh.
+Pure logic: the stage is ``review.stages.dedup``. Decisions reviewers take in
+``extracts/duplicates.xlsx`` (``review.workbooks.duplicates``) enter here as forced matches and forced
+vetoes, keyed by record ids, so they hold on every refresh.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
-from . import dupsheet
 from . import matchkeys as mk
-from .errors import ERROR, WARNING, Problem, ReviewError
-from .fileio import write_csv
-from .model import RECORD_COLUMNS, Record
-from .readers import read_file
-from .workbook import WorkbookBusy
+from .model import Record
 
 log = logging.getLogger(__name__)
 
@@ -477,13 +472,7 @@ def run(records: Sequence[Record], settings: Settings | None = None,
     return result
 
 
-# --- the pipeline stage ------------------------------------------------------------------------
-
-GROUP_COLUMNS = ["record_id", "source", "source_key", "group", "survivor", "is_survivor", "group_size", "rule",
-                 "scores"]
-PAIR_COLUMNS = ["record_id_a", "record_id_b", "decision", "rule", "outcome", "title_similarity",
-                "author_similarity"]
-COUNT_COLUMNS = ["measure", "source", "value"]
+# --- groups and survivors ---------------------------------------------------------------------
 
 
 def group_labels(ids: Sequence[str], group: Sequence[int]) -> list[str]:
@@ -511,139 +500,3 @@ def merge_group(members: Sequence[Record], survivor: Record) -> dict[str, str]:
                                                              "source_key", "zotero_key", "original"):
                 row[name] = value
     return row
-
-
-def read_records(path: Path) -> list[Record]:
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError as exc:
-        raise ReviewError(f"{path}: no records table; run the records stage first") from exc
-    return [Record.from_row(row) for row in table.to_dict("records")]
-
-
-@dataclass
-class StageOutcome:
-    records: int
-    unique: int
-    for_review: int
-    appended: int
-    problems: list[Problem]
-
-
-def run_stage(records_csv: Path, out_dir: Path, sheet: Path | None, settings: Settings) -> StageOutcome:
-    """Deduplicate ``records.csv`` into ``out_dir``; reviewers' pairs go to (and come from) ``sheet``."""
-    records = read_records(records_csv)
-    decided, problems = ([], [])
-    if sheet is not None:
-        try:
-            decided, problems = dupsheet.read_decisions(sheet)
-        except WorkbookBusy as exc:
-            problems = [Problem(code="unreadable-workbook", severity=ERROR, file=str(sheet), value=str(exc),
-                                expected="a readable .xlsx workbook", hint="reviewers' decisions were not applied")]
-    known = {r.record_id for r in records}
-    for d in decided:
-        if d.a not in known or d.b not in known:
-            problems.append(Problem(code="unknown-record", severity=WARNING, file=str(sheet), sheet=dupsheet.SHEET,
-                                    value=f"{d.a} / {d.b}", expected="record ids of the current records table",
-                                    hint="the decision is kept in the workbook but applies to no current record"))
-    same = [(d.a, d.b) for d in decided if d.same]
-    different = [(d.a, d.b) for d in decided if not d.same]
-    result = run(records, settings, same=same, different=different)
-
-    ids = [r.record_id for r in records]
-    labels = group_labels(ids, result.group)
-    sizes = Counter(result.group)
-    survivor_of = {result.group[k]: ids[k] for k in range(len(ids)) if result.survivor[k]}
-    group_rows = [{
-        "record_id": r.record_id, "source": r.source, "source_key": r.source_key, "group": labels[k],
-        "survivor": survivor_of[result.group[k]], "is_survivor": "yes" if result.survivor[k] else "no",
-        "group_size": sizes[result.group[k]], "rule": result.rule[k], "scores": result.score[k],
-    } for k, r in enumerate(records)]
-
-    decided_keys = {dupsheet.pair_key(a, b): "same" for a, b in same}
-    decided_keys.update({dupsheet.pair_key(a, b): "different" for a, b in different})
-    refused = {(d.i, d.j) for d in result.refused}
-    pair_rows = []
-    for d in result.decisions:
-        if d.label == DISTINCT and d.rule == "dissimilar":
-            continue  # a candidate pair with nothing in common: not worth a line
-        a, b = dupsheet.pair_key(ids[d.i], ids[d.j])
-        if (d.i, d.j) in refused:
-            outcome = "kept apart (a veto in the group)"
-        elif d.label == MATCH:
-            outcome = "merged"
-        elif d.label == MAYBE:
-            outcome = ("decided by reviewer: " + decided_keys[dupsheet.pair_key(a, b)]
-                       if dupsheet.pair_key(a, b) in decided_keys
-                       else "merged through other members" if result.group[d.i] == result.group[d.j]
-                       else "for review")
-        else:
-            outcome = "kept apart"
-        pair_rows.append({"record_id_a": a, "record_id_b": b, "decision": d.label, "rule": d.rule,
-                          "outcome": outcome, "title_similarity": f"{d.title:.3f}",
-                          "author_similarity": f"{d.authors:.3f}" if d.authors >= 0 else ""})
-    pair_rows.sort(key=lambda row: (row["record_id_a"], row["record_id_b"]))
-
-    members: dict[int, list[Record]] = defaultdict(list)
-    for k, r in enumerate(records):
-        members[result.group[k]].append(r)
-    unique_rows = []
-    for k, r in enumerate(records):
-        if not result.survivor[k]:
-            continue
-        group = members[result.group[k]]
-        ordered = sorted(group, key=lambda m: -sum(bool(v) for v in m.as_row().values()))
-        row = merge_group(ordered, r)
-        row["group"] = labels[k]
-        row["record_ids"] = "; ".join(sorted(m.record_id for m in group))
-        row["n_records"] = str(len(group))
-        unique_rows.append(row)
-
-    to_review = [d for d in review_pairs(result) if dupsheet.pair_key(ids[d.i], ids[d.j]) not in decided_keys]
-    counts = [{"measure": "records", "source": "", "value": len(records)},
-              {"measure": "duplicates_removed", "source": "", "value": len(records) - len(unique_rows)},
-              {"measure": "unique_records", "source": "", "value": len(unique_rows)},
-              {"measure": "groups_with_duplicates", "source": "", "value": sum(1 for n in sizes.values() if n > 1)},
-              {"measure": "pairs_for_review", "source": "", "value": len(to_review)},
-              {"measure": "reviewer_decisions", "source": "", "value": len(decided)}]
-    by_source = Counter(r.source for r in records)
-    removed_by_source = Counter(r.source for k, r in enumerate(records) if not result.survivor[k])
-    for source in sorted(by_source):
-        counts.append({"measure": "records", "source": source, "value": by_source[source]})
-        counts.append({"measure": "duplicates_removed", "source": source, "value": removed_by_source[source]})
-
-    write_csv(out_dir / "groups.csv", GROUP_COLUMNS, group_rows)
-    write_csv(out_dir / "pairs.csv", PAIR_COLUMNS, pair_rows)
-    write_csv(out_dir / "unique_records.csv", [*RECORD_COLUMNS, "group", "record_ids", "n_records"], unique_rows)
-    write_csv(out_dir / "counts.csv", COUNT_COLUMNS, counts)
-
-    appended = 0
-    if sheet is not None and to_review and not any(p.code == "unreadable-workbook" for p in problems):
-        by_id = {r.record_id: r for r in records}
-        pairs = sorted(({"a": dupsheet.pair_key(ids[d.i], ids[d.j])[0], "b": dupsheet.pair_key(ids[d.i], ids[d.j])[1],
-                         "title": d.title, "authors": d.authors, "rule": d.rule} for d in to_review),
-                       key=lambda pair: (pair["a"], pair["b"]))
-        try:
-            appended, backup = dupsheet.update(sheet, pairs, by_id)
-            if appended:
-                log.info("%d new pairs for review appended to %s%s", appended, sheet,
-                         f" (previous version kept as {backup})" if backup else "")
-        except WorkbookBusy as exc:
-            problems.append(Problem(code="unreadable-workbook", severity=WARNING, file=str(sheet), value=str(exc),
-                                    expected="a workbook that is closed and readable",
-                                    hint="new pairs were not added this time; they will be on the next run"))
-    write_csv(out_dir / "issues.csv", Problem.columns(), (p.as_row() for p in problems))
-    for problem in problems:
-        (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
-    return StageOutcome(len(records), len(unique_rows), len(to_review), appended, problems)
-
-
-def groups_for_file(path: Path, fmt: str) -> list[dict[str, str]]:
-    """``review dedup FILE``: one row per input record, ``ID`` (its own id in the file) and ``group``."""
-    result_read = read_file(path, fmt, source=path.stem)
-    records = result_read.records
-    result = run(records)
-    labels = group_labels([r.source_key or r.record_id for r in records], result.group)
-    return [{"ID": r.source_key or r.record_id, "group": labels[k]} for k, r in enumerate(records)]

@@ -1,6 +1,6 @@
 """PRISMA 2020 flow: counts that reconcile, in the PRISMA2020 tool's CSV field names, and an SVG diagram.
 
-Counts come from the records stage (identified per source), the dedup (duplicates removed) and the
+Pure logic (the stage is ``review.stages.prisma``). Counts come from the records stage (identified per source), the dedup (duplicates removed) and the
 screening (screened, excluded, sought, not retrieved, assessed, excluded with reasons, included).
 Records not yet screened are counted as awaiting. Every identity the diagram implies is checked;
 an inconsistency is reported in ``issues.csv``, never hidden.
@@ -11,15 +11,12 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .errors import ERROR, WARNING, Problem
-from .fileio import write_csv, write_if_changed
 from .protocol import sources
-from .templating import render
 
 CSV_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
 # PRISMA2020 template field -> (node, box, description); descriptions in our own words
@@ -106,16 +103,14 @@ def check(flow: Flow) -> list[Problem]:
     return problems
 
 
-def build(config: dict[str, Any], sources_csv: Path, dedup_counts: Path, screening_csv: Path,
-          unique_csv: Path) -> Flow:
-    summary = pd.read_csv(sources_csv, dtype=str, keep_default_na=False)
+def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, screened: pd.DataFrame,
+          unique: pd.DataFrame) -> Flow:
+    """The flow from the stages' tables: records per source (``sources.csv``), the dedup's counts, each
+    study's screening outcome, and the unique records (how many reports each study has)."""
     identified = {row["source"]: int(row["records"]) for row in summary.to_dict("records")}
     categories = {s.name: (next(e for e in config["sources"] if e["name"] == s.name).get("prisma", "databases"))
                   for s in sources(config)}
-    counts = pd.read_csv(dedup_counts, dtype=str, keep_default_na=False)
     overall = dict(zip(counts[counts["source"] == ""]["measure"], counts[counts["source"] == ""]["value"]))
-    screened = pd.read_csv(screening_csv, dtype=str, keep_default_na=False)
-    unique = pd.read_csv(unique_csv, dtype=str, keep_default_na=False)
     reports = dict(zip(unique["group"], unique["n_records"].astype(int)))
     labels = {r["code"]: r["label"] for r in config.get("screening", {}).get("exclusion_reasons", [])}
     status = Counter(screened["status"])
@@ -149,19 +144,18 @@ def search_log_problems(config: dict[str, Any], identified: dict[str, int]) -> l
     return problems
 
 
-def write(flow: Flow, config: dict[str, Any], out_dir: Path, templates: str | None = "templates") -> None:
+def csv_rows(flow: Flow) -> list[dict[str, Any]]:
+    """The rows of ``counts.csv``, in the PRISMA2020 tool's template layout."""
     values = flow.field_values()
-    rows = [{"data": name, "node": node, "box": box, "description": description, "boxtext": description,
+    return [{"data": name, "node": node, "box": box, "description": description, "boxtext": description,
              "tooltips": description, "url": "NA", "n": values[name]} for name, (node, box, description) in FIELDS.items()]
-    write_csv(out_dir / "counts.csv", CSV_COLUMNS, rows)
-    by_source = [{"source": s, "prisma": flow.categories.get(s, ""), "records": n,
-                  **{k: (next(e for e in config["sources"] if e["name"] == s).get("search") or {}).get(k, "")
-                     for k in ("interface", "date", "search_string")}} for s, n in flow.identified.items()]
-    write_csv(out_dir / "search_log.csv", ["source", "prisma", "records", "interface", "date", "search_string"],
-              by_source)
-    write_csv(out_dir / "issues.csv", Problem.columns(), (p.as_row() for p in flow.problems))
-    svg = render("prisma_flow.svg.j2", templates, flow=flow_context(flow, config))
-    write_if_changed(out_dir / "flow.svg", svg.encode("utf-8"))
+
+
+def search_log(flow: Flow, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The PRISMA-S search log: per source, its category, records imported, interface, date, search string."""
+    return [{"source": s, "prisma": flow.categories.get(s, ""), "records": n,
+             **{k: (next(e for e in config["sources"] if e["name"] == s).get("search") or {}).get(k, "")
+                for k in ("interface", "date", "search_string")}} for s, n in flow.identified.items()]
 
 
 def flow_context(flow: Flow, config: dict[str, Any]) -> dict[str, Any]:

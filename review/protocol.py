@@ -88,6 +88,41 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{text} ({description})" if description else text
 
 
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        return schema()["$defs"][ref.removeprefix("#/$defs/")]
+    return node
+
+
+def _coerced(value: Any, node: dict[str, Any]) -> Any:
+    node = _resolve(node)
+    if isinstance(value, dict):
+        properties = node.get("properties", {})
+        return {k: _coerced(v, properties[k]) if k in properties else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [_coerced(v, node["items"]) for v in value]
+    if not isinstance(value, str):
+        return value
+    kind = node.get("type")
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+    except ValueError:
+        return value  # validation names it
+    if kind == "boolean" and value.lower() in ("true", "false", "yes", "no"):
+        return value.lower() in ("true", "yes")
+    return value
+
+
+def coerce(config: dict[str, Any]) -> dict[str, Any]:
+    """Command-line overrides arrive as text (Snakemake reads ``--config`` values as strings): give each
+    the type the schema wants where it reads as one (``"0.5"`` for a number, ``"true"`` for a boolean)."""
+    return _coerced(config, schema())
+
+
 def validate(config: dict[str, Any], origin: str = "protocol") -> dict[str, Any]:
     """Return a validated deep copy of ``config`` with defaults filled; raise ``ProtocolError``."""
     data = copy.deepcopy(config)

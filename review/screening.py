@@ -1,5 +1,6 @@
-"""Stage: screening. Decisions from Zotero tags and screening workbooks, resolved per dedup group.
+"""Screening decisions: Zotero tags read, decisions resolved per study, agreement between reviewers.
 
+Pure logic (the workbooks are ``review.workbooks.screening``, the stage ``review.stages.screening``).
 Two stages, title/abstract then full text. A decision on any copy of a study counts for the study
 (its dedup group); contradictory decisions (on copies, or by two reviewers) are conflicts, listed for
 the team and settled in ``extracts/screening-consensus.xlsx``, whose decisions win. ``maybe`` counts
@@ -8,30 +9,17 @@ as not yet decided. Studies included after full text are the ones the extraction
 
 from __future__ import annotations
 
-import csv
-import logging
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from openpyxl import Workbook
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
 from rapidfuzz import process
 
-from .errors import ERROR, WARNING, Problem
-from .evidence import cohen_kappa
-from .fileio import write_csv
-from .sheets import citation
-from .workbook import WorkbookBusy, neutralise, open_for_update, read_only, save
-
-log = logging.getLogger(__name__)
+from . import agreement as agree
+from .errors import ERROR, Problem
 
 TA, FT = "title_abstract", "full_text"
 STAGES = (TA, FT)
@@ -85,7 +73,7 @@ class Settings:
 # --- decisions from tags ---------------------------------------------------------------------------
 
 
-def _reason_problem(reason: str, settings: Settings) -> str:
+def reason_hint(reason: str, settings: Settings) -> str:
     match = process.extractOne(reason, list(settings.reasons), score_cutoff=60)
     return f"did you mean {match[0]!r}?" if match else ""
 
@@ -105,181 +93,29 @@ def parse_tag(tag: str, settings: Settings) -> tuple[str, str, str] | tuple[str,
             if not reason:
                 return stage, None, "an exclusion needs a reason code: " + ", ".join(settings.reasons)
             if settings.reasons and reason not in settings.reasons:
-                return stage, None, f"unknown reason {reason!r}; {_reason_problem(reason, settings)}".strip("; ")
+                return stage, None, f"unknown reason {reason!r}; {reason_hint(reason, settings)}".strip("; ")
         return stage, decision, reason
     return None
 
 
-def tag_decisions(records: pd.DataFrame, group_of: dict[str, str], settings: Settings
+def tag_decisions(tagged: Iterable[tuple[str, str]], group_of: dict[str, str], settings: Settings
                   ) -> tuple[list[Decision], list[Problem]]:
+    """Decisions from the ``(record id, "; "-joined tags)`` of each record, counted for its study."""
     decisions, problems = [], []
-    for row in records[["record_id", "tags"]].itertuples(index=False):
-        for tag in (t for t in row.tags.split("; ") if t):
+    for record_id, tags in tagged:
+        for tag in (t for t in tags.split("; ") if t):
             parsed = parse_tag(tag, settings)
             if parsed is None:
                 continue
             stage, decision, reason = parsed
             if decision is None:
-                problems.append(Problem(code="bad-screening-tag", severity=ERROR, file="zotero tags", row=row.record_id,
+                problems.append(Problem(code="bad-screening-tag", severity=ERROR, file="zotero tags", row=record_id,
                                         column="tags", value=tag, expected=f"{settings.prefixes[stage]}include, "
                                         f"{settings.prefixes[stage]}exclude:<reason>, {settings.prefixes[stage]}maybe",
-                                        hint=reason, record_id=row.record_id))
+                                        hint=reason, record_id=record_id))
                 continue
-            decisions.append(Decision(group_of.get(row.record_id, row.record_id), stage, decision, reason, "zotero",
-                                      f"tag on {row.record_id}"))
-    return decisions, problems
-
-
-# --- workbooks -----------------------------------------------------------------------------------------
-
-
-def workbook_path(folder: Path, reviewer: str) -> Path:
-    return folder / f"screening-{reviewer}.xlsx"
-
-
-def _new_workbook(settings: Settings) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
-    lists = wb.create_sheet("lists")
-    lists.sheet_state = "hidden"
-    for r, code in enumerate(settings.reasons, start=1):
-        lists.cell(row=r, column=1, value=code)
-    for stage in STAGES:
-        ws = wb.create_sheet(SHEETS[stage])
-        ws.append(STUDY_COLUMNS + INPUT_COLUMNS)
-        for k, name in enumerate(STUDY_COLUMNS + INPUT_COLUMNS, start=1):
-            cell = ws.cell(row=1, column=k)
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="E2EFDA" if name in INPUT_COLUMNS else "D9D9D9")
-            ws.column_dimensions[get_column_letter(k)].width = {"title": 60, "abstract": 90, "notes": 30,
-                                                               "study_id": 20, "citation": 22}.get(name, 12)
-        decision_col = get_column_letter(len(STUDY_COLUMNS) + 1)
-        reason_col = get_column_letter(len(STUDY_COLUMNS) + 2)
-        choices = ",".join(ALLOWED[stage])
-        dv = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True, showErrorMessage=True,
-                            promptTitle="Decision", prompt=f"{choices}. maybe = not yet decided.")
-        dv.add(f"{decision_col}2:{decision_col}20000")
-        ws.add_data_validation(dv)
-        if settings.reasons:
-            reasons = DataValidation(type="list", allow_blank=True, showErrorMessage=True,
-                                     formula1=f"{quote_sheetname('lists')}!$A$1:$A${len(settings.reasons)}",
-                                     promptTitle="Exclusion reason", prompt="Required when the decision is exclude.")
-            reasons.add(f"{reason_col}2:{reason_col}20000")
-            ws.add_data_validation(reasons)
-        highlight = PatternFill("solid", fgColor="FFF2CC")
-        for term in settings.key_terms:
-            safe = term.replace('"', '""')
-            ws.conditional_formatting.add("D2:E20000", FormulaRule(
-                formula=[f'ISNUMBER(SEARCH("{safe}",D2))'], fill=highlight))
-        ws.freeze_panes = "B2"
-        ws.protection.sheet = True
-        for option in ("formatColumns", "formatRows", "sort", "autoFilter", "formatCells"):
-            setattr(ws.protection, option, False)
-    criteria = wb.create_sheet("criteria")
-    criteria.append(["Inclusion criteria"])
-    for text in settings.criteria:
-        criteria.append([text])
-    criteria.append([])
-    criteria.append(["Exclusion reason code", "Reason"])
-    for code, label in settings.reasons.items():
-        criteria.append([code, label])
-    criteria.column_dimensions["A"].width = 40
-    criteria.column_dimensions["B"].width = 80
-    return wb
-
-
-def _append(ws, rows: list[dict[str, str]]) -> None:
-    number = max([1] + [c.row for c in ws["A"] if c.value not in (None, "")]) + 1
-    for row in rows:
-        for k, name in enumerate(STUDY_COLUMNS + INPUT_COLUMNS, start=1):
-            value = row.get(name, "")
-            cell = ws.cell(row=number, column=k, value=neutralise(value) if value else None)
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-            locked = name in STUDY_COLUMNS
-            cell.protection = Protection(locked=locked)
-            if locked:
-                cell.alignment = Alignment(wrap_text=name in ("title", "abstract"), vertical="top")
-        number += 1
-
-
-def update_workbook(path: Path, settings: Settings, wanted: dict[str, list[dict[str, str]]]) -> int:
-    """Append rows for studies not yet on each stage's sheet; returns rows appended. Never edits a row."""
-    workbook = open_for_update(path)
-    if workbook is None:
-        workbook = _new_workbook(settings)
-    appended = 0
-    for stage, rows in wanted.items():
-        ws = workbook[SHEETS[stage]]
-        present = {str(c.value) for c in ws["A"][1:] if c.value not in (None, "")}
-        new = [r for r in rows if r["study_id"] not in present]
-        _append(ws, new)
-        appended += len(new)
-    if appended or not path.exists():
-        save(workbook, path)
-    return appended
-
-
-def _stage_rows(workbook) -> Any:
-    """(stage, header index, row number as the spreadsheet shows it, values) for each sheet's rows."""
-    for stage in STAGES:
-        if SHEETS[stage] not in workbook.sheetnames:
-            continue
-        rows = workbook[SHEETS[stage]].iter_rows(values_only=True)
-        index = {str(h or ""): k for k, h in enumerate(next(rows, ()))}
-        for number, values in enumerate(rows, start=2):
-            yield stage, index, number, values
-
-
-def _cell(values: tuple, index: dict[str, int], name: str) -> str:
-    k = index.get(name)
-    return str(values[k]).strip() if k is not None and k < len(values) and values[k] is not None else ""
-
-
-def _workbook_problem(problems: list[Problem], path: Path, sheet: str, number: int, study: str, code: str,
-                      column: str, value: str, expected: str, hint: str = "") -> None:
-    problems.append(Problem(code=code, severity=ERROR, file=str(path), sheet=sheet, row=str(number), column=column,
-                            value=value, expected=expected, hint=hint or "the decision was not used", record_id=study))
-
-
-def read_workbook(path: Path, reviewer: str, settings: Settings, known: set[str]
-                  ) -> tuple[list[Decision], list[Problem]]:
-    decisions, problems = [], []
-    try:
-        workbook = read_only(path)
-    except WorkbookBusy as exc:
-        return [], [Problem(code="unreadable-workbook", severity=ERROR, file=str(path), value=str(exc),
-                            expected="a readable .xlsx workbook", hint="its decisions were not used")]
-    if workbook is None:
-        return [], []
-    try:
-        for stage, index, number, values in _stage_rows(workbook):
-            study, raw = _cell(values, index, "study_id"), _cell(values, index, "decision").lower()
-            if not study or not raw:
-                continue
-            reason = _cell(values, index, "reason").lower()
-            problem = partial(_workbook_problem, problems, path, SHEETS[stage], number, study)
-
-            if raw not in ALLOWED[stage]:
-                problem("not-a-decision", "decision", raw, " or ".join(ALLOWED[stage]))
-                continue
-            if raw == EXCLUDE and not reason:
-                problem("missing-reason", "reason", "", "an exclusion reason code: " + ", ".join(settings.reasons))
-                continue
-            if raw == EXCLUDE and settings.reasons and reason not in settings.reasons:
-                problem("unknown-reason", "reason", reason, ", ".join(settings.reasons),
-                        _reason_problem(reason, settings))
-                continue
-            if study not in known:
-                problems.append(Problem(code="unknown-study", severity=WARNING, file=str(path),
-                                        sheet=SHEETS[stage], row=str(number), column="study_id", value=study,
-                                        expected="a study id of the current unique records",
-                                        hint="the decision applies to no current study", record_id=study))
-                continue
-            decisions.append(Decision(study, stage, raw, reason if raw == EXCLUDE else "", reviewer,
-                                      f"{path} row {number}"))
-    finally:
-        workbook.close()
+            decisions.append(Decision(group_of.get(record_id, record_id), stage, decision, reason, "zotero",
+                                      f"tag on {record_id}"))
     return decisions, problems
 
 
@@ -348,10 +184,7 @@ def agreement(decisions: list[Decision]) -> list[dict[str, str]]:
             if not common:
                 continue
             pairs = [(by_reviewer[a][s], by_reviewer[b][s]) for s in common]
-            kappa = cohen_kappa(pairs)
-            rows.append({"stage": stage, "reviewer_a": a, "reviewer_b": b, "items_compared": len(pairs),
-                         "agreement": f"{sum(x == y for x, y in pairs) / len(pairs):.3f}",
-                         "kappa": "" if kappa is None else f"{kappa:.3f}"})
+            rows.append({"stage": stage, "reviewer_a": a, "reviewer_b": b, **agree.summary(pairs)})
     return rows
 
 
@@ -376,92 +209,3 @@ def screen(studies: list[str], decisions: list[Decision]) -> tuple[list[dict[str
                       "ft_decision": ft.decision, "ft_reason": ft.reason, "ft_basis": ft.basis,
                       "status": status_of(ta, ft)})
     return table, conflicts
-
-
-def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
-    return {row["group"]: {"study_id": row["group"], "citation": citation(row["authors"], row["year"]),
-                           "year": row["year"], "title": row["title"], "abstract": row["abstract"][:5000],
-                           "container": row["container"]}
-            for row in unique.to_dict("records")}
-
-
-def run_stage(config: dict[str, Any], records_csv: Path, groups_csv: Path, unique_csv: Path, out_dir: Path) -> Outcome:
-    settings = Settings.from_config(config)
-    records = pd.read_csv(records_csv, dtype=str, keep_default_na=False)
-    groups = pd.read_csv(groups_csv, dtype=str, keep_default_na=False)
-    unique = pd.read_csv(unique_csv, dtype=str, keep_default_na=False)
-    group_of = dict(zip(groups["record_id"], groups["group"]))
-    studies = sorted(unique["group"])
-    known = set(studies)
-    decisions, problems = tag_decisions(records, group_of, settings)
-    for reviewer in [*settings.reviewers, CONSENSUS]:
-        path = workbook_path(settings.folder, reviewer)
-        found, issues = read_workbook(path, reviewer, settings, known)
-        decisions += found
-        problems += issues
-    decisions.sort(key=lambda d: (d.study_id, STAGES.index(d.stage), d.reviewer, d.origin))
-    table, conflicts = screen(studies, decisions)
-    outcome = Outcome(table, decisions, conflicts, agreement(decisions), problems)
-
-    rows = _study_rows(unique)
-    ta_included = [r["study_id"] for r in table if r["ta_decision"] == INCLUDE]
-    for reviewer in settings.reviewers:
-        path = workbook_path(settings.folder, reviewer)
-        try:
-            added = update_workbook(path, settings, {TA: [rows[s] for s in studies],
-                                                     FT: [rows[s] for s in ta_included]})
-            if added:
-                log.info("%s: %d rows appended", path, added)
-        except WorkbookBusy as exc:
-            problems.append(Problem(code="unreadable-workbook", severity=WARNING, file=str(path), value=str(exc),
-                                    expected="a closed, readable workbook", hint="new rows will be added next time"))
-    open_conflicts = [c for c in conflicts if not c["resolved_by"]]
-    if open_conflicts:
-        wanted = {stage: [rows[c["study_id"]] | {"notes": c["decisions"]} for c in open_conflicts
-                          if c["stage"] == stage] for stage in STAGES}
-        try:
-            update_workbook(workbook_path(settings.folder, CONSENSUS), settings, wanted)
-        except WorkbookBusy as exc:
-            problems.append(Problem(code="unreadable-workbook", severity=WARNING, file=str(exc), value=str(exc),
-                                    expected="a closed, readable workbook", hint="conflicts not added this time"))
-
-    write_csv(out_dir / "decisions.csv", DECISION_COLUMNS, (d.__dict__ for d in decisions))
-    write_csv(out_dir / "screening.csv", SCREENING_COLUMNS, table)
-    write_csv(out_dir / "conflicts.csv", CONFLICT_COLUMNS, conflicts)
-    write_csv(out_dir / "agreement.csv", AGREEMENT_COLUMNS, outcome.agreement)
-    write_csv(out_dir / "included.csv", ["study_id"], ({"study_id": s} for s in outcome.included()))
-    write_csv(out_dir / "issues.csv", Problem.columns(), (p.as_row() for p in problems))
-    for p in problems:
-        (log.error if p.severity == ERROR else log.warning)("%s", p.describe())
-    return outcome
-
-
-def read_included(path: Path) -> set[str]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return {row["study_id"] for row in csv.DictReader(handle)}
-
-
-def decisions_digest(config: dict[str, Any]) -> str:
-    """A digest of the decisions typed in the screening workbooks (not of rows the pipeline appends):
-    a parameter of the screening rule, so a decision reruns it and appended rows do not."""
-    import hashlib
-
-    settings = Settings.from_config(config)
-    digest = hashlib.sha256()
-    for reviewer in [*settings.reviewers, CONSENSUS]:
-        path = workbook_path(settings.folder, reviewer)
-        if not path.exists():
-            continue
-        try:
-            workbook = read_only(path)
-        except WorkbookBusy:
-            digest.update(f"{reviewer}:unreadable".encode())
-            continue
-        try:
-            for stage, index, _, values in _stage_rows(workbook):
-                picked = [_cell(values, index, name) for name in ("study_id", "decision", "reason")]
-                if picked[1] or picked[2]:
-                    digest.update(repr((reviewer, stage, picked)).encode())
-        finally:
-            workbook.close()
-    return digest.hexdigest()[:16]

@@ -1,24 +1,46 @@
-"""What the Snakefile needs from the package, so that the Snakefile itself holds no logic."""
+"""What the Snakefile needs from the package, so that the Snakefile itself holds no logic.
+
+One configuration: the protocol Snakemake loads (``configfile:``), with ``--config``/``--configfile``
+overrides, is validated here once, and each job gets the part of it its stage reads as ``--config JSON``
+(a rule parameter, so a change reruns exactly the stages that read it). Output and input paths are the
+rule's own, passed as options named like the rule's ``{input}`` and ``{output}``.
+
+Reviewers' files are never inputs or outputs of a rule: Snakemake deletes a job's outputs before it
+runs, and a workbook's modification time changes whenever a reviewer widens a column. A digest of what
+reviewers typed in each (``typed``) is a parameter instead, so typing reruns the stage that reads it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import shlex
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, dupsheet, protocol, tables
+from . import __version__, protocol
+from . import codebook as codebooks
 from .errors import ReviewError
+from .stages import dedup, evidence, prisma, records, report, screening, sheets
+from .workbooks import duplicates as duplicates_sheet
+from .workbooks import extraction as extraction_sheets
+from .workbooks import findings as findings_sheet
+from .workbooks import screening as screening_sheets
 from .zotero import snapshot_path, sync_all
 
 PROTOCOL = "protocols/review.yaml"
 RESULTS = Path("results")
-# the interpreter running Snakemake is the one with `review` installed, activated or not
-REVIEW = f"{shlex.quote(sys.executable)} -m review"
-# a new version of the package may compute differently: its rules rerun
+# The interpreter running Snakemake is the one with `review` installed, activated or not. Jobs find it in
+# the environment rather than in their command, so a venv reached by another path reruns nothing.
+os.environ["REVIEW_PYTHON"] = sys.executable
+# a new version of the package may compute differently: its rules rerun (nothing else can tell them)
 VERSION = __version__
-REPORT_TABLES = list(tables.TABLES)
+STAGES = {"import_records": records, "find_duplicates": dedup, "screen_records": screening,
+          "count_prisma": prisma, "write_sheets": sheets, "read_extractions": evidence, "write_report": report}
+OUTPUTS = {rule: dict(stage.OUTPUTS) for rule, stage in STAGES.items()}
 
 
 def _stop(message: str) -> NoReturn:
@@ -28,70 +50,106 @@ def _stop(message: str) -> NoReturn:
 
 
 def checked_protocol(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration validated, with defaults filled; values given on the command line as text
+    (``--config dedup='{title_maybe: 0.5}'`` arrives as the string "0.5") take the schema's type."""
     try:
-        return protocol.validate(dict(config), origin=PROTOCOL)
+        return protocol.validate(protocol.coerce(dict(config)), origin=f"{PROTOCOL} with the command line's --config")
     except ReviewError as exc:
         _stop(str(exc))
 
 
+def stage_config(config: dict[str, Any], rule: str) -> str:
+    """The part of the configuration a rule's stage reads, as the JSON its job receives."""
+    keys = STAGES[rule].CONFIG_KEYS
+    return json.dumps({key: config[key] for key in keys if key in config}, sort_keys=True, ensure_ascii=False)
+
+
+def stage_paths(rule: str) -> Any:
+    """A rule parameter: the job's ``--name path`` options, from the rule's own named inputs and outputs."""
+    stage = STAGES[rule]
+
+    def paths(wildcards: Any, input: Any, output: Any) -> str:  # noqa: A002 (Snakemake passes them by these names)
+        names = [(n, p) for n, p in input.items() if n in stage.INPUTS]
+        names += [(n, p) for n, p in output.items() if n in stage.OUTPUTS]
+        return " ".join(f"--{name.replace('_', '-')} {shlex.quote(str(path))}" for name, path in names)
+
+    return paths
+
+
+def report_tables(config: dict[str, Any]) -> dict[str, str]:
+    """The table CSVs the report writes: one per table the codebook declares."""
+    try:
+        codebook = codebooks.load(config["extraction"]["codebook"])
+    except ReviewError as exc:
+        _stop(str(exc))
+    folder = str(Path(report.OUTPUTS["workbook"]).parent)
+    return report.table_outputs(codebook, folder)
+
+
 def source_inputs(config: dict[str, Any]) -> list[str]:
     """Files the records stage reads: exported files, and each Zotero source's snapshot."""
-    out = []
-    for source in protocol.sources(config):
-        out.append(source.file if source.kind == "file" else str(snapshot_path(RESULTS, source.name)))
-    return out
+    return [source.file if source.kind == "file" and source.file else str(snapshot_path(RESULTS, source.name))
+            for source in protocol.sources(config)]
 
 
-def reviewer_decisions(config: dict[str, Any]) -> str:
-    """Digest of the decisions in the duplicates workbook (a rule parameter: changes trigger a rerun)."""
-    sheet = config.get("dedup", {}).get("sheet")
-    return dupsheet.fingerprint(Path(sheet)) if sheet else ""
+def _folder(config: dict[str, Any]) -> Path:
+    return Path(config.get("extraction", {}).get("folder", "extracts"))
 
 
-def template_digest(config: dict[str, Any], *names: str) -> str:
-    """Digest of the templates the team or the package provides (a rule parameter: edits rerun the rule)."""
-    import hashlib
+def typed(config: dict[str, Any], rule: str) -> str:
+    """Digest of what reviewers typed in the files a rule reads (a rule parameter: typing reruns the rule)."""
+    folder = _folder(config)
+    if rule == "find_duplicates":
+        sheet = config.get("dedup", {}).get("sheet")
+        return duplicates_sheet.typed_digest(Path(sheet)) if sheet else ""
+    if rule == "screen_records":
+        settings = screening.Settings.from_config(config)
+        return screening_sheets.typed_digest(
+            (name, screening_sheets.workbook_path(folder, name)) for name in [*settings.reviewers, "consensus"])
+    if rule == "read_extractions":
+        try:
+            codebook = codebooks.load(config["extraction"]["codebook"])
+        except ReviewError as exc:
+            _stop(str(exc))
+        fmt = config["extraction"].get("format", "xlsx")
+        return extraction_sheets.typed_digest(
+            ((name, extraction_sheets.sheet_path(folder, name, fmt))
+             for name in [*config.get("reviewers", []), "consensus"]), codebook)
+    if rule == "write_report":
+        return findings_sheet.typed_digest(report.findings_path(config))
+    raise ValueError(f"no reviewers' file is read by {rule}")
 
+
+def template_digest(config: dict[str, Any], rule: str) -> str:
+    """Digest of the templates a rule renders, the team's or the package's (a rule parameter: edits rerun it)."""
     from .templating import environment
 
     env = environment(config.get("output", {}).get("templates", "templates"))
+    assert env.loader is not None
     digest = hashlib.sha256()
-    for name in names:
+    for name in STAGES[rule].TEMPLATES:
         source, _, _ = env.loader.get_source(env, name)
         digest.update(source.encode())
     return digest.hexdigest()[:16]
 
 
-def findings_written(config: dict[str, Any]) -> str:
-    """Digest of the GRADE-CERQual findings in extracts/findings.xlsx (a rule parameter)."""
-    from . import report
-
-    return report.findings_digest(Path(config.get("extraction", {}).get("folder", "extracts")) / "findings.xlsx")
-
-
-def screening_decisions(config: dict[str, Any]) -> str:
-    """Digest of the decisions typed in the screening workbooks (a rule parameter)."""
-    from . import screening
-
-    return screening.decisions_digest(config)
+def _dry_run(argv: list[str]) -> bool:
+    """Whether this snakemake call only shows what would run (``-n``, ``--dry-run``; ``-np`` and the like)."""
+    return any(a in ("--dry-run", "--dryrun", "--just-print") or (a.startswith("-") and not a.startswith("--")
+                                                                   and "n" in a[1:]) for a in argv[1:])
 
 
-def typed_in_sheets(config: dict[str, Any]) -> str:
-    """Digest of what reviewers typed in the extraction sheets (a rule parameter: typing reruns the rule)."""
-    from . import codebook, evidence
+def sync_zotero(config: dict[str, Any], workflow: Any, argv: list[str] | None = None) -> None:
+    """Refresh the Zotero snapshots once per ``snakemake`` call (not in job subprocesses, not in a dry run).
 
-    try:
-        form = codebook.load(config["extraction"]["codebook"])
-    except ReviewError as exc:
-        _stop(str(exc))
-    return evidence.typed_digest(config, form)
-
-
-def sync_zotero(config: dict[str, Any], workflow: Any) -> None:
-    """Refresh the Zotero snapshots once per ``snakemake`` call (not in job subprocesses)."""
+    Snakemake cannot see that a Zotero library changed, so the library is asked while the Snakefile is
+    read, before the job graph is built; a dry run shows what would run with the snapshots already here."""
     if not getattr(workflow, "is_main_process", True):
         return
     if not any(s.kind == "zotero" for s in protocol.sources(config)):
+        return
+    if _dry_run(sys.argv if argv is None else argv):
+        print("Dry run: Zotero was not asked; the plan uses the snapshots in results/zotero/.", file=sys.stderr)
         return
     log_file = RESULTS / "logs" / "sync_zotero.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)

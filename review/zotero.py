@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,11 +27,9 @@ import httpx2
 from pyzotero import zotero as pyzotero
 from pyzotero import zotero_errors as zerr
 
-from .errors import ERROR, Problem, SourceError, ZoteroError
+from .errors import ERROR, Problem, ZoteroError
 from .fileio import json_bytes, read_json, write_if_changed
-from .model import CREATOR_ROLES, Creator
 from .protocol import Source
-from .readers.base import Context, Entry, load_json, register
 
 log = logging.getLogger(__name__)
 
@@ -41,122 +39,6 @@ PAGE_SIZE = 100
 SNAPSHOT_FORMAT = 1
 
 T = TypeVar("T")
-
-
-# --- Zotero JSON -> canonical fields ---------------------------------------------------------
-
-TYPES = {
-    "journalArticle": "article-journal", "magazineArticle": "article-magazine",
-    "newspaperArticle": "article-newspaper", "book": "book", "bookSection": "chapter",
-    "report": "report", "thesis": "thesis", "webpage": "webpage", "conferencePaper": "paper-conference",
-    "document": "document", "manuscript": "manuscript", "statute": "legislation", "bill": "bill",
-    "hearing": "bill", "case": "legal_case", "blogPost": "post-weblog", "forumPost": "post-weblog",
-    "presentation": "speech", "interview": "interview", "letter": "personal_communication",
-    "email": "personal_communication", "dataset": "dataset", "preprint": "article",
-    "encyclopediaArticle": "entry-encyclopedia", "dictionaryEntry": "entry-dictionary",
-    "standard": "document", "film": "document", "podcast": "document", "software": "document",
-}
-
-CONTAINER_FIELDS = ("publicationTitle", "bookTitle", "proceedingsTitle", "websiteTitle", "blogTitle",
-                    "forumTitle", "encyclopediaTitle", "dictionaryTitle", "programTitle", "seriesTitle")
-
-
-def _role(creator_type: str) -> str:
-    kebab = "".join(f"-{c.lower()}" if c.isupper() else c for c in creator_type)
-    return kebab if kebab in CREATOR_ROLES else "other"
-
-
-def zotero_creators(data: dict[str, Any]) -> list[Creator]:
-    out = []
-    for c in data.get("creators") or []:
-        role = _role(c.get("creatorType", "author"))
-        if c.get("name"):
-            out.append(Creator(role=role, name=c["name"]))
-        else:
-            out.append(Creator(role=role, family=c.get("lastName", ""), given=c.get("firstName", "")))
-    return out
-
-
-def zotero_fields(data: dict[str, Any], collection_names: dict[str, str]) -> dict[str, Any]:
-    item_type = data.get("itemType", "document")
-    return {
-        "item_type": TYPES.get(item_type, "document"),
-        "title": data.get("title", ""),
-        "creators": zotero_creators(data),
-        "date": data.get("date", ""),
-        "container": next((data[f] for f in CONTAINER_FIELDS if data.get(f)), ""),
-        "volume": data.get("volume", ""),
-        "issue": data.get("issue", ""),
-        "pages": data.get("pages", ""),
-        "doi": data.get("DOI", ""),  # reports and books keep it in extra: picked up when cleaning
-        "isbn": data.get("ISBN", ""),
-        "issn": data.get("ISSN", ""),
-        "publisher": data.get("publisher", ""),
-        "place": data.get("place", ""),
-        "institution": data.get("institution", "") or data.get("university", ""),
-        "url": data.get("url", ""),
-        "abstract": data.get("abstractNote", ""),
-        "language": data.get("language", ""),
-        "tags": [t.get("tag", "") for t in data.get("tags") or []],
-        "collections": [collection_names.get(k, k) for k in data.get("collections") or []],
-        "extra": data.get("extra", ""),
-        "date_added": data.get("dateAdded", ""),
-        "version": str(data.get("version", "")),
-    }
-
-
-def subtree(collections: dict[str, dict[str, Any]], root: str) -> set[str]:
-    """The key of ``root`` and of every collection below it, at any depth."""
-    children: dict[str, list[str]] = {}
-    for key, info in collections.items():
-        if info.get("parent"):
-            children.setdefault(info["parent"], []).append(key)
-    keys, stack = set(), [root]
-    while stack:
-        key = stack.pop()
-        if key not in keys:
-            keys.add(key)
-            stack.extend(children.get(key, []))
-    return keys
-
-
-def select_items(snapshot: dict[str, Any], collection: str | None, include_subcollections: bool,
-                 tags: list[str]) -> list[dict[str, Any]]:
-    """The snapshot's items that pass the source's collection and tag filters, in key order."""
-    collections = snapshot.get("collections", {})
-    wanted = None
-    if collection:
-        wanted = subtree(collections, collection) if include_subcollections else {collection}
-    out = []
-    for key in sorted(snapshot.get("items", {})):
-        data = snapshot["items"][key]
-        if wanted is not None and not wanted.intersection(data.get("collections") or []):
-            continue
-        item_tags = {t.get("tag") for t in data.get("tags") or []}
-        if not all(tag in item_tags for tag in tags):
-            continue
-        out.append(data)
-    return out
-
-
-def snapshot_entries(snapshot: dict[str, Any], collection: str | None = None, include_subcollections: bool = True,
-                     tags: list[str] | None = None) -> Iterator[Entry]:
-    """The entries of a snapshot that pass a source's filters."""
-    library = snapshot.get("library", "")
-    names = {k: v.get("name", k) for k, v in snapshot.get("collections", {}).items()}
-    for data in select_items(snapshot, collection, include_subcollections, tags or []):
-        fields = zotero_fields(data, names)
-        fields["zotero_key"] = f"{library}:{data['key']}"
-        yield Entry(key=data["key"], line=None, fields=fields, original=data)
-
-
-@register("zotero-json")
-def read_snapshot(text: str, ctx: Context) -> Iterator[Entry | Problem]:
-    """A snapshot written by the sync, unfiltered (for ``review import``)."""
-    snapshot = load_json(text, ctx)
-    if not isinstance(snapshot, dict) or "items" not in snapshot:
-        raise SourceError(f"{ctx.file}: not a Zotero snapshot written by review sync")
-    yield from snapshot_entries(snapshot)
 
 
 # --- the sync ----------------------------------------------------------------------------------

@@ -8,20 +8,16 @@ rule find_duplicates:
     input:
         records=rules.import_records.output.records,
     output:
-        groups="results/dedup/groups.csv",
-        unique="results/dedup/unique_records.csv",
-        pairs="results/dedup/pairs.csv",
-        counts="results/dedup/counts.csv",
-        issues="results/dedup/issues.csv",
+        **OUTPUTS["find_duplicates"],
     params:
-        review=REVIEW,
         version=VERSION,
-        settings=config["dedup"],
-        decisions=reviewer_decisions(config),
+        config=stage_config(config, "find_duplicates"),
+        paths=stage_paths("find_duplicates"),
+        typed=typed(config, "find_duplicates"),
     log:
         "results/logs/find_duplicates.log",
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} duplicates --records {input.records} --out results/dedup > {log} 2>&1"
+        '"$REVIEW_PYTHON" -m review duplicates {params.paths} --config {params.config:q} > {log} 2>&1'
         " || {{ cat {log} >&2; exit 1; }}"

@@ -11,18 +11,17 @@ rule write_sheets:
         included=rules.screen_records.output.included,
         codebook=config["extraction"]["codebook"],
     output:
-        summary="results/sheets/sheets.csv",
+        **OUTPUTS["write_sheets"],
     params:
-        review=REVIEW,
         version=VERSION,
-        reviewers=config["reviewers"],
+        config=stage_config(config, "write_sheets"),
+        paths=stage_paths("write_sheets"),
     log:
         "results/logs/write_sheets.log",
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} sheets --unique {input.unique} --included {input.included} --summary {output.summary}"
-        " > {log} 2>&1"
+        '"$REVIEW_PYTHON" -m review sheets {params.paths} --config {params.config:q} > {log} 2>&1'
         " || {{ cat {log} >&2; exit 1; }}"
 
 
@@ -33,23 +32,16 @@ rule read_extractions:
         included=rules.screen_records.output.included,
         codebook=config["extraction"]["codebook"],
     output:
-        evidence="results/evidence/evidence.csv",
-        tidy="results/evidence/extractions.csv",
-        wide="results/evidence/extractions_wide.csv",
-        agreement="results/evidence/agreement.csv",
-        disagreements="results/evidence/disagreements.csv",
-        validation="results/evidence/validation.csv",
-        report="results/evidence/validation.md",
+        **OUTPUTS["read_extractions"],
     params:
-        review=REVIEW,
         version=VERSION,
-        extraction=config["extraction"],
-        typed=typed_in_sheets(config),
+        config=stage_config(config, "read_extractions"),
+        paths=stage_paths("read_extractions"),
+        typed=typed(config, "read_extractions"),
     log:
         "results/logs/read_extractions.log",
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} evidence --unique {input.unique} --included {input.included} --out results/evidence"
-        " > {log} 2>&1"
+        '"$REVIEW_PYTHON" -m review evidence {params.paths} --config {params.config:q} > {log} 2>&1'
         " || {{ cat {log} >&2; exit 1; }}"

@@ -1,6 +1,7 @@
 # Stage 5: evidence tables (results/tables/) and the executive summary (results/report/).
 # extracts/findings.xlsx (GRADE-CERQual findings) is a reviewers' file: created once, never an output;
 # a digest of the findings written in it is a parameter, as are the templates (team overrides included).
+# The tables are the ones the codebook declares (tables:).
 
 
 rule write_report:
@@ -12,24 +13,20 @@ rule write_report:
         flow=rules.count_prisma.output.flow,
         included=rules.screen_records.output.included,
         unique=rules.find_duplicates.output.unique,
+        codebook=config["extraction"]["codebook"],
     output:
-        markdown="results/report/executive_summary.md",
-        html="results/report/executive_summary.html",
-        docx="results/report/executive_summary.docx",
-        evidence_map="results/report/evidence_map.svg",
-        issues="results/report/issues.csv",
-        workbook="results/tables/tables.xlsx",
-        tables=expand("results/tables/{table}.csv", table=REPORT_TABLES),
+        **OUTPUTS["write_report"],
+        **report_tables(config),
     params:
-        review=REVIEW,
         version=VERSION,
-        protocol={key: config.get(key) for key in ("title", "review_questions", "scope", "output", "screening")},
-        findings=findings_written(config),
-        templates=template_digest(config, "executive_summary.md.j2", "executive_summary.html.j2", "_table.md.j2"),
+        config=stage_config(config, "write_report"),
+        paths=stage_paths("write_report"),
+        typed=typed(config, "write_report"),
+        templates=template_digest(config, "write_report"),
     log:
         "results/logs/write_report.log",
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} report --results results --out results/report --tables results/tables > {log} 2>&1"
+        '"$REVIEW_PYTHON" -m review report {params.paths} --config {params.config:q} > {log} 2>&1'
         " || {{ cat {log} >&2; exit 1; }}"

@@ -9,25 +9,19 @@ rule screen_records:
         groups=rules.find_duplicates.output.groups,
         unique=rules.find_duplicates.output.unique,
     output:
-        decisions="results/screening/decisions.csv",
-        screening="results/screening/screening.csv",
-        conflicts="results/screening/conflicts.csv",
-        agreement="results/screening/agreement.csv",
-        included="results/screening/included.csv",
-        issues="results/screening/issues.csv",
+        **OUTPUTS["screen_records"],
     params:
-        review=REVIEW,
         version=VERSION,
-        settings=config["screening"],
-        reviewers=config["reviewers"],
-        decisions=screening_decisions(config),
+        config=stage_config(config, "screen_records"),
+        paths=stage_paths("screen_records"),
+        typed=typed(config, "screen_records"),
     log:
         "results/logs/screen_records.log",
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} screen --records {input.records} --groups {input.groups} --unique {input.unique}"
-        " --out results/screening > {log} 2>&1 || {{ cat {log} >&2; exit 1; }}"
+        '"$REVIEW_PYTHON" -m review screen {params.paths} --config {params.config:q} > {log} 2>&1'
+        " || {{ cat {log} >&2; exit 1; }}"
 
 
 rule count_prisma:
@@ -37,20 +31,16 @@ rule count_prisma:
         unique=rules.find_duplicates.output.unique,
         screening=rules.screen_records.output.screening,
     output:
-        counts="results/prisma/counts.csv",
-        flow="results/prisma/flow.svg",
-        search_log="results/prisma/search_log.csv",
-        issues="results/prisma/issues.csv",
+        **OUTPUTS["count_prisma"],
     params:
-        review=REVIEW,
         version=VERSION,
-        sources=config["sources"],
-        screening=config["screening"],
-        template=template_digest(config, "prisma_flow.svg.j2"),
+        config=stage_config(config, "count_prisma"),
+        paths=stage_paths("count_prisma"),
+        templates=template_digest(config, "count_prisma"),
     log:
         "results/logs/count_prisma.log",
     conda:
         "../envs/review.yaml"
     shell:
-        "{params.review} prisma --sources {input.sources} --dedup-counts {input.dedup} --screening {input.screening}"
-        " --unique {input.unique} --out results/prisma > {log} 2>&1 || {{ cat {log} >&2; exit 1; }}"
+        '"$REVIEW_PYTHON" -m review prisma {params.paths} --config {params.config:q} > {log} 2>&1'
+        " || {{ cat {log} >&2; exit 1; }}"

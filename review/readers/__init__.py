@@ -7,7 +7,7 @@ a ``Record``. Reading is read -> clean -> records for every format.
 
 from __future__ import annotations
 
-from . import bibtex, csljson, csvfile, endnote_xml, ris  # noqa: F401  (registration)
+from . import bibtex, csljson, csvfile, endnote_xml, ris, zotero_json  # noqa: F401  (registration)
 from .base import READERS, Entry, ReadResult, read_file, read_text
 
 __all__ = ["READERS", "Entry", "ReadResult", "read_file", "read_text"]

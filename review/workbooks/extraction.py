@@ -1,110 +1,56 @@
-"""Stage 3: extraction sheets, one workbook per reviewer (``extracts/<reviewer>.xlsx``).
+"""``extracts/<reviewer>.xlsx`` (or ``.csv``): one extraction sheet per reviewer.
 
-One row per included study x tier (tiers suggested from the study's tags, e.g. ``tier-sha``);
-bibliographic columns pre-filled and protected; codebook columns with dropdowns (single choice, yes/no),
-number checks, and input messages carrying the definitions; a ``codebook`` sheet lists every code.
-A refresh only appends rows for new studies and marks studies that dropped out in ``status``; it never
-changes a cell a reviewer typed (``review.workbook`` backs up and writes atomically). CSV sheets are
-the alternative for teams without Excel.
+One row per included study x key (e.g. tier; keys suggested from the study's tags); bibliographic
+columns pre-filled and protected; codebook columns with dropdowns (single choice, yes/no), number
+checks and input messages carrying the definitions; a ``codebook`` sheet lists every code. A refresh
+only appends rows for new studies (by header name, below the last used row) and marks studies that
+dropped out in ``status``; it never changes a cell a reviewer typed. CSV sheets are the alternative
+for teams without Excel.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .codebook import MULTI_SEPARATOR, Codebook, Field
-from .errors import ReviewError
-from .fileio import atomic_write_bytes, write_csv
-from .workbook import WorkbookBusy, neutralise, open_for_update, save
-
-log = logging.getLogger(__name__)
+from ..codebook import Codebook, Field
+from ..extraction import DROPPED, INCLUDED, NOTES, STUDY_COLUMNS, Study, study_rows
+from .base import (
+    Table,
+    WorkbookError,
+    append_rows,
+    digest,
+    header_of,
+    neutralise,
+    open_for_update,
+    open_read_only,
+    read_table,
+    save,
+    save_bytes,
+    text,
+)
 
 SHEET = "extraction"
-STUDY_COLUMNS = ["study_id", "citation", "title", "year", "doi", "status", "suggested"]
-NOTES = "notes"
-INCLUDED, DROPPED = "included", "no longer included"
-SUMMARY_COLUMNS = ["reviewer", "file", "rows", "appended", "dropped", "codebook_version", "outcome"]
-
-
-@dataclass(frozen=True)
-class Study:
-    study_id: str
-    citation: str
-    title: str
-    year: str
-    doi: str
-    tags: tuple[str, ...]
-
-
-def citation(authors: str, year: str) -> str:
-    """``Lorne et al. 2019`` from a ``; ``-joined author list (first author's family name)."""
-    names = [a for a in (authors or "").split("; ") if a]
-    if not names:
-        return year or "n.d."
-    first = names[0].split(",")[0].strip()
-    rest = "" if len(names) == 1 else f" and {names[1].split(',')[0].strip()}" if len(names) == 2 else " et al."
-    return f"{first}{rest} {year or 'n.d.'}"
-
-
-def studies_from(unique_records: Path, included: Path | None = None) -> list[Study]:
-    """Included studies: the unique records that screening included after full text (all of them when
-    screening is switched off)."""
-    table = pd.read_csv(unique_records, dtype=str, keep_default_na=False)
-    if included is not None:
-        keep = set(pd.read_csv(included, dtype=str, keep_default_na=False)["study_id"])
-        table = table[table["group"].isin(keep)]
-    out = [Study(study_id=row["group"], citation=citation(row["authors"], row["year"]), title=row["title"],
-                 year=row["year"], doi=row["doi"] or row["url"], tags=tuple(t for t in row["tags"].split("; ") if t))
-           for row in table.to_dict("records")]
-    return sorted(out, key=lambda s: s.study_id)
-
-
-def suggested_tiers(study: Study, key: Field) -> list[str]:
-    """Key codes (tiers) whose tags the study carries, in codebook order."""
-    tags = {t.lower() for t in study.tags}
-    return [c.code for c in key.choices if tags.intersection(t.lower() for t in c.tags)]
-
-
-def suggestion(key: Field, code: str) -> str:
-    """The codebook's defaults for a key code, as text for the ``suggested`` column."""
-    for choice in key.choices:
-        if choice.code == code and choice.defaults:
-            parts = []
-            for name, value in choice.defaults.items():
-                shown = MULTI_SEPARATOR.join(value) if isinstance(value, list) else str(value)
-                parts.append(f"{name}={shown}")
-            return " | ".join(parts)
-    return ""
-
-
-def study_rows(study: Study, codebook: Codebook) -> list[dict[str, str]]:
-    """The rows a new study gets: one per suggested key value (tier), or one with the key left empty."""
-    key = codebook.key_fields[0] if codebook.key_fields else None
-    base = {"study_id": study.study_id, "citation": study.citation, "title": study.title, "year": study.year,
-            "doi": study.doi, "status": INCLUDED}
-    if key is None:
-        return [base]
-    codes = suggested_tiers(study, key) or [""]
-    return [{**base, key.name: code, "suggested": suggestion(key, code)} for code in codes]
+REQUIRED = ("study_id", "status")
 
 
 def columns(codebook: Codebook) -> list[str]:
     return [*STUDY_COLUMNS, *codebook.names, NOTES]
 
 
-# --- xlsx ------------------------------------------------------------------------------------------
+def sheet_path(folder: Path, reviewer: str, fmt: str) -> Path:
+    return folder / f"{reviewer}.{fmt}"
+
 
 _HEADER_FILL = {"study": "D9D9D9", "key": "FFF2CC", "field": "E2EFDA"}
 _LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
@@ -120,7 +66,7 @@ def _prompt(field: Field) -> str:
     return text if len(text) <= 250 else text[:247] + "..."
 
 
-def _new_workbook(codebook: Codebook, reviewer: str, n_rows: int, spare_rows: int) -> Workbook:
+def new_workbook(codebook: Codebook, reviewer: str, n_rows: int, spare_rows: int) -> Workbook:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -210,21 +156,13 @@ def _codebook_sheet(wb: Workbook, codebook: Codebook) -> None:
     sheet.freeze_panes = "C2"
 
 
-def _append_rows(ws, names: list[str], rows: list[dict[str, str]]) -> None:
-    index = _next_row(ws)
-    for row in rows:
-        for k, name in enumerate(names, start=1):
-            value = row.get(name, "")
-            cell = ws.cell(row=index, column=k, value=neutralise(value) if value != "" else None)
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-            if name in STUDY_COLUMNS:
-                cell.fill = _LOCKED_FILL
-                cell.protection = Protection(locked=True)
-                cell.alignment = Alignment(vertical="top", wrap_text=name == "title")
-            else:
-                cell.protection = Protection(locked=False)
-        index += 1
+def _style(cell: Any, name: str) -> None:
+    if name in STUDY_COLUMNS:
+        cell.fill = _LOCKED_FILL
+        cell.protection = Protection(locked=True)
+        cell.alignment = Alignment(vertical="top", wrap_text=name == "title")
+    else:
+        cell.protection = Protection(locked=False)
 
 
 def _extend_validations(ws, last_row: int) -> None:
@@ -234,19 +172,6 @@ def _extend_validations(ws, last_row: int) -> None:
             if cell_range.max_row < last_row:
                 letter = get_column_letter(cell_range.min_col)
                 validation.add(f"{letter}{cell_range.max_row + 1}:{letter}{last_row}")
-
-
-def _next_row(ws) -> int:
-    """First row below the last one with a study id (spare rows carry only styles)."""
-    last = 1
-    for row in ws.iter_rows(min_row=2, max_col=1):
-        if row[0].value not in (None, ""):
-            last = row[0].row
-    return last + 1
-
-
-def _header(ws) -> dict[str, int]:
-    return {str(c.value): c.column for c in ws[1] if c.value}
 
 
 @dataclass
@@ -259,27 +184,30 @@ class SheetOutcome:
     outcome: str
 
 
-def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Study], spare_rows: int = 200) -> SheetOutcome:
+def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Study], spare_rows: int = 200
+                ) -> SheetOutcome:
     workbook = open_for_update(path)
     names = columns(codebook)
     if workbook is None:
-        rows = [r for s in studies for r in study_rows(s, codebook)]
-        workbook = _new_workbook(codebook, reviewer, len(rows), spare_rows)
-        _append_rows(workbook[SHEET], names, rows)
+        rows = [{n: r.get(n, "") for n in names} for s in studies for r in study_rows(s, codebook)]
+        workbook = new_workbook(codebook, reviewer, len(rows), spare_rows)
+        append_rows(workbook[SHEET], rows, _style)
         save(workbook, path)
         return SheetOutcome(reviewer, path, len(rows), len(rows), 0, "created")
     if SHEET not in workbook.sheetnames:
-        raise WorkbookBusy(f"{path} has no '{SHEET}' sheet; it was left as it is")
+        raise WorkbookError(f"{path} has no '{SHEET}' sheet (it has: {', '.join(workbook.sheetnames)}); "
+                            f"it was left as it is. Rename the sheet back to '{SHEET}'.")
     ws = workbook[SHEET]
-    header = _header(ws)
-    missing = [n for n in ("study_id", "status") if n not in header]
+    header = header_of(ws)
+    missing = [n for n in REQUIRED if n not in header]
     if missing:
-        raise WorkbookBusy(f"{path}: the '{SHEET}' sheet has no {missing[0]!r} column; it was left as it is")
+        raise WorkbookError(f"{path}: the '{SHEET}' sheet has no {missing[0]!r} column; it was left as it is")
     present: dict[str, list[int]] = {}
-    for row in ws.iter_rows(min_row=2):
-        sid = row[header["study_id"] - 1].value
+    column = header["study_id"]
+    for number, (sid,) in enumerate(ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True),
+                                    start=2):
         if sid not in (None, ""):
-            present.setdefault(str(sid), []).append(row[0].row)
+            present.setdefault(str(sid), []).append(number)
     wanted = {s.study_id for s in studies}
     new_rows = [r for s in studies if s.study_id not in present for r in study_rows(s, codebook)]
     dropped = 0
@@ -295,20 +223,16 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
     if new_rows:
         extra = [n for n in names if n not in header]
         if extra:
-            raise WorkbookBusy(f"{path} lacks the columns {', '.join(extra)} of codebook {codebook.version}; "
-                               "it was left as it is (a codebook change needs a new workbook)")
-        ordered = [name for name, _ in sorted(header.items(), key=lambda item: item[1])]
-        _append_rows(ws, ordered, new_rows)
-        start = _next_row(ws) - len(new_rows)
-        _unlock(ws, codebook, start, start + len(new_rows) + spare_rows)
-        _extend_validations(ws, start + len(new_rows) + spare_rows)
+            raise WorkbookError(f"{path} lacks the columns {', '.join(extra)} of codebook {codebook.version}; "
+                                "it was left as it is (a codebook change needs a new workbook)")
+        start = append_rows(ws, ({n: r.get(n, "") for n in names} for r in new_rows), _style)
+        last = start + len(new_rows) + spare_rows
+        _unlock(ws, codebook, start, last)
+        _extend_validations(ws, last)
     if changed:
         save(workbook, path)
     rows = sum(len(v) for v in present.values()) + len(new_rows)
     return SheetOutcome(reviewer, path, rows, len(new_rows), dropped, "updated" if changed else "unchanged")
-
-
-# --- csv ---------------------------------------------------------------------------------------------
 
 
 def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Study]) -> SheetOutcome:
@@ -322,7 +246,7 @@ def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Stud
             fieldnames = list(reader.fieldnames or names)
             existing = list(reader)
         if "study_id" not in fieldnames or "status" not in fieldnames:
-            raise WorkbookBusy(f"{path} has no study_id or status column; it was left as it is")
+            raise WorkbookError(f"{path} has no study_id or status column; it was left as it is")
     present = {r["study_id"] for r in existing}
     wanted = {s.study_id for s in studies}
     new_rows = [r for s in studies if s.study_id not in present for r in study_rows(s, codebook)]
@@ -338,49 +262,66 @@ def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Stud
     data = buffer.getvalue().encode("utf-8")
     outcome = "unchanged"
     if not path.exists() or path.read_bytes() != data:
-        if path.exists():
-            import hashlib
-            import shutil
-
-            backup = path.parent / ".backup" / f"{path.stem}.{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}.csv"
-            backup.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, backup)
-        atomic_write_bytes(path, data)
         outcome = "updated" if existing else "created"
+        save_bytes(data, path)
     return SheetOutcome(reviewer, path, len(existing) + len(new_rows), len(new_rows), dropped, outcome)
 
 
-def sheet_path(folder: Path, reviewer: str, fmt: str) -> Path:
-    return folder / f"{reviewer}.{fmt}"
+def update(path: Path, reviewer: str, codebook: Codebook, studies: list[Study], spare_rows: int = 200
+           ) -> SheetOutcome:
+    """Create or refresh one reviewer's sheet, in the format its file name says."""
+    if path.suffix == ".csv":
+        return update_csv(path, reviewer, codebook, studies)
+    return update_xlsx(path, reviewer, codebook, studies, spare_rows)
 
 
-def run_stage(config: dict[str, Any], unique_records: Path, summary: Path, codebook: Codebook,
-              included: Path | None = None) -> list[SheetOutcome]:
-    """Create or refresh every reviewer's sheet; write a summary; a busy workbook is skipped and reported."""
-    settings = config.get("extraction", {})
-    folder = Path(settings.get("folder", "extracts"))
-    fmt = settings.get("format", "xlsx")
-    studies = studies_from(unique_records, included)
-    outcomes = []
-    for reviewer in config.get("reviewers", []):
-        path = sheet_path(folder, reviewer, fmt)
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def read(path: Path) -> Table:
+    """The extraction sheet (xlsx) or file (csv) by header; ``WorkbookError`` without a study_id column."""
+    return read_table(path, None if path.suffix == ".csv" else SHEET, required=("study_id",))
+
+
+def records(table: Table, codebook: Codebook) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, {study_id and codebook field: raw value}) of each row."""
+    return table.records(["study_id", *codebook.names])
+
+
+def codebook_version(path: Path) -> str:
+    """The codebook version recorded in a workbook's ``about`` sheet ("" for CSV or when absent)."""
+    if path.suffix != ".xlsx":
+        return ""
+    try:
+        workbook = open_read_only(path)
+    except WorkbookError:
+        return ""
+    if workbook is None:
+        return ""
+    try:
+        if "about" not in workbook.sheetnames:
+            return ""
+        return next((str(v) for k, v, *_ in workbook["about"].iter_rows(max_col=2, values_only=True)
+                     if k == "codebook_version"), "")
+    finally:
+        workbook.close()
+
+
+def typed_digest(paths: Iterable[tuple[str, Path]], codebook: Codebook) -> str:
+    """A digest of what reviewers typed in the sheets (started rows' codebook cells), not of the rows and
+    styles the pipeline writes."""
+    key_names = {f.name for f in codebook.key_fields}
+    parts: list[Any] = [codebook.version]
+    for name, path in paths:
+        if not path.exists():
+            continue
         try:
-            if fmt == "csv":
-                outcome = update_csv(path, reviewer, codebook, studies)
-            else:
-                outcome = update_xlsx(path, reviewer, codebook, studies, settings.get("spare_rows", 200))
-        except WorkbookBusy as exc:
-            log.error("%s", exc)
-            outcome = SheetOutcome(reviewer, path, 0, 0, 0, f"left alone: {exc}")
-        outcomes.append(outcome)
-        log.info("%s: %s (%d rows, %d new, %d no longer included)", path, outcome.outcome, outcome.rows,
-                 outcome.appended, outcome.dropped)
-    if not config.get("reviewers"):
-        log.warning("no reviewers in the protocol: no extraction sheets written")
-    write_csv(summary, SUMMARY_COLUMNS, [{
-        "reviewer": o.reviewer, "file": str(o.path), "rows": o.rows, "appended": o.appended, "dropped": o.dropped,
-        "codebook_version": codebook.version, "outcome": o.outcome.split(":")[0]} for o in outcomes])
-    busy = [o for o in outcomes if o.outcome.startswith("left alone")]
-    if busy:
-        raise ReviewError("; ".join(o.outcome.removeprefix("left alone: ") for o in busy))
-    return outcomes
+            table = read(path)
+        except WorkbookError as exc:
+            parts.append((name, "unreadable", str(exc)))
+            continue
+        for number, raw in records(table, codebook):
+            cells = [raw[n] for n in codebook.names]
+            if any(c not in (None, "") for n, c in zip(codebook.names, cells) if n not in key_names):
+                parts.append((name, number, text(raw["study_id"]), cells))
+    return digest(parts)

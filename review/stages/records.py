@@ -1,11 +1,9 @@
-"""Stage 1: every source of the protocol -> one canonical table of records.
+"""Stage ``import_records``: every source of the protocol -> one canonical table of records.
 
-Outputs (under ``results/records/``):
-
-* ``records.csv``: one row per source record (``review.model.RECORD_COLUMNS``), in protocol source
-  order and, within a source, in file order (Zotero: item-key order).
-* ``issues.csv``: every problem found while reading (``review.errors.Problem`` columns).
-* ``sources.csv``: per source: kind, database, where it came from, records imported, errors, warnings.
+* ``records``: one row per source record (``review.model.RECORD_COLUMNS``), in protocol source order
+  and, within a source, in file order (Zotero: item-key order).
+* ``issues``: every problem found while reading (``review.errors.Problem`` columns).
+* ``sources``: per source: kind, database, where it came from, records imported, errors, warnings.
 """
 
 from __future__ import annotations
@@ -15,16 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ERROR, WARNING, Problem, ReviewError, SourceError
-from .fileio import read_json, write_csv
-from .model import RECORD_COLUMNS, Record
-from .protocol import Source, sources
-from .readers import read_file
-from .readers.base import Context, ReadResult, build_records
-from .zotero import snapshot_entries, snapshot_path
+from ..errors import ERROR, WARNING, Problem, ReviewError, SourceError
+from ..fileio import read_json, write_csv
+from ..model import RECORD_COLUMNS, Record
+from ..protocol import Source, sources
+from ..readers import read_file
+from ..readers.base import Context, ReadResult, build_records
+from ..readers.zotero_json import snapshot_entries
+from ..zotero import snapshot_path
 
 log = logging.getLogger(__name__)
 
+CONFIG_KEYS = ("sources",)
+INPUTS: dict[str, str] = {}  # the sources' files, named by the protocol
+OUTPUTS = {"records": "results/records/records.csv", "issues": "results/records/issues.csv",
+           "sources": "results/records/sources.csv"}
 SOURCE_COLUMNS = ["source", "kind", "database", "location", "records", "errors", "warnings"]
 
 
@@ -39,6 +42,7 @@ class Outcome:
 def read_source(source: Source, root: Path, results: Path) -> ReadResult:
     """Records and problems of one source (``SourceError`` if it cannot be read at all)."""
     if source.kind == "file":
+        assert source.file is not None and source.format is not None
         path = Path(source.file) if Path(source.file).is_absolute() else root / source.file
         result = read_file(path, source.format, source=source.name, database=source.database,
                            encoding=source.encoding)
@@ -91,17 +95,18 @@ def build(config: dict[str, Any], root: Path = Path("."), results: Path = Path("
     return outcome
 
 
-def run(config: dict[str, Any], out_dir: Path, root: Path = Path("."), results: Path = Path("results")) -> Outcome:
+def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path], root: Path = Path("."),
+        results: Path = Path("results")) -> Outcome:
     """Build the records table and write the three outputs; ``ReviewError`` if a source was unreadable."""
     outcome = build(config, root, results)
-    write_csv(out_dir / "records.csv", RECORD_COLUMNS, (r.as_row() for r in outcome.records))
-    write_csv(out_dir / "issues.csv", Problem.columns(), (p.as_row() for p in outcome.problems))
-    write_csv(out_dir / "sources.csv", SOURCE_COLUMNS, outcome.summary)
+    write_csv(outputs["records"], RECORD_COLUMNS, (r.as_row() for r in outcome.records))
+    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in outcome.problems))
+    write_csv(outputs["sources"], SOURCE_COLUMNS, outcome.summary)
     for problem in outcome.problems:
         (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
     if outcome.failed_sources:
         raise ReviewError(
-            f"could not read {', '.join(outcome.failed_sources)}; see {out_dir / 'issues.csv'}. "
+            f"could not read {', '.join(outcome.failed_sources)}; see {outputs['issues']}. "
             "Fix the source or set 'enabled: false' for it in the protocol"
         )
     return outcome

@@ -7,25 +7,26 @@ forced matches or vetoes; a decided pair is never asked again. A refresh only ap
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .errors import ERROR, Problem
-from .model import Record
-from .workbook import neutralise, open_for_update, read_only, save
+from ..errors import ERROR, Problem
+from .base import WorkbookError, append_rows, digest, header_of, open_for_update, read_table, save, text
 
 SHEET = "pairs to check"
-DECISIONS = ("same", "different")
 FIELDS = ("title", "authors", "year", "container", "volume", "issue", "pages", "doi")
 COLUMNS = ["decision", "notes", "record_id_a", "record_id_b", "title_similarity", "author_similarity", "rule"] + [
     f"{field}_{side}" for field in FIELDS for side in ("a", "b")]
+REQUIRED = ("decision", "record_id_a", "record_id_b")
 WIDTHS = {"decision": 12, "notes": 24, "record_id_a": 22, "record_id_b": 22, "title_a": 60, "title_b": 60,
           "authors_a": 30, "authors_b": 30, "container_a": 28, "container_b": 28}
+WRAPPED = ("title_a", "title_b")
 
 
 @dataclass(frozen=True)
@@ -36,79 +37,56 @@ class Decision:
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:
+    """The two record ids of a pair in one order, whichever way round they were given."""
     return (a, b) if a <= b else (b, a)
 
 
-def _normalise_decision(value: object) -> str | None:
+def normalise_decision(value: object) -> str | None:
     """``same``/``different`` (case and space tolerant, ``duplicate``/``yes`` and ``distinct``/``no`` too);
     ``""`` for blank; ``None`` for anything else."""
-    text = str(value or "").strip().lower()
-    if not text:
+    word = str(value or "").strip().lower()
+    if not word:
         return ""
-    if text in ("same", "duplicate", "duplicates", "yes", "y", "s"):
+    if word in ("same", "duplicate", "duplicates", "yes", "y", "s"):
         return "same"
-    if text in ("different", "distinct", "not duplicate", "no", "n", "d"):
+    if word in ("different", "distinct", "not duplicate", "no", "n", "d"):
         return "different"
     return None
 
 
 def read_decisions(path: Path) -> tuple[list[Decision], list[Problem]]:
-    """Reviewers' decisions in the workbook, and a problem row for each cell that is not a decision."""
-    workbook = read_only(path)
-    if workbook is None:
+    """Reviewers' decisions in the workbook, and a problem row for each cell that is not a decision.
+
+    ``WorkbookError`` when the sheet or one of its key columns is missing: the decisions cannot be
+    read safely, and going on without them would merge or split studies behind the reviewers' backs."""
+    if not path.exists():
         return [], []
+    table = read_table(path, SHEET, required=REQUIRED)
     decisions: dict[tuple[str, str], Decision] = {}
     problems: list[Problem] = []
-    if SHEET not in workbook.sheetnames:
-        workbook.close()
-        return [], [Problem(code="missing-sheet", severity=ERROR, file=str(path), sheet=SHEET,
-                            expected=f"a sheet named '{SHEET}'", hint="the workbook's decisions were not read")]
-    rows = workbook[SHEET].iter_rows(values_only=True)
-    header = [str(h or "").strip() for h in next(rows, ())]
-    index = {name: k for k, name in enumerate(header)}
-    def cell(row: tuple, name: str) -> object:
-        k = index.get(name)
-        return row[k] if k is not None and k < len(row) else None
-
-    for number, row in enumerate(rows, start=2):
-        a, b = str(cell(row, "record_id_a") or "").strip(), str(cell(row, "record_id_b") or "").strip()
+    for number, row in table.records(REQUIRED):
+        a, b = text(row["record_id_a"]), text(row["record_id_b"])
         if not a or not b:
             continue
-        value = _normalise_decision(cell(row, "decision"))
+        value = normalise_decision(row["decision"])
         if value is None:
-            problems.append(Problem(code="not-a-decision", severity=ERROR, file=str(path), sheet=SHEET,
-                                    row=str(number), column="decision", value=str(cell(row, "decision")),
+            problems.append(Problem(code="not-a-decision", severity=ERROR, file=str(path), sheet=table.sheet,
+                                    row=str(number), column="decision", value=str(row["decision"]),
                                     expected="same or different (or blank while undecided)",
                                     hint="this pair stays undecided", record_id=f"{a} / {b}"))
             continue
         if value:
             decisions[pair_key(a, b)] = Decision(*pair_key(a, b), same=value == "same")
-    workbook.close()
     return [decisions[k] for k in sorted(decisions)], problems
 
 
-def fingerprint(path: Path) -> str:
-    """A digest of the decisions in the workbook (not of its layout or undecided rows), so that Snakemake
-    reruns the dedup when, and only when, a reviewer decided something."""
+def typed_digest(path: Path) -> str:
+    """A digest of the decisions in the workbook (not of its layout or undecided rows)."""
     try:
         decisions, _ = read_decisions(path)
-    except Exception:  # an unreadable workbook is reported by the stage itself
-        return "unreadable"
-    text = "\n".join(f"{d.a}\t{d.b}\t{'same' if d.same else 'different'}" for d in decisions)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _row(pair: dict, records: dict[str, Record]) -> list:
-    a, b = records[pair["a"]], records[pair["b"]]
-
-    def value(record: Record, field: str) -> str:
-        row = record.as_row()
-        return row.get(field, "")
-
-    cells = ["", "", pair["a"], pair["b"], round(pair["title"], 3), round(pair["authors"], 3), pair["rule"]]
-    for field in FIELDS:
-        cells += [value(a, field), value(b, field)]
-    return [neutralise(c) for c in cells]
+    except WorkbookError as exc:  # the stage reports it; the digest only has to change with it
+        return digest(["unreadable", str(exc)])
+    return digest((d.a, d.b, d.same) for d in decisions)
 
 
 def _new_workbook() -> Workbook:
@@ -143,28 +121,46 @@ def _new_workbook() -> Workbook:
     return workbook
 
 
-def update(path: Path, pairs: list[dict], records: dict[str, Record]) -> tuple[int, Path | None]:
-    """Append the undecided ``pairs`` not yet in the workbook. Returns (rows appended, backup made)."""
+def pair_row(a: str, b: str, title: float, authors: float, rule: str,
+             fields_a: Mapping[str, Any], fields_b: Mapping[str, Any]) -> dict[str, Any]:
+    """The row of one pair: the two records' fields side by side."""
+    row: dict[str, Any] = {"decision": "", "notes": "", "record_id_a": a, "record_id_b": b, "title_similarity": round(title, 3),
+                           "author_similarity": round(authors, 3), "rule": rule}
+    for name in FIELDS:
+        row[f"{name}_a"], row[f"{name}_b"] = fields_a.get(name, ""), fields_b.get(name, "")
+    return row
+
+
+def _style(cell: Any, name: str) -> None:
+    cell.alignment = Alignment(wrap_text=name in WRAPPED, vertical="top")
+
+
+def append_pairs(path: Path, rows: list[dict[str, Any]]) -> tuple[int, Path | None]:
+    """Append the pair ``rows`` not yet in the workbook. Returns (rows appended, backup made)."""
     workbook = open_for_update(path)
-    known: set[tuple[str, str]] = set()
     if workbook is None:
         workbook = _new_workbook()
     elif SHEET not in workbook.sheetnames:
-        workbook.create_sheet(SHEET).append(COLUMNS)
+        # reading already refused a workbook whose decisions sheet is gone; this is a workbook without one
+        raise WorkbookError(f"{path} has no '{SHEET}' sheet (it has: {', '.join(workbook.sheetnames)}); "
+                            f"it was left as it is. Rename the sheet back to '{SHEET}'.")
     sheet = workbook[SHEET]
-    header = [str(c.value or "") for c in sheet[1]]
-    ia, ib = header.index("record_id_a"), header.index("record_id_b")
-    for row in sheet.iter_rows(min_row=2, values_only=True):
-        if len(row) > max(ia, ib) and row[ia] and row[ib]:
-            known.add(pair_key(str(row[ia]).strip(), str(row[ib]).strip()))
-    new = [p for p in pairs if pair_key(p["a"], p["b"]) not in known]
+    header = header_of(sheet)
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise WorkbookError(f"the '{SHEET}' sheet of {path} has no {', '.join(map(repr, missing))} column; "
+                            "it was left as it is")
+    known = {pair_key(text(a), text(b)) for a, b in _pairs(sheet, header) if a and b}
+    new = [r for r in rows if pair_key(r["record_id_a"], r["record_id_b"]) not in known]
     if not new:
         return 0, None
-    for pair in new:
-        sheet.append(_row(pair, records))
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula
-            cell.alignment = Alignment(wrap_text=cell.column_letter in ("H", "I"), vertical="top")
-    backup = save(workbook, path)
-    return len(new), backup
+    append_rows(sheet, new, _style)
+    return len(new), save(workbook, path)
+
+
+def _pairs(sheet: Any, header: dict[str, int]) -> list[tuple[Any, Any]]:
+    ia, ib = header["record_id_a"] - 1, header["record_id_b"] - 1
+    out = []
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        out.append((values[ia] if ia < len(values) else None, values[ib] if ib < len(values) else None))
+    return out

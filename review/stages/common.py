@@ -1,0 +1,51 @@
+"""What several stages read the same way: the stages' own CSV tables and the included studies.
+
+Not a stage itself: stages import from here, never from each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..citations import short_citation
+from ..errors import ERROR, Problem
+from ..extraction import Study
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A table a stage wrote, every value as text (an empty frame if the file is not there)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else pd.DataFrame()
+
+
+def screening_on(config: dict[str, Any]) -> bool:
+    """Whether screening decides which studies are included (otherwise every unique record is)."""
+    return bool(config.get("screening", {}).get("enabled", True))
+
+
+def included_frame(unique_csv: Path, included_csv: Path | None) -> pd.DataFrame:
+    """The unique records of the included studies, with ``study_id`` and ``citation``, by study id."""
+    unique = pd.read_csv(unique_csv, dtype=str, keep_default_na=False)
+    if included_csv is not None and included_csv.exists():
+        keep = set(pd.read_csv(included_csv, dtype=str, keep_default_na=False)["study_id"])
+        unique = unique[unique["group"].isin(keep)]
+    unique = unique.rename(columns={"group": "study_id"})
+    unique["citation"] = [short_citation(a, y) for a, y in zip(unique["authors"], unique["year"])]
+    return unique.sort_values("study_id").reset_index(drop=True)
+
+
+def included_studies(unique_csv: Path, included_csv: Path | None) -> list[Study]:
+    """The included studies as the extraction sheets list them."""
+    table = included_frame(unique_csv, included_csv)
+    return [Study(study_id=row["study_id"], citation=row["citation"], title=row["title"], year=row["year"],
+                  doi=row["doi"] or row["url"], tags=tuple(t for t in row["tags"].split("; ") if t))
+            for row in table.to_dict("records")]
+
+
+def log_problems(log: logging.Logger, problems: Iterable[Problem]) -> None:
+    for p in problems:
+        (log.error if p.severity == ERROR else log.warning)("%s", p.describe())

@@ -1,0 +1,181 @@
+"""Stage ``find_duplicates``: records -> duplicate groups; undecided pairs -> ``extracts/duplicates.xlsx``.
+
+Reads the reviewers' decisions first (they enter the dedup as forced matches and vetoes), writes the
+groups, the surviving record of each group, every scored pair with its outcome, and the counts the
+PRISMA flow needs; then appends the pairs still undecided to the reviewers' workbook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import dedup
+from ..errors import ERROR, WARNING, Problem, ReviewError
+from ..fileio import write_csv
+from ..model import RECORD_COLUMNS, Record
+from ..readers import read_file
+from ..workbooks import duplicates as sheet
+from ..workbooks.base import WorkbookError, unreadable
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEYS = ("dedup",)
+INPUTS = {"records": "results/records/records.csv"}
+OUTPUTS = {"groups": "results/dedup/groups.csv", "unique": "results/dedup/unique_records.csv",
+           "pairs": "results/dedup/pairs.csv", "counts": "results/dedup/counts.csv",
+           "issues": "results/dedup/issues.csv"}
+GROUP_COLUMNS = ["record_id", "source", "source_key", "group", "survivor", "is_survivor", "group_size", "rule",
+                 "scores"]
+PAIR_COLUMNS = ["record_id_a", "record_id_b", "decision", "rule", "outcome", "title_similarity",
+                "author_similarity"]
+COUNT_COLUMNS = ["measure", "source", "value"]
+UNIQUE_COLUMNS = [*RECORD_COLUMNS, "group", "record_ids", "n_records"]
+
+
+def read_records(path: Path) -> list[Record]:
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError as exc:
+        raise ReviewError(f"{path}: no records table; run the records stage first") from exc
+    return [Record.from_row(row) for row in table.to_dict("records")]
+
+
+@dataclass
+class Outcome:
+    records: int
+    unique: int
+    for_review: int
+    appended: int
+    problems: list[Problem]
+
+
+def _reviewer_decisions(path: Path | None, known: set[str]) -> tuple[list[sheet.Decision], list[Problem]]:
+    if path is None:
+        return [], []
+    try:
+        decided, problems = sheet.read_decisions(path)
+    except WorkbookError as exc:
+        return [], [unreadable(path, exc, "reviewers' decisions were not applied")]
+    for d in decided:
+        if d.a not in known or d.b not in known:
+            problems.append(Problem(code="unknown-record", severity=WARNING, file=str(path), sheet=sheet.SHEET,
+                                    value=f"{d.a} / {d.b}", expected="record ids of the current records table",
+                                    hint="the decision is kept in the workbook but applies to no current record"))
+    return decided, problems
+
+
+def _outcome(d: dedup.PairDecision, result: dedup.Result, refused: set[tuple[int, int]],
+             decided: dict[tuple[str, str], str], key: tuple[str, str]) -> str:
+    if (d.i, d.j) in refused:
+        return "kept apart (a veto in the group)"
+    if d.label == dedup.MATCH:
+        return "merged"
+    if d.label == dedup.MAYBE:
+        if key in decided:
+            return "decided by reviewer: " + decided[key]
+        return "merged through other members" if result.group[d.i] == result.group[d.j] else "for review"
+    return "kept apart"
+
+
+def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
+    """Deduplicate the records; reviewers' pairs go to (and come from) the protocol's ``dedup.sheet``."""
+    settings = dedup.Settings.from_config(config.get("dedup"))
+    workbook = Path(config["dedup"]["sheet"]) if config.get("dedup", {}).get("sheet") else None
+    records = read_records(inputs["records"])
+    ids = [r.record_id for r in records]
+    decided, problems = _reviewer_decisions(workbook, set(ids))
+    same = [(d.a, d.b) for d in decided if d.same]
+    different = [(d.a, d.b) for d in decided if not d.same]
+    result = dedup.run(records, settings, same=same, different=different)
+
+    labels = dedup.group_labels(ids, result.group)
+    sizes = Counter(result.group)
+    survivor_of = {result.group[k]: ids[k] for k in range(len(ids)) if result.survivor[k]}
+    group_rows = [{
+        "record_id": r.record_id, "source": r.source, "source_key": r.source_key, "group": labels[k],
+        "survivor": survivor_of[result.group[k]], "is_survivor": "yes" if result.survivor[k] else "no",
+        "group_size": sizes[result.group[k]], "rule": result.rule[k], "scores": result.score[k],
+    } for k, r in enumerate(records)]
+
+    decided_keys = {sheet.pair_key(a, b): "same" for a, b in same}
+    decided_keys.update({sheet.pair_key(a, b): "different" for a, b in different})
+    refused = {(d.i, d.j) for d in result.refused}
+    pair_rows = []
+    for d in result.decisions:
+        if d.label == dedup.DISTINCT and d.rule == "dissimilar":
+            continue  # a candidate pair with nothing in common: not worth a line
+        a, b = sheet.pair_key(ids[d.i], ids[d.j])
+        pair_rows.append({"record_id_a": a, "record_id_b": b, "decision": d.label, "rule": d.rule,
+                          "outcome": _outcome(d, result, refused, decided_keys, (a, b)),
+                          "title_similarity": f"{d.title:.3f}",
+                          "author_similarity": f"{d.authors:.3f}" if d.authors >= 0 else ""})
+    pair_rows.sort(key=lambda row: (row["record_id_a"], row["record_id_b"]))
+
+    members: dict[int, list[Record]] = defaultdict(list)
+    for k, r in enumerate(records):
+        members[result.group[k]].append(r)
+    unique_rows = []
+    for k, r in enumerate(records):
+        if not result.survivor[k]:
+            continue
+        group = members[result.group[k]]
+        ordered = sorted(group, key=lambda m: -sum(bool(v) for v in m.as_row().values()))
+        row = dedup.merge_group(ordered, r)
+        row["group"] = labels[k]
+        row["record_ids"] = "; ".join(sorted(m.record_id for m in group))
+        row["n_records"] = str(len(group))
+        unique_rows.append(row)
+
+    to_review = [d for d in dedup.review_pairs(result) if sheet.pair_key(ids[d.i], ids[d.j]) not in decided_keys]
+    counts: list[dict[str, Any]] = [
+        {"measure": "records", "source": "", "value": len(records)},
+        {"measure": "duplicates_removed", "source": "", "value": len(records) - len(unique_rows)},
+        {"measure": "unique_records", "source": "", "value": len(unique_rows)},
+        {"measure": "groups_with_duplicates", "source": "", "value": sum(1 for n in sizes.values() if n > 1)},
+        {"measure": "pairs_for_review", "source": "", "value": len(to_review)},
+        {"measure": "reviewer_decisions", "source": "", "value": len(decided)}]
+    by_source = Counter(r.source for r in records)
+    removed_by_source = Counter(r.source for k, r in enumerate(records) if not result.survivor[k])
+    for source in sorted(by_source):
+        counts.append({"measure": "records", "source": source, "value": by_source[source]})
+        counts.append({"measure": "duplicates_removed", "source": source, "value": removed_by_source[source]})
+
+    write_csv(outputs["groups"], GROUP_COLUMNS, group_rows)
+    write_csv(outputs["pairs"], PAIR_COLUMNS, pair_rows)
+    write_csv(outputs["unique"], UNIQUE_COLUMNS, unique_rows)
+    write_csv(outputs["counts"], COUNT_COLUMNS, counts)
+
+    appended = 0
+    if workbook is not None and to_review and not any(p.code == "unreadable-workbook" for p in problems):
+        by_id = {r.record_id: r.as_row() for r in records}
+        rows = []
+        for d in to_review:
+            a, b = sheet.pair_key(ids[d.i], ids[d.j])
+            rows.append(sheet.pair_row(a, b, d.title, d.authors, d.rule, by_id[a], by_id[b]))
+        rows.sort(key=lambda row: (row["record_id_a"], row["record_id_b"]))
+        try:
+            appended, backup = sheet.append_pairs(workbook, rows)
+            if appended:
+                log.info("%d new pairs for review appended to %s%s", appended, workbook,
+                         f" (previous version kept as {backup})" if backup else "")
+        except WorkbookError as exc:
+            problems.append(unreadable(workbook, exc, "new pairs were not added this time; they will be on the "
+                                       "next run", WARNING, "a workbook that is closed and readable"))
+    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in problems))
+    for problem in problems:
+        (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
+    return Outcome(len(records), len(unique_rows), len(to_review), appended, problems)
+
+
+def groups_for_file(path: Path, fmt: str) -> list[dict[str, str]]:
+    """``review dedup FILE``: one row per input record, ``ID`` (its own id in the file) and ``group``."""
+    records = read_file(path, fmt, source=path.stem).records
+    result = dedup.run(records)
+    labels = dedup.group_labels([r.source_key or r.record_id for r in records], result.group)
+    return [{"ID": r.source_key or r.record_id, "group": labels[k]} for k, r in enumerate(records)]

@@ -1,0 +1,139 @@
+"""Stage ``read_extractions``: read the reviewers' sheets back, check every cell, build the evidence.
+
+Writes every reviewer's values (``extractions.csv``), the values that stand (``evidence.csv`` and its
+wide form), agreement and disagreements between reviewers, and every validation problem (CSV and a
+Markdown page); appends the disputed study x key rows to the consensus workbook.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import codebook as codebooks
+from ..codebook import MULTI_SEPARATOR
+from ..errors import ERROR, WARNING, Problem, ReviewError
+from ..extraction import (
+    AGREEMENT_COLUMNS,
+    CONSENSUS,
+    DISAGREEMENT_COLUMNS,
+    EVIDENCE_COLUMNS,
+    KEY_COLUMN,
+    TIDY_COLUMNS,
+    Row,
+    check_rows,
+    combine,
+    validation_markdown,
+)
+from ..fileio import write_csv, write_if_changed
+from ..workbooks import consensus as consensus_sheet
+from ..workbooks import extraction as sheets
+from ..workbooks.base import WorkbookError, unreadable
+from .common import included_studies, log_problems, screening_on
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEYS = ("reviewers", "extraction", "screening")
+INPUTS = {"sheets": "results/sheets/sheets.csv", "unique": "results/dedup/unique_records.csv",
+          "included": "results/screening/included.csv"}
+OUTPUTS = {"evidence": "results/evidence/evidence.csv", "tidy": "results/evidence/extractions.csv",
+           "wide": "results/evidence/extractions_wide.csv", "agreement": "results/evidence/agreement.csv",
+           "disagreements": "results/evidence/disagreements.csv", "validation": "results/evidence/validation.csv",
+           "report": "results/evidence/validation.md"}
+
+
+@dataclass
+class Outcome:
+    rows: int
+    problems: list[Problem]
+    evidence: int
+    disputed: int
+    consensus_added: int
+
+
+def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included: set[str],
+               require: bool = True) -> tuple[list[Row], list[Problem]]:
+    """One reviewer's rows, checked; an unreadable sheet is one problem row and no rows."""
+    try:
+        table = sheets.read(path)
+    except WorkbookError as exc:
+        return [], [unreadable(path, exc, "nothing from this file was used", expected="a readable sheet")]
+    problems = []
+    made_with = sheets.codebook_version(path)
+    if made_with and made_with != codebook.version:
+        problems.append(Problem(code="codebook-version-changed", severity=WARNING, file=str(path), sheet=table.sheet,
+                                column="codebook_version", value=made_with, expected=codebook.version,
+                                hint="the sheet was made with another codebook version: check its codes against "
+                                     "the codebook sheet"))
+    for name in codebook.names:
+        if not table.has(name):
+            problems.append(Problem(code="missing-column", severity=WARNING, file=str(path), sheet=table.sheet,
+                                    row="1", column=name,
+                                    expected=f"a column for every codebook field ({codebook.version})",
+                                    hint="this field is read as empty"))
+    rows, found = check_rows(sheets.records(table, codebook), reviewer, str(path), table.sheet, codebook, included,
+                             require)
+    return rows, problems + found
+
+
+def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
+    settings = config["extraction"]
+    codebook = codebooks.load(settings["codebook"])
+    folder, fmt = Path(settings.get("folder", "extracts")), settings.get("format", "xlsx")
+    studies = included_studies(inputs["unique"], inputs["included"] if screening_on(config) else None)
+    included_ids = {s.study_id for s in studies}
+    info = {s.study_id: {"citation": s.citation, "title": s.title, "year": s.year, "doi": s.doi} for s in studies}
+    all_rows: list[Row] = []
+    problems: list[Problem] = []
+    for reviewer in config.get("reviewers", []):
+        path = sheets.sheet_path(folder, reviewer, fmt)
+        if not path.exists():
+            problems.append(Problem(code="missing-workbook", severity=WARNING, file=str(path),
+                                    expected="the reviewer's sheet", hint="run the sheets stage to create it"))
+            continue
+        rows, found = read_sheet(path, reviewer, codebook, included_ids)
+        all_rows += rows
+        problems += found
+    consensus_path = sheets.sheet_path(folder, CONSENSUS, fmt)
+    consensus_rows: dict[tuple[str, str], Row] = {}
+    if consensus_path.exists():
+        rows, found = read_sheet(consensus_path, CONSENSUS, codebook, included_ids, require=False)
+        problems += found
+        consensus_rows = {r.key(codebook): r for r in rows}
+    combined = combine(codebook, all_rows, consensus_rows)
+
+    write_csv(outputs["tidy"], TIDY_COLUMNS, combined.tidy)
+    write_csv(outputs["evidence"], EVIDENCE_COLUMNS, combined.evidence)
+    write_if_changed(outputs["wide"], wide_csv(combined.evidence, codebook))
+    write_csv(outputs["agreement"], AGREEMENT_COLUMNS, combined.agreement)
+    write_csv(outputs["disagreements"], DISAGREEMENT_COLUMNS, combined.disagreements)
+    write_csv(outputs["validation"], Problem.columns(), (p.as_row() for p in problems))
+    write_if_changed(outputs["report"], validation_markdown(problems, codebook).encode("utf-8"))
+
+    added = 0
+    if combined.disputed and fmt == "xlsx":
+        try:
+            added = consensus_sheet.append_disputes(consensus_path, codebook, combined.disputed, info)
+        except WorkbookError as exc:
+            log.error("%s", exc)
+    log_problems(log, problems)
+    errors = sum(p.severity == ERROR for p in problems)
+    if settings.get("strict") and errors:
+        raise ReviewError(f"{errors} validation errors in the extraction sheets; see {outputs['report']}")
+    return Outcome(len(all_rows), problems, len(combined.evidence), len(combined.disputed), added)
+
+
+def wide_csv(evidence: list[dict[str, Any]], codebook: codebooks.Codebook) -> bytes:
+    """The evidence one row per study x key, one column per field (multiple values joined)."""
+    wide = pd.DataFrame(evidence)
+    if not len(wide):
+        return f"study_id,{KEY_COLUMN}\n".encode()
+    wide = (wide.groupby(["study_id", KEY_COLUMN, "field"], sort=True)["value"]
+            .agg(lambda s: MULTI_SEPARATOR.join(map(str, s))).unstack("field").reset_index())
+    keys = {f.name for f in codebook.key_fields}
+    wide = wide.reindex(columns=["study_id", KEY_COLUMN, *[n for n in codebook.names if n not in keys]])
+    return wide.to_csv(index=False, lineterminator="\n").encode("utf-8")

@@ -1,0 +1,42 @@
+"""Stage ``count_prisma``: PRISMA 2020 counts (the PRISMA2020 tool's CSV), the search log, the flow diagram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import prisma
+from ..errors import ERROR, Problem
+from ..fileio import write_csv, write_if_changed
+from ..templating import render
+
+CONFIG_KEYS = ("title", "sources", "screening", "output")
+INPUTS = {"sources": "results/records/sources.csv", "dedup": "results/dedup/counts.csv",
+          "screening": "results/screening/screening.csv", "unique": "results/dedup/unique_records.csv"}
+OUTPUTS = {"counts": "results/prisma/counts.csv", "flow": "results/prisma/flow.svg",
+           "search_log": "results/prisma/search_log.csv", "issues": "results/prisma/issues.csv"}
+TEMPLATES = ("prisma_flow.svg.j2",)
+SEARCH_LOG_COLUMNS = ["source", "prisma", "records", "interface", "date", "search_string"]
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> prisma.Flow:
+    flow = prisma.build(config, _csv(inputs["sources"]), _csv(inputs["dedup"]), _csv(inputs["screening"]),
+                        _csv(inputs["unique"]))
+    write_csv(outputs["counts"], prisma.CSV_COLUMNS, prisma.csv_rows(flow))
+    write_csv(outputs["search_log"], SEARCH_LOG_COLUMNS, prisma.search_log(flow, config))
+    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in flow.problems))
+    svg = render(TEMPLATES[0], config["output"]["templates"], flow=prisma.flow_context(flow, config))
+    write_if_changed(outputs["flow"], svg.encode("utf-8"))
+    return flow
+
+
+def summary(flow: prisma.Flow, outputs: dict[str, Path]) -> str:
+    errors = [p for p in flow.problems if p.severity == ERROR]
+    return (f"{flow.identified_total} identified, {flow.screened} screened, {flow.included} included"
+            + (f"; {len(errors)} inconsistencies (see {outputs['issues']})" if errors else ""))

@@ -1,0 +1,92 @@
+"""Stage ``write_report``: evidence tables (CSV and one workbook) and the executive summary (md, html, docx).
+
+Reads the evidence, PRISMA counts and flow, validation and disagreements, the included studies and the
+team's GRADE-CERQual findings (``extracts/findings.xlsx``, created once, never overwritten).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import codebook as codebooks
+from .. import documents, report, tables
+from ..errors import Problem
+from ..extraction import EVIDENCE_COLUMNS
+from ..fileio import write_csv, write_if_changed
+from ..templating import render
+from ..workbooks import findings as findings_sheet
+from ..workbooks.base import WorkbookError, unreadable
+from .common import included_frame, read_csv
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEYS = ("title", "review_questions", "scope", "output", "screening", "extraction")
+INPUTS = {"evidence": "results/evidence/evidence.csv", "validation": "results/evidence/validation.csv",
+          "disagreements": "results/evidence/disagreements.csv", "counts": "results/prisma/counts.csv",
+          "flow": "results/prisma/flow.svg", "included": "results/screening/included.csv",
+          "unique": "results/dedup/unique_records.csv"}
+OUTPUTS = {"markdown": "results/report/executive_summary.md", "html": "results/report/executive_summary.html",
+           "docx": "results/report/executive_summary.docx", "evidence_map": "results/report/evidence_map.svg",
+           "issues": "results/report/issues.csv", "workbook": "results/tables/tables.xlsx"}
+TEMPLATES = ("executive_summary.md.j2", "executive_summary.html.j2", "_table.md.j2")
+
+
+def table_outputs(codebook: codebooks.Codebook, folder: str = "results/tables") -> dict[str, str]:
+    """One CSV per declared table, beside the tables workbook."""
+    return {f"table_{spec.name}": f"{folder}/{spec.name}.csv" for spec in codebook.tables}
+
+
+@dataclass
+class Outcome:
+    context: dict[str, Any]
+    problems: list[Problem]
+
+
+def findings_path(config: dict[str, Any]) -> Path:
+    return Path(config["extraction"].get("folder", "extracts")) / "findings.xlsx"
+
+
+def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
+    codebook = codebooks.load(config["extraction"]["codebook"])
+    templates = config["output"]["templates"]
+    studies = included_frame(inputs["unique"], inputs["included"])
+    evidence = read_csv(inputs["evidence"])
+    if evidence.empty:
+        evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    flow_svg = inputs["flow"].read_text(encoding="utf-8") if inputs["flow"].exists() else ""
+    flow_svg = re.sub(r"^<\?xml[^>]*>\s*", "", flow_svg)
+    sheet = findings_path(config)
+    findings_sheet.ensure(sheet)
+    try:
+        findings, problems = findings_sheet.read(sheet, dict(zip(studies["study_id"], studies["citation"])))
+    except WorkbookError as exc:
+        findings, problems = [], [unreadable(sheet, exc, "no findings were reported")]
+    computed = tables.compute_all(evidence, studies, codebook)
+    context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
+                                   read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), findings,
+                                   computed)
+    context["evidence_map_svg"] = documents.evidence_map_svg(report.evidence_matrix(computed, codebook),
+                                                             context["evidence_map_title"])
+    write_if_changed(outputs["evidence_map"], context["evidence_map_svg"].encode("utf-8"))
+    for table in context["tables"]:  # each beside the workbook unless the rule names its path
+        path = outputs.get(f"table_{table['name']}", outputs["workbook"].parent / f"{table['name']}.csv")
+        write_csv(path, table["columns"],
+                  (dict(zip(table["columns"], row)) for row in table["rows"]))
+    write_if_changed(outputs["workbook"], documents.tables_workbook(context["tables"]))
+    formats = config["output"].get("report_formats", ["markdown", "html", "docx"])
+    if "markdown" in formats:
+        write_if_changed(outputs["markdown"], render(TEMPLATES[0], templates, **context).encode("utf-8"))
+    if "html" in formats:
+        write_if_changed(outputs["html"], render(TEMPLATES[1], templates, **context).encode("utf-8"))
+    if "docx" in formats:
+        write_if_changed(outputs["docx"], documents.docx(context))
+    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in problems))
+    for p in problems:
+        log.error("%s", p.describe())
+    return Outcome(context, problems)

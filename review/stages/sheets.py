@@ -1,0 +1,49 @@
+"""Stage ``write_sheets``: create or refresh every reviewer's extraction sheet from the included studies."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from .. import codebook as codebooks
+from ..errors import ReviewError
+from ..fileio import write_csv
+from ..workbooks import extraction as sheets
+from ..workbooks.base import WorkbookError
+from .common import included_studies, screening_on
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEYS = ("reviewers", "extraction", "screening")
+INPUTS = {"unique": "results/dedup/unique_records.csv", "included": "results/screening/included.csv"}
+OUTPUTS = {"summary": "results/sheets/sheets.csv"}
+SUMMARY_COLUMNS = ["reviewer", "file", "rows", "appended", "dropped", "codebook_version", "outcome"]
+
+
+def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> list[sheets.SheetOutcome]:
+    """Create or refresh every reviewer's sheet; write a summary; a sheet left alone is an error at the end."""
+    settings = config["extraction"]
+    codebook = codebooks.load(settings["codebook"])
+    folder, fmt = Path(settings.get("folder", "extracts")), settings.get("format", "xlsx")
+    studies = included_studies(inputs["unique"], inputs["included"] if screening_on(config) else None)
+    outcomes = []
+    for reviewer in config.get("reviewers", []):
+        path = sheets.sheet_path(folder, reviewer, fmt)
+        try:
+            outcome = sheets.update(path, reviewer, codebook, studies, settings.get("spare_rows", 200))
+        except WorkbookError as exc:
+            log.error("%s", exc)
+            outcome = sheets.SheetOutcome(reviewer, path, 0, 0, 0, f"left alone: {exc}")
+        outcomes.append(outcome)
+        log.info("%s: %s (%d rows, %d new, %d no longer included)", path, outcome.outcome, outcome.rows,
+                 outcome.appended, outcome.dropped)
+    if not config.get("reviewers"):
+        log.warning("no reviewers in the protocol: no extraction sheets written")
+    write_csv(outputs["summary"], SUMMARY_COLUMNS, [{
+        "reviewer": o.reviewer, "file": str(o.path), "rows": o.rows, "appended": o.appended, "dropped": o.dropped,
+        "codebook_version": codebook.version, "outcome": o.outcome.split(":")[0]} for o in outcomes])
+    busy = [o for o in outcomes if o.outcome.startswith("left alone")]
+    if busy:
+        raise ReviewError("; ".join(o.outcome.removeprefix("left alone: ") for o in busy))
+    return outcomes

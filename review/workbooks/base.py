@@ -1,0 +1,259 @@
+"""What every reviewer file shares: written so that a reviewer's typing is never lost or misfiled.
+
+* Open read-only for reading values; open for update only to append. A workbook that is open in Excel
+  or LibreOffice (a lock file beside it) or cannot be read is never written: ``WorkbookError``.
+* Rows are read **by header name** (``Table``), never by position, so a reviewer may insert, move or
+  add columns; extra columns and sheets are kept and ignored.
+* Rows are appended by header name below the last row that holds any value (``append_rows``), so an
+  inserted column or a typed spare row is never overwritten.
+* Before any write the previous file is copied to ``<folder>/.backup/<name>.<content hash><suffix>``
+  (content-addressed: no timestamps, no duplicates), then the new file replaces it atomically.
+* Text from references that a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab, CR at the
+  start) is neutralised with a leading apostrophe and stored as text.
+* ``digest`` is the one way a rule parameter summarises what reviewers typed (Snakemake reruns a rule
+  when it changes); ``unreadable`` is the one problem row for a file that could not be used.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..errors import ERROR, Problem, ReviewError
+from ..fileio import atomic_write_bytes
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# what openpyxl raises on a file that is not a sound .xlsx (bad zip, missing part, damaged XML)
+_DAMAGE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError,
+           IndexError, EOFError)
+
+
+class WorkbookError(ReviewError):
+    """A reviewer's file is open elsewhere, damaged, or lacks what the pipeline needs; it was left alone."""
+
+
+def neutralise(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe; other values pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) leave while a file is open."""
+    candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+    return [c for c in candidates if c.exists()]
+
+
+def _damaged(path: Path, exc: BaseException) -> WorkbookError:
+    return WorkbookError(f"{path} cannot be read as an .xlsx workbook ({type(exc).__name__}); it was left as it is. "
+                         f"Restore it from {path.parent / '.backup'}/ if it was damaged.")
+
+
+def open_for_update(path: Path) -> Workbook | None:
+    """The existing workbook, ``None`` if there is none; ``WorkbookError`` if it must be left alone."""
+    if not path.exists():
+        return None
+    locks = lock_files(path)
+    if locks:
+        raise WorkbookError(f"{path} is open in a spreadsheet program ({locks[0].name} exists); "
+                            "close it and run again. The file was left as it is.")
+    try:
+        return load_workbook(path)
+    except _DAMAGE as exc:
+        raise _damaged(path, exc) from exc
+
+
+def open_read_only(path: Path) -> Workbook | None:
+    """A workbook opened for reading values (``None`` if missing); ``WorkbookError`` if unreadable."""
+    if not path.exists():
+        return None
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except _DAMAGE as exc:
+        raise _damaged(path, exc) from exc
+
+
+def backup(path: Path) -> Path | None:
+    """Copy ``path`` to ``.backup/`` beside it, named by its content hash (once per content)."""
+    if not path.exists():
+        return None
+    digest_ = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    target = path.parent / ".backup" / f"{path.stem}.{digest_}{path.suffix}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return target
+
+
+def save(workbook: Workbook, path: Path) -> Path | None:
+    """Back up the current file (if any), then write ``workbook`` atomically. Returns the backup path."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    made = backup(path)
+    atomic_write_bytes(path, buffer.getvalue())
+    return made
+
+
+def save_bytes(data: bytes, path: Path) -> Path | None:
+    """The same for a file whose bytes are ready (the CSV alternative to a workbook)."""
+    made = backup(path)
+    atomic_write_bytes(path, data)
+    return made
+
+
+# --- reading by header --------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """The rows of one sheet (or CSV file) with the numbers a spreadsheet shows, read by header name."""
+
+    path: Path
+    sheet: str  # "" for a CSV file
+    header: list[str]
+    rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+
+    @property
+    def index(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for k, name in enumerate(self.header):
+            if name and name not in out:  # a duplicated header: the first one is read
+                out[name] = k
+        return out
+
+    def has(self, name: str) -> bool:
+        return name in self.index
+
+    def records(self, names: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(row number, {name: raw value}) for each row; a column the sheet lacks reads as ``None``."""
+        index = self.index
+        where = [(name, index.get(name)) for name in names]
+        for number, values in self.rows:
+            yield number, {name: values[k] if k is not None and k < len(values) else None for name, k in where}
+
+
+def text(value: Any) -> str:
+    """A cell as stripped text (``""`` for empty)."""
+    return "" if value is None else str(value).strip()
+
+
+def read_table(path: Path, sheet: str | None, required: Sequence[str] = (), sheets: Sequence[str] = ()) -> Table:
+    """Read ``sheet`` of an .xlsx workbook (``sheet=None`` for a CSV file) by header.
+
+    ``WorkbookError`` names the file, the sheet and what is missing when the sheet or a ``required``
+    column is not there: reading on would silently drop the reviewer's work. ``sheets`` are other
+    names the sheet may have had (a sheet a reviewer renamed is found by its header instead)."""
+    if sheet is None:
+        table = _read_csv(path)
+    else:
+        workbook = open_read_only(path)
+        if workbook is None:
+            raise WorkbookError(f"{path} does not exist")
+        try:
+            table = _read_sheet(workbook, path, sheet, required, sheets)
+        except _DAMAGE as exc:
+            raise _damaged(path, exc) from exc
+        finally:
+            workbook.close()
+    missing = [name for name in required if not table.has(name)]
+    if missing:
+        where = f"the '{table.sheet}' sheet of {path}" if table.sheet else str(path)
+        raise WorkbookError(f"{where} has no {', '.join(repr(m) for m in missing)} column in its header row "
+                            f"(row 1); it was left as it is. Restore the column (or the header row) or take the file "
+                            f"from {path.parent / '.backup'}/.")
+    return table
+
+
+def _read_csv(path: Path) -> Table:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader, [])]
+            return Table(path, "", header, [(k, tuple(r)) for k, r in enumerate(reader, start=2)])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise WorkbookError(f"{path} cannot be read as CSV ({exc}); it was left as it is") from exc
+
+
+def _read_sheet(workbook: Workbook, path: Path, sheet: str, required: Sequence[str], aliases: Sequence[str]) -> Table:
+    name = sheet if sheet in workbook.sheetnames else next((a for a in aliases if a in workbook.sheetnames), None)
+    if name is None:
+        raise WorkbookError(f"{path} has no '{sheet}' sheet (it has: {', '.join(workbook.sheetnames)}); "
+                            f"it was left as it is. Rename the sheet back to '{sheet}'.")
+    rows = workbook[name].iter_rows(values_only=True)
+    header = [text(h) for h in next(rows, ())]
+    return Table(path, name, header, [(k, tuple(r)) for k, r in enumerate(rows, start=2)])
+
+
+def header_of(ws: Worksheet) -> dict[str, int]:
+    """Column number (1-based) of each header name of a sheet opened for update."""
+    out: dict[str, int] = {}
+    for cell in ws[1]:
+        name = text(cell.value)
+        if name and name not in out:
+            out[name] = cell.column
+    return out
+
+
+def last_used_row(ws: Worksheet) -> int:
+    """The last row holding any value in any column (1 for a sheet with only its header).
+
+    Styles, dropdowns and protection reach far below the data (spare rows), so ``ws.max_row`` is not it."""
+    last = 1
+    for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        if any(v not in (None, "") for v in values):
+            last = number
+    return last
+
+
+def append_rows(ws: Worksheet, rows: Iterable[Mapping[str, Any]],
+                style: Callable[[Any, str], None] | None = None) -> int:
+    """Append ``rows`` ({header name: value}) below the last used row, each value in the column of its name.
+
+    Values are neutralised and stored as text when they are text; ``style(cell, name)`` dresses each cell
+    of a known column. Names the header lacks are an error: the caller checks the header first.
+    Returns the first row written."""
+    header = header_of(ws)
+    first = number = last_used_row(ws) + 1
+    for row in rows:
+        for name, column in header.items():
+            if name not in row:
+                continue
+            value = row[name]
+            cell = ws.cell(row=number, column=column, value=neutralise(value) if value not in ("", None) else None)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula
+            if style is not None:
+                style(cell, name)
+        number += 1
+    return first
+
+
+# --- digests and problems -----------------------------------------------------------------------------
+
+
+def digest(parts: Iterable[Any]) -> str:
+    """A short, stable digest of ``parts`` (each taken by its ``repr``)."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(repr(part).encode("utf-8"))
+        hasher.update(b"\x00")
+    return hasher.hexdigest()[:16]
+
+
+def unreadable(path: Path, exc: BaseException | str, hint: str, severity: str = ERROR,
+               expected: str = "a readable .xlsx workbook") -> Problem:
+    """The problem row for a reviewer's file the stage could not use."""
+    return Problem(code="unreadable-workbook", severity=severity, file=str(path), value=str(exc), expected=expected,
+                   hint=hint)

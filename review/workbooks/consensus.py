@@ -1,0 +1,68 @@
+"""``extracts/consensus.xlsx``: one row per disputed study x key, whose values settle the disagreement.
+
+The same layout as a reviewer's sheet plus a ``disputed`` column that shows what the reviewers gave.
+Rows are appended once per disputed study x key (found by header name and identity, never by
+position) and never overwritten; the values typed here win over the reviewers'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl.styles import Font, PatternFill, Protection
+
+from ..codebook import Codebook
+from ..extraction import CONSENSUS, INCLUDED, STUDY_COLUMNS, dispute_text
+from .base import WorkbookError, append_rows, header_of, open_for_update, save, text
+from .extraction import SHEET, columns, new_workbook
+
+DISPUTED = "disputed"
+_FILL = PatternFill("solid", fgColor="F2F2F2")
+_LOCKED, _OPEN = Protection(locked=True), Protection(locked=False)
+
+
+def _style(cell: Any, name: str) -> None:
+    if name in STUDY_COLUMNS or name == DISPUTED:
+        cell.fill = _FILL
+        cell.protection = _OPEN if name == DISPUTED else _LOCKED
+
+
+def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str, str], Sequence[Mapping[str, str]]],
+                    studies: Mapping[str, Mapping[str, str]]) -> int:
+    """Append a row for each disputed study x key not yet in the consensus workbook; returns rows added."""
+    workbook = open_for_update(path)
+    if workbook is None:
+        workbook = new_workbook(codebook, CONSENSUS, len(disputed), 50)
+        ws = workbook[SHEET]
+        ws.cell(row=1, column=len(columns(codebook)) + 1, value=DISPUTED).font = Font(bold=True)
+    if SHEET not in workbook.sheetnames:
+        raise WorkbookError(f"{path} has no '{SHEET}' sheet (it has: {', '.join(workbook.sheetnames)}); "
+                            f"it was left as it is. Rename the sheet back to '{SHEET}'.")
+    ws = workbook[SHEET]
+    header = header_of(ws)
+    if "study_id" not in header:
+        raise WorkbookError(f"the '{SHEET}' sheet of {path} has no 'study_id' column; it was left as it is")
+    if DISPUTED not in header:
+        ws.cell(row=1, column=ws.max_column + 1, value=DISPUTED).font = Font(bold=True)
+        header = header_of(ws)
+    key_name = codebook.key_fields[0].name if codebook.key_fields else ""
+    present = set()
+    for values in ws.iter_rows(min_row=2, values_only=True):
+        sid = values[header["study_id"] - 1] if header["study_id"] <= len(values) else None
+        if sid:
+            key = values[header[key_name] - 1] if key_name in header and header[key_name] <= len(values) else ""
+            present.add((text(sid), text(key)))
+    new = [key for key in sorted(disputed) if key not in present]
+    if not new:
+        return 0
+    rows = []
+    for study_id, key in new:
+        info = studies.get(study_id, {})
+        rows.append({"study_id": study_id, "citation": info.get("citation", ""), "title": info.get("title", ""),
+                     "year": info.get("year", ""), "doi": info.get("doi", ""), "status": INCLUDED,
+                     **({key_name: key} if key_name else {}), DISPUTED: dispute_text(disputed[(study_id, key)])})
+    append_rows(ws, ({k: v for k, v in row.items() if v not in ("", None)} for row in rows), _style)
+    save(workbook, path)
+    return len(new)

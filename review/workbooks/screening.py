@@ -1,0 +1,188 @@
+"""``extracts/screening-<reviewer>.xlsx`` (and ``screening-consensus.xlsx``): title/abstract and full-text sheets.
+
+Each stage has a sheet with the study's citation, title and abstract (protected, key terms highlighted)
+and the reviewer's ``decision``, ``reason`` and ``notes`` (dropdowns). Rows are read by header name and
+study id; a refresh only appends rows for studies not yet on a sheet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..errors import ERROR, WARNING, Problem
+from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
+from .base import WorkbookError, append_rows, digest, header_of, open_for_update, read_table, save, text
+
+SHEETS = {TA: "title-abstract", FT: "full-text"}
+STUDY_COLUMNS = ["study_id", "citation", "year", "title", "abstract", "container"]
+INPUT_COLUMNS = ["decision", "reason", "notes"]
+REQUIRED = ("study_id", "decision", "reason")
+LAST_ROW = 1048576  # dropdowns and highlighting reach every row a sheet can have
+WIDTHS = {"title": 60, "abstract": 90, "notes": 30, "study_id": 20, "citation": 22}
+
+
+def workbook_path(folder: Path, reviewer: str) -> Path:
+    return folder / f"screening-{reviewer}.xlsx"
+
+
+def _new_workbook(settings: Settings) -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    lists = wb.create_sheet("lists")
+    lists.sheet_state = "hidden"
+    for r, code in enumerate(settings.reasons, start=1):
+        lists.cell(row=r, column=1, value=code)
+    for stage in STAGES:
+        ws = wb.create_sheet(SHEETS[stage])
+        ws.append(STUDY_COLUMNS + INPUT_COLUMNS)
+        for k, name in enumerate(STUDY_COLUMNS + INPUT_COLUMNS, start=1):
+            cell = ws.cell(row=1, column=k)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="E2EFDA" if name in INPUT_COLUMNS else "D9D9D9")
+            ws.column_dimensions[get_column_letter(k)].width = WIDTHS.get(name, 12)
+        decision_col = get_column_letter(len(STUDY_COLUMNS) + 1)
+        reason_col = get_column_letter(len(STUDY_COLUMNS) + 2)
+        choices = ",".join(ALLOWED[stage])
+        dv = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True, showErrorMessage=True,
+                            promptTitle="Decision", prompt=f"{choices}. maybe = not yet decided.")
+        dv.add(f"{decision_col}2:{decision_col}{LAST_ROW}")
+        ws.add_data_validation(dv)
+        if settings.reasons:
+            reasons = DataValidation(type="list", allow_blank=True, showErrorMessage=True,
+                                     formula1=f"{quote_sheetname('lists')}!$A$1:$A${len(settings.reasons)}",
+                                     promptTitle="Exclusion reason", prompt="Required when the decision is exclude.")
+            reasons.add(f"{reason_col}2:{reason_col}{LAST_ROW}")
+            ws.add_data_validation(reasons)
+        highlight = PatternFill("solid", fgColor="FFF2CC")
+        for term in settings.key_terms:
+            safe = term.replace('"', '""')
+            ws.conditional_formatting.add(f"D2:E{LAST_ROW}", FormulaRule(
+                formula=[f'ISNUMBER(SEARCH("{safe}",D2))'], fill=highlight))
+        ws.freeze_panes = "B2"
+        ws.protection.sheet = True
+        for option in ("formatColumns", "formatRows", "sort", "autoFilter", "formatCells"):
+            setattr(ws.protection, option, False)
+    criteria = wb.create_sheet("criteria")
+    criteria.append(["Inclusion criteria"])
+    for line in settings.criteria:
+        criteria.append([line])
+    criteria.append([])
+    criteria.append(["Exclusion reason code", "Reason"])
+    for code, label in settings.reasons.items():
+        criteria.append([code, label])
+    criteria.column_dimensions["A"].width = 40
+    criteria.column_dimensions["B"].width = 80
+    return wb
+
+
+# one Protection and Alignment per kind of cell: openpyxl shares style objects, and a new one per cell is slow
+_LOCKED, _OPEN = Protection(locked=True), Protection(locked=False)
+_WRAP, _TOP = Alignment(wrap_text=True, vertical="top"), Alignment(wrap_text=False, vertical="top")
+
+
+def _style(cell: Any, name: str) -> None:
+    locked = name in STUDY_COLUMNS
+    cell.protection = _LOCKED if locked else _OPEN
+    if locked:
+        cell.alignment = _WRAP if name in ("title", "abstract") else _TOP
+
+
+def _check_header(path: Path, sheet: str, header: Mapping[str, int]) -> None:
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise WorkbookError(f"the '{sheet}' sheet of {path} has no {', '.join(map(repr, missing))} column in its "
+                            "header row; it was left as it is. Restore the column or take the file from "
+                            f"{path.parent / '.backup'}/.")
+
+
+def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable[Mapping[str, str]]]) -> int:
+    """Append rows for studies not yet on each stage's sheet; returns rows appended. Never edits a row."""
+    workbook = open_for_update(path)
+    if workbook is None:
+        workbook = _new_workbook(settings)
+    appended = 0
+    for stage, rows in wanted.items():
+        name = SHEETS[stage]
+        if name not in workbook.sheetnames:
+            raise WorkbookError(f"{path} has no '{name}' sheet (it has: {', '.join(workbook.sheetnames)}); "
+                                f"it was left as it is. Rename the sheet back to '{name}'.")
+        ws = workbook[name]
+        header = header_of(ws)
+        _check_header(path, name, header)
+        column = header["study_id"]
+        present = {text(v) for (v,) in ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True)}
+        new = [r for r in rows if r["study_id"] not in present]
+        if new:
+            append_rows(ws, new, _style)
+        appended += len(new)
+    if appended or not path.exists():
+        save(workbook, path)
+    return appended
+
+
+def _problem(path: Path, sheet: str, number: int, study: str, code: str, column: str, value: str, expected: str,
+             hint: str = "", severity: str = ERROR) -> Problem:
+    return Problem(code=code, severity=severity, file=str(path), sheet=sheet, row=str(number), column=column,
+                   value=value, expected=expected, hint=hint or "the decision was not used", record_id=study)
+
+
+def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str]
+                   ) -> tuple[list[Decision], list[Problem]]:
+    """A reviewer's decisions (``[]`` if the workbook does not exist) and a problem row per unusable cell.
+
+    ``WorkbookError`` if a stage's sheet or its study_id, decision or reason column is missing."""
+    decisions: list[Decision] = []
+    problems: list[Problem] = []
+    if not path.exists():
+        return decisions, problems
+    for stage in STAGES:
+        table = read_table(path, SHEETS[stage], required=REQUIRED)
+        for number, row in table.records(REQUIRED):
+            study, raw = text(row["study_id"]), text(row["decision"]).lower()
+            if not study or not raw:
+                continue
+            reason = text(row["reason"]).lower()
+            where = (path, table.sheet, number, study)
+            if raw not in ALLOWED[stage]:
+                problems.append(_problem(*where, "not-a-decision", "decision", raw, " or ".join(ALLOWED[stage])))
+            elif raw == EXCLUDE and not reason:
+                problems.append(_problem(*where, "missing-reason", "reason", "",
+                                         "an exclusion reason code: " + ", ".join(settings.reasons)))
+            elif raw == EXCLUDE and settings.reasons and reason not in settings.reasons:
+                problems.append(_problem(*where, "unknown-reason", "reason", reason, ", ".join(settings.reasons),
+                                         reason_hint(reason, settings)))
+            elif study not in known:
+                problems.append(_problem(*where, "unknown-study", "study_id", study,
+                                         "a study id of the current unique records",
+                                         "the decision applies to no current study", WARNING))
+            else:
+                decisions.append(Decision(study, stage, raw, reason if raw == EXCLUDE else "", reviewer,
+                                          f"{path} row {number}"))
+    return decisions, problems
+
+
+def typed_digest(paths: Iterable[tuple[str, Path]]) -> str:
+    """A digest of the decisions typed in the screening workbooks (not of rows the pipeline appends)."""
+    parts: list[Any] = []
+    for reviewer, path in paths:
+        if not path.exists():
+            continue
+        for stage in STAGES:
+            try:
+                table = read_table(path, SHEETS[stage])
+            except WorkbookError as exc:
+                parts.append((reviewer, "unreadable", str(exc)))
+                break
+            for _, row in table.records(REQUIRED):
+                picked = [text(row[name]) for name in REQUIRED]
+                if picked[1] or picked[2]:
+                    parts.append((reviewer, stage, picked))
+    return digest(parts)
