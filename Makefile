@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check review tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/snakemake --lint
 
 clean:

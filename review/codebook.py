@@ -132,40 +132,70 @@ def parse(data: Any, origin: str = "codebook") -> Codebook:
     for error in sorted(jsonschema.Draft202012Validator(schema()).iter_errors(data), key=lambda e: list(map(str, e.path))):
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         problems.append(f"{where}: {error.message}")
-    if problems:
-        raise ProtocolError(f"{origin} is not a valid codebook:\n" + "\n".join(f"  - {p}" for p in problems))
+    _raise(origin, problems)
     fields: list[Field] = []
     seen: set[str] = set()
     for group in data["groups"]:
         for raw in group["fields"]:
-            name = raw["name"]
-            where = f"field '{name}'"
-            if name in seen:
-                problems.append(f"{where}: the name is used twice")
-            seen.add(name)
-            if raw["type"] not in TYPES:
-                problems.append(f"{where}: unknown type {raw['type']!r} (allowed: {', '.join(TYPES)})")
-            choices = raw.get("choices")
-            if raw["type"] in CHOICE_TYPES and not choices:
-                problems.append(f"{where}: a {raw['type']} choice field needs a non-empty list of choices")
-            if choices and raw["type"] not in CHOICE_TYPES:
-                problems.append(f"{where}: only single and multiple choice fields take choices")
-            codes = [c["code"] for c in choices or []]
-            for code in sorted({c for c in codes if codes.count(c) > 1}):
-                problems.append(f"{where}: duplicate code {code!r}")
-            for code in codes:
-                if ";" in code or code != code.strip():
-                    problems.append(f"{where}: code {code!r} may not contain ';' or surrounding spaces")
-            fields.append(Field(
-                name=name, type=raw["type"], group=group["name"], label=raw.get("label", name),
-                required=raw.get("required", False), key=raw.get("key", False), help=raw.get("help", ""),
-                min=raw.get("min"), max=raw.get("max"), max_length=raw.get("max_length"),
-                choices=tuple(Choice(c["code"], c["label"], c.get("definition", ""),
-                                     tuple(c["period"]) if c.get("period") else None, c.get("defaults", {}),
-                                     tuple(c.get("tags", [])))
-                              for c in choices or []),
-            ))
+            if raw["name"] in seen:
+                problems.append(f"field '{raw['name']}': the name is used twice")
+            seen.add(raw["name"])
+            problems += _field_problems(raw)
+            fields.append(_field(raw, group["name"]))
     by_name = {f.name: f for f in fields}
+    problems += _default_problems(fields, by_name)
+    checks = tuple(Check(c["kind"], c["first"], c["last"], c.get("slack", 2)) for c in data.get("checks", []))
+    tables = tuple(TableSpec(t["name"], t["caption"], t["kind"],
+                             {k: v for k, v in t.items() if k not in ("name", "caption", "kind")})
+                   for t in data.get("tables", []))
+    report = data.get("report", {})
+    problems += _check_declarations(by_name, checks, tables, report)
+    _raise(origin, problems)
+    return Codebook(version=str(data["version"]), title=data.get("title", "Extraction form"),
+                    row_unit=data.get("row_unit", "study"), fields=tuple(fields), source=origin,
+                    checks=checks, tables=tables, report=report)
+
+
+def _raise(origin: str, problems: list[str]) -> None:
+    if problems:
+        raise ProtocolError(f"{origin} is not a valid codebook:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _field(raw: dict[str, Any], group: str) -> Field:
+    return Field(
+        name=raw["name"], type=raw["type"], group=group, label=raw.get("label", raw["name"]),
+        required=raw.get("required", False), key=raw.get("key", False), help=raw.get("help", ""),
+        min=raw.get("min"), max=raw.get("max"), max_length=raw.get("max_length"),
+        choices=tuple(Choice(c["code"], c["label"], c.get("definition", ""),
+                             tuple(c["period"]) if c.get("period") else None, c.get("defaults", {}),
+                             tuple(c.get("tags", [])))
+                      for c in raw.get("choices") or []),
+    )
+
+
+def _field_problems(raw: dict[str, Any]) -> list[str]:
+    """A field's type, choices and codes make sense."""
+    where = f"field '{raw['name']}'"
+    problems = []
+    if raw["type"] not in TYPES:
+        problems.append(f"{where}: unknown type {raw['type']!r} (allowed: {', '.join(TYPES)})")
+    choices = raw.get("choices")
+    if raw["type"] in CHOICE_TYPES and not choices:
+        problems.append(f"{where}: a {raw['type']} choice field needs a non-empty list of choices")
+    if choices and raw["type"] not in CHOICE_TYPES:
+        problems.append(f"{where}: only single and multiple choice fields take choices")
+    codes = [c["code"] for c in choices or []]
+    for code in sorted({c for c in codes if codes.count(c) > 1}):
+        problems.append(f"{where}: duplicate code {code!r}")
+    for code in codes:
+        if ";" in code or code != code.strip():
+            problems.append(f"{where}: code {code!r} may not contain ';' or surrounding spaces")
+    return problems
+
+
+def _default_problems(fields: list[Field], by_name: dict[str, Field]) -> list[str]:
+    """Each code's defaults name a field and, for a choice field, its codes."""
+    problems = []
     for f in fields:
         for choice in f.choices:
             for target, value in choice.defaults.items():
@@ -177,23 +207,13 @@ def parse(data: Any, origin: str = "codebook") -> Codebook:
                 if unknown:
                     problems.append(f"field '{f.name}', code {choice.code!r}: default {unknown[0]!r} "
                                     f"is not a code of '{target}'")
-    checks = tuple(Check(c["kind"], c["first"], c["last"], c.get("slack", 2)) for c in data.get("checks", []))
-    tables = tuple(TableSpec(t["name"], t["caption"], t["kind"],
-                             {k: v for k, v in t.items() if k not in ("name", "caption", "kind")})
-                   for t in data.get("tables", []))
-    report = data.get("report", {})
-    problems += _check_declarations(by_name, checks, tables, report)
-    if problems:
-        raise ProtocolError(f"{origin} is not a valid codebook:\n" + "\n".join(f"  - {p}" for p in problems))
-    return Codebook(version=str(data["version"]), title=data.get("title", "Extraction form"),
-                    row_unit=data.get("row_unit", "study"), fields=tuple(fields), source=origin,
-                    checks=checks, tables=tables, report=report)
+    return problems
 
 
 def _check_declarations(by_name: dict[str, Field], checks: tuple[Check, ...], tables: tuple[TableSpec, ...],
                         report: dict[str, Any]) -> list[str]:
     """Every field a check, a table or the report names exists (and has the type its use needs)."""
-    problems = []
+    problems: list[str] = []
 
     def known(name: str, where: str, types: tuple[str, ...] = ()) -> None:
         if name not in by_name:
@@ -205,36 +225,44 @@ def _check_declarations(by_name: dict[str, Field], checks: tuple[Check, ...], ta
     for k, check in enumerate(checks):
         known(check.first, f"checks[{k}].first")
         known(check.last, f"checks[{k}].last")
-    needs_key = {"by_key", "key_summary", "key_periods"}
     has_key = any(f.key for f in by_name.values())
     names = [t.name for t in tables]
     for k, table in enumerate(tables):
-        where = f"tables[{k}] ({table.name})"
-        if names.count(table.name) > 1:
-            problems.append(f"{where}: the name is used twice")
-        for name in table.fields():
-            known(name, where)
-        if table.kind in needs_key and not has_key:
-            problems.append(f"{where}: a {table.kind} table needs a key field (key: true)")
-        for option in {"by_key": ("field",), "code_groups": ("field", "groups"), "key_summary": ("fields",),
-                       "statements": ("text", "group"), "ratings": ("by", "rating", "levels"),
-                       "studies": ("columns",)}.get(table.kind, ()):
-            if option not in table.options:
-                problems.append(f"{where}: a {table.kind} table needs '{option}'")
-        for option in ("field", "group"):  # tabulated by code: a choice field
-            if option in table.options:
-                known(table.options[option], f"{where}.{option}", CHOICE_TYPES)
+        problems += _table_problems(table, f"tables[{k}] ({table.name})", names, has_key, known)
     if "findings_field" in report:
         known(report["findings_field"], "report.findings_field", CHOICE_TYPES)
     if "low_quality" in report:
         known(report["low_quality"]["field"], "report.low_quality.field")
-    for option in ("lessons_table",):
-        if option in report and report[option] not in names:
-            problems.append(f"report.{option}: no table named {report[option]!r} (tables: {', '.join(names)})")
+    if "lessons_table" in report and report["lessons_table"] not in names:
+        problems.append(f"report.lessons_table: no table named {report['lessons_table']!r} (tables: {', '.join(names)})")
     if "evidence_map" in report:
         known(report["evidence_map"]["field"], "report.evidence_map.field", CHOICE_TYPES)
         if report["evidence_map"]["table"] not in names:
             problems.append(f"report.evidence_map.table: no table named {report['evidence_map']['table']!r}")
+    return problems
+
+
+# what each kind of table must declare
+TABLE_NEEDS = {"by_key": ("field",), "code_groups": ("field", "groups"), "key_summary": ("fields",),
+               "statements": ("text", "group"), "ratings": ("by", "rating", "levels"), "studies": ("columns",)}
+
+
+def _table_problems(table: TableSpec, where: str, names: list[str], has_key: bool, known: Any) -> list[str]:
+    problems = []
+    if names.count(table.name) > 1:
+        problems.append(f"{where}: the name is used twice")
+    typed = {table.options.get(option) for option in ("field", "group")}  # checked with their type below
+    for name in table.fields():
+        if name not in typed:
+            known(name, where)
+    if table.kind in ("by_key", "key_summary", "key_periods") and not has_key:
+        problems.append(f"{where}: a {table.kind} table needs a key field (key: true)")
+    for option in TABLE_NEEDS.get(table.kind, ()):
+        if option not in table.options:
+            problems.append(f"{where}: a {table.kind} table needs '{option}'")
+    for option in ("field", "group"):  # tabulated by code: a choice field
+        if option in table.options:
+            known(table.options[option], f"{where}.{option}", CHOICE_TYPES)
     return problems
 
 

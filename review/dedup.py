@@ -377,9 +377,7 @@ class _Clusters:
         if len(self.dois[a] | self.dois[b]) > 1 and not doi_overruled:
             return False
         ya, yb = self.years[a], self.years[b]
-        if ya and yb and max(ya[1], yb[1]) - min(ya[0], yb[0]) > self.gap:
-            return False
-        return True
+        return not (ya and yb and max(ya[1], yb[1]) - min(ya[0], yb[0]) > self.gap)
 
     def union(self, i: int, j: int, force: bool = False, doi_overruled: bool = False) -> bool:
         a, b = self.find(i), self.find(j)

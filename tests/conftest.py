@@ -42,3 +42,8 @@ def api_env(zotero_server) -> dict[str, str]:
 
 
 __all__ = ["ZoteroLibrary", "ZoteroServer", "zotero_protocol"]
+
+
+def outputs_in(stage, folder):
+    """A stage's outputs, each file named as the pipeline names it but in ``folder``."""
+    return {name: folder / path.rsplit("/", 1)[1] for name, path in stage.OUTPUTS.items()}

@@ -174,3 +174,35 @@ def test_zotero_without_a_key_is_one_clear_error(project):
     assert "Error: Zotero sync failed: team: no Zotero API key: set the environment variable ZOTERO_API_KEY" in \
         result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_configuration_overrides_reach_every_stage(project, tmp_path_factory):
+    """What `snakemake --configfile` and `--config` set is what the jobs do, stage by stage."""
+    protocol = yaml.safe_load((project / "protocols/review.yaml").read_text(encoding="utf-8"))
+    assert {s["name"] for s in protocol["sources"]} == {"zotero", "hmic", "scopus"}
+    assert protocol["reviewers"] == ["reviewer_a", "reviewer_b"]
+    override = tmp_path_factory.mktemp("override") / "override.yaml"
+    override.write_text(yaml.safe_dump({
+        "title": "An override of the title",  # prisma, report
+        "sources": [s for s in protocol["sources"] if s["name"] != "scopus"],  # records
+        "dedup": {"title_maybe": 0.5},  # dedup: more pairs for reviewers
+        "screening": {"reviewers": ["reviewer_a"]},  # screening: one screener, nothing to agree on
+        "reviewers": ["reviewer_a", "reviewer_b", "reviewer_c"],  # sheets: a third extraction sheet
+    }), encoding="utf-8")
+
+    result = snakemake(project, "--configfile", str(override))
+
+    assert result.returncode == 0, result.stderr
+    assert set(records(project)["source"]) == {"zotero", "hmic"}
+    counts = pd.read_csv(project / "results/dedup/counts.csv", dtype=str, keep_default_na=False)
+    assert int(counts[(counts["measure"] == "pairs_for_review") & (counts["source"] == "")]["value"].iloc[0]) > 0
+    assert pd.read_csv(project / "results/screening/agreement.csv").empty
+    assert "An override of the title" in (project / "results/prisma/flow.svg").read_text(encoding="utf-8")
+    assert (project / "extracts/reviewer_c.xlsx").exists()
+    summary = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# An override of the title")
+
+    # --config values arrive as text; a nested key overrides that key alone (the codebook path stays)
+    strict = snakemake(project, "--configfile", str(override), "--config", "extraction={strict: true}")
+    assert strict.returncode != 0
+    assert "validation errors in the extraction sheets" in strict.stderr

@@ -1,4 +1,4 @@
-"""Evidence tables on small frames, and the executive summary in Markdown, HTML (Chromium) and Word."""
+"""The executive summary (review.report, review.documents): Markdown, HTML (Chromium), Word; the findings sheet."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from conftest import PROJECT
 from docx import Document
 
-from review import codebook, report, tables
+from review import codebook, documents, report
 from review.fileio import stable_zip
+from review.workbooks import findings as findings_sheet
 
 FORM = codebook.load(PROJECT / "protocols/codebook.yaml")
 STUDIES = pd.DataFrame([
@@ -41,44 +42,6 @@ EVIDENCE = ev([
 ])
 
 
-def test_tier_function_counts_studies_in_historical_order():
-    long = tables.tier_function(EVIDENCE, STUDIES, FORM)
-    assert list(long[["tier", "code", "studies"]].itertuples(index=False, name=None)) == [
-        ("RHA", "F1_strategic_planning", 1), ("SHA", "F1_strategic_planning", 1),
-        ("SHA", "F4_performance_oversight", 1), ("STP", "F1_strategic_planning", 1)]
-    wide = tables.matrix(long, FORM, "functions")
-    assert list(wide.index) == ["RHA", "SHA", "STP"]
-    assert wide.loc["SHA", "F4_performance_oversight"] == 1 and wide.loc["STP", "F4_performance_oversight"] == 0
-
-
-def test_theme_tier_lists_citations():
-    long = tables.theme_tier(EVIDENCE, STUDIES, FORM)
-    meso = long[long["code"] == "H_meso_oversight"]
-    assert list(meso["tier"]) == ["RHA", "SHA"] and set(meso["citations"]) == {"Lorne et al. 2019"}
-
-
-def test_characteristics_one_row_per_extracted_study():
-    table = tables.characteristics(EVIDENCE, STUDIES, FORM)
-    assert list(table["citation"]) == ["Lorne et al. 2019", "Moran et al. 2021"]  # s3 has no evidence
-    assert table.iloc[0]["tiers"] == "RHA; SHA" and table.iloc[0]["period"] == "1974-2013"
-
-
-def test_lg_relations_lessons_enablers_timeline_quality():
-    lg = tables.lg_relations(EVIDENCE, STUDIES, FORM)
-    assert list(lg["tier"]) == ["RHA", "STP"] and lg.iloc[0]["mechanisms"] == "lg_members_on_board (1)"
-    lessons = tables.lessons(EVIDENCE, STUDIES, FORM)
-    assert lessons.iloc[0][["theme", "stance", "citations"]].tolist() == [
-        "S23_accountability", "recommends_change", "Moran et al. 2021"]
-    eb = tables.enablers_barriers(EVIDENCE, STUDIES, FORM)
-    assert eb[["kind", "code", "studies"]].values.tolist() == [["barrier", "KF_B_legislation", 1]]
-    timeline = tables.timeline(EVIDENCE, STUDIES, FORM)
-    rha = timeline[timeline["tier"] == "RHA"].iloc[0]
-    assert (rha["from"], rha["to"], rha["studies"]) == (1974, 1996, 1)
-    assert timeline[timeline["tier"] == "RHB"].iloc[0]["studies"] == 0
-    quality = tables.quality(EVIDENCE, STUDIES, FORM).set_index("tool")
-    assert quality.loc["SANRA", "moderate"] == 1 and quality.loc["CASP_qual", "high"] == 1
-
-
 def context(**extra):
     base = report.build_context(
         {"title": "Tiers <script>alert(1)</script>", "review_questions": ["Q1?"], "scope": "England."},
@@ -102,7 +65,7 @@ def test_html_is_autoescaped_and_lists_references():
 
 def test_word_output_has_real_tables(tmp_path):
     path = tmp_path / "summary.docx"
-    report.write_docx(context(), path)
+    path.write_bytes(documents.docx(context()))
     document = Document(str(path))
     assert len(document.tables) >= 5
     headers = {tuple(c.text for c in t.rows[0].cells) for t in document.tables}
@@ -113,22 +76,22 @@ def test_word_output_has_real_tables(tmp_path):
 
 def test_stable_zip_gives_the_same_bytes_for_the_same_content(tmp_path):
     first = tmp_path / "a.docx"
-    report.write_docx(context(), first)
+    first.write_bytes(documents.docx(context()))
     again = stable_zip(first.read_bytes())
     assert again == first.read_bytes()
 
 
 def test_findings_sheet_is_created_once_and_checked(tmp_path):
     path = tmp_path / "findings.xlsx"
-    assert report.ensure_findings_sheet(path) is True
+    assert findings_sheet.ensure(path) is True
     from openpyxl import load_workbook
 
     wb = load_workbook(path)
     ws = wb["findings"]
     ws.append(["F1", "A finding", "s1; nope", "minor concerns", "fine", "", "", "moderate", ""])
     wb.save(path)
-    assert report.ensure_findings_sheet(path) is False  # never overwritten
-    findings, problems = report.read_findings(path, STUDIES)
+    assert findings_sheet.ensure(path) is False  # never overwritten
+    findings, problems = findings_sheet.read(path, dict(zip(STUDIES["study_id"], STUDIES["citation"])))
     assert [s["citation"] for s in findings[0]["studies"]] == ["Lorne et al. 2019"]
     assert sorted((p.code, p.column, p.value) for p in problems) == [
         ("not-in-codebook", "coherence", "fine"), ("unknown-study", "contributing_studies", "nope")]

@@ -1,19 +1,17 @@
-"""Screening decisions (tags, workbooks, groups, conflicts, consensus) and the PRISMA 2020 flow."""
+"""Screening decisions (review.screening and its stage): tags, workbooks, groups, conflicts, consensus."""
 
 from __future__ import annotations
 
 import csv
-import xml.etree.ElementTree as ET
 
-import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from conftest import outputs_in
 from openpyxl import load_workbook
 
-from review import prisma, screening
+from review import screening
 from review.fileio import write_csv
 from review.model import RECORD_COLUMNS
+from review.stages import screening as screening_stage
 
 CONFIG = {
     "title": "Test review",
@@ -93,8 +91,8 @@ def write_inputs(tmp_path, tags_by_record, groups):
 
 def run(tmp_path):
     config = {**CONFIG, "extraction": {"folder": str(tmp_path / "extracts")}}
-    return screening.run_stage(config, tmp_path / "records.csv", tmp_path / "groups.csv", tmp_path / "unique.csv",
-                               tmp_path / "out")
+    inputs = {"records": tmp_path / "records.csv", "groups": tmp_path / "groups.csv", "unique": tmp_path / "unique.csv"}
+    return screening_stage.run(config, inputs, outputs_in(screening_stage, tmp_path / "out"))
 
 
 def rows(path):
@@ -150,82 +148,3 @@ def test_bad_workbook_values_are_reported_with_row(tmp_path):
     wb.save(path)
     problems = {(p.code, p.row, p.column) for p in run(tmp_path).problems}
     assert problems == {("not-a-decision", "2", "decision"), ("missing-reason", "3", "reason")}
-
-
-# --- PRISMA ---------------------------------------------------------------------------------------
-
-
-def flow(**counts):
-    base = dict(identified={"hmic": 3, "team": 2}, categories={"hmic": "databases", "team": "citations"},
-                duplicates=1, screened=4, excluded_ta=1, awaiting_ta=0, sought=3, not_retrieved=1, awaiting_ft=0,
-                assessed=2, excluded_ft={"Opinion, without substance": 1}, included=1, reports_included=1)
-    return prisma.Flow(**{**base, **counts})
-
-
-def test_counts_use_the_prisma2020_field_names_and_reconcile(tmp_path):
-    f = flow()
-    assert prisma.check(f) == []
-    prisma.write(f, CONFIG, tmp_path)
-    counts = {r["data"]: r["n"] for r in rows(tmp_path / "counts.csv")}
-    assert (counts["database_results"], counts["citations_results"], counts["duplicates"]) == ("3", "2", "1")
-    assert counts["dbr_excluded"] == "Opinion without substance, 1"  # the tool splits reasons on commas
-    assert list(rows(tmp_path / "counts.csv")[0]) == prisma.CSV_COLUMNS
-
-
-def test_an_inconsistency_is_reported_not_hidden(tmp_path):
-    f = flow(included=2)
-    problems = prisma.check(f)
-    assert [p.column for p in problems] == ["dbr_assessed"]
-    assert problems[0].value == "2 != 3"
-    f.problems = problems
-    prisma.write(f, CONFIG, tmp_path)
-    assert "do not reconcile" in (tmp_path / "flow.svg").read_text(encoding="utf-8")
-
-
-def test_svg_is_valid_xml_shows_every_count_and_escapes_names(tmp_path):
-    config = {**CONFIG, "sources": [{**CONFIG["sources"][0], "database": "HMIC <script>alert(1)</script>"},
-                                    CONFIG["sources"][1]]}
-    prisma.write(flow(), config, tmp_path)
-    text = (tmp_path / "flow.svg").read_text(encoding="utf-8")
-    root = ET.fromstring(text)
-    shown = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    for phrase in ("Records identified from (n = 5)", "Duplicate records (n = 1)", "Records screened (n = 4)",
-                   "Records excluded (n = 1)", "Reports sought for retrieval (n = 3)", "Reports not retrieved (n = 1)",
-                   "Reports assessed for eligibility (n = 2)", "Reports excluded (n = 1)",
-                   "Studies included in review (n = 1)"):
-        assert phrase in shown, phrase
-    assert "<script>" not in text and "&lt;script&gt;" in text
-
-
-def test_search_log_mismatch_is_a_warning():
-    problems = prisma.search_log_problems(CONFIG, {"hmic": 2, "team": 2})
-    assert [(p.code, p.value) for p in problems] == [("search-count-mismatch", "2")]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["include", "exclude", "maybe", None]), min_size=1, max_size=40),
-       st.lists(st.sampled_from(["include", "exclude", "not-retrieved", "maybe", None]), min_size=40, max_size=40),
-       st.integers(min_value=0, max_value=30))
-def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, duplicates):
-    tmp = tmp_path_factory.mktemp("prisma")
-    studies = [f"g{k:03d}" for k in range(len(ta))]
-    decisions = []
-    for k, study in enumerate(studies):
-        if ta[k]:
-            decisions.append(decision(study, TA, ta[k], "alice", "opinion" if ta[k] == "exclude" else ""))
-        if ft[k]:
-            decisions.append(decision(study, FT, ft[k], "alice", "not-tier" if ft[k] == "exclude" else ""))
-    table, _ = screening.screen(studies, decisions)
-    write_csv(tmp / "screening.csv", screening.SCREENING_COLUMNS, table)
-    write_csv(tmp / "unique.csv", ["group", "n_records"], [{"group": s, "n_records": 1} for s in studies])
-    write_csv(tmp / "sources.csv", ["source", "records"], [{"source": "hmic", "records": len(studies) + duplicates}])
-    write_csv(tmp / "dedup.csv", ["measure", "source", "value"],
-              [{"measure": "duplicates_removed", "source": "", "value": duplicates}])
-    config = {**CONFIG, "sources": [CONFIG["sources"][0] | {"search": {}}]}
-    f = prisma.build(config, tmp / "sources.csv", tmp / "dedup.csv", tmp / "screening.csv", tmp / "unique.csv")
-    assert [p for p in f.problems if p.code == "prisma-inconsistent"] == []
-    assert f.screened == f.excluded_ta + f.sought + f.awaiting_ta
-    assert f.included == sum(1 for r in table if r["status"] == "included")
-    assert pd.Series([r["status"] for r in table]).isin(
-        ["included", "excluded at full text", "excluded at title/abstract", "not retrieved", "awaiting screening",
-         "awaiting full text"]).all()

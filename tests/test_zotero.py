@@ -6,10 +6,10 @@ import json
 import logging
 
 import pytest
-from conftest import ZoteroLibrary, ZoteroServer, zotero_protocol
+from conftest import ZoteroLibrary, ZoteroServer, outputs_in, zotero_protocol
 
-from review import records
 from review.errors import ZoteroError
+from review.stages import records
 from review.zotero import snapshot_path, state_path, sync_all
 
 REGULAR = {"X7KQ2M9P", "H2SPACE7", "C9ACCT13", "K8YEAR18", "L5PRU019", "W1DEVO16", "R6ORGS22"}
@@ -172,7 +172,7 @@ def test_api_key_never_reaches_logs_or_outputs(zotero_server, api_env, tmp_path,
     zotero_server.library.fail("/items/top", "503")
     with caplog.at_level(logging.DEBUG):
         sync_all(config, tmp_path, environ=api_env, sleep=lambda s: None)
-        records.run(config, tmp_path / "records", results=tmp_path)
+        records.run(config, {}, outputs_in(records, tmp_path / "records"), results=tmp_path)
     key = api_env["ZOTERO_API_KEY"]
     assert key not in caplog.text
     for path in tmp_path.rglob("*"):

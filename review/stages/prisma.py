@@ -28,12 +28,18 @@ def _csv(path: Path) -> pd.DataFrame:
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> prisma.Flow:
     flow = prisma.build(config, _csv(inputs["sources"]), _csv(inputs["dedup"]), _csv(inputs["screening"]),
                         _csv(inputs["unique"]))
+    write(flow, config, outputs)
+    return flow
+
+
+def write(flow: prisma.Flow, config: dict[str, Any], outputs: dict[str, Path]) -> None:
+    """The counts, the search log, the problems and the diagram of a flow."""
     write_csv(outputs["counts"], prisma.CSV_COLUMNS, prisma.csv_rows(flow))
     write_csv(outputs["search_log"], SEARCH_LOG_COLUMNS, prisma.search_log(flow, config))
     write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in flow.problems))
-    svg = render(TEMPLATES[0], config["output"]["templates"], flow=prisma.flow_context(flow, config))
+    svg = render(TEMPLATES[0], config.get("output", {}).get("templates", "templates"),
+                 flow=prisma.flow_context(flow, config))
     write_if_changed(outputs["flow"], svg.encode("utf-8"))
-    return flow
 
 
 def summary(flow: prisma.Flow, outputs: dict[str, Path]) -> str:

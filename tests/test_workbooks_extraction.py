@@ -1,4 +1,5 @@
-"""Extraction sheets written with openpyxl, filled as a reviewer would, refreshed, read back."""
+"""Extraction sheets (review.workbooks.extraction and the sheets and evidence stages) written with openpyxl,
+filled as a reviewer would, refreshed, read back."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, outputs_in
 from openpyxl import load_workbook
 
-from review import codebook, evidence, sheets
+from review import codebook
+from review import extraction as sheets
 from review.fileio import write_csv
 from review.model import RECORD_COLUMNS
+from review.stages import evidence
+from review.stages import sheets as sheets_stage
 
 FORM = codebook.load(PROJECT / "protocols/codebook.yaml")
 UNIQUE_COLUMNS = [*RECORD_COLUMNS, "group", "record_ids", "n_records"]
@@ -33,15 +37,17 @@ STUDIES = [
 
 @pytest.fixture
 def project(tmp_path):
-    config = {"reviewers": ["alice", "bob"], "extraction": {"folder": str(tmp_path / "extracts"), "format": "xlsx",
-                                                              "strict": False, "spare_rows": 20}}
+    config = {"reviewers": ["alice", "bob"], "screening": {"enabled": False},
+              "extraction": {"folder": str(tmp_path / "extracts"), "format": "xlsx", "strict": False, "spare_rows": 20,
+                             "codebook": str(PROJECT / "protocols/codebook.yaml")}}
+    inputs = {"unique": tmp_path / "unique.csv", "included": tmp_path / "included.csv", "sheets": tmp_path / "sheets.csv"}
 
     def refresh(studies):
         write_csv(tmp_path / "unique.csv", UNIQUE_COLUMNS, studies)
-        return sheets.run_stage(config, tmp_path / "unique.csv", tmp_path / "sheets.csv", FORM)
+        return sheets_stage.run(config, inputs, {"summary": tmp_path / "sheets.csv"})
 
     def read():
-        return evidence.run_stage(config, FORM, tmp_path / "unique.csv", tmp_path / "evidence")
+        return evidence.run(config, inputs, outputs_in(evidence, tmp_path / "evidence"))
 
     return tmp_path, config, refresh, read
 
@@ -207,21 +213,6 @@ def test_dual_extraction_agreement_kappa_and_consensus(project):
     assert [(r["value"], r["basis"]) for r in settled] == [("moderate", "consensus")]
     assert csv_rows(tmp / "evidence/disagreements.csv")[0]["resolved_by"] == "consensus"
     assert len(rows_of(tmp / "extracts/consensus.xlsx")) == 2  # asked once, not again
-
-
-@pytest.mark.parametrize(("pairs", "kappa"), [
-    # hand-computed: po = 0.8; pe = 0.6*0.6 + 0.4*0.4 = 0.52; kappa = (0.8 - 0.52) / 0.48 = 0.5833
-    ([("a", "a")] * 5 + [("b", "b")] * 3 + [("a", "b"), ("b", "a")], 0.5833),
-    ([("x", "x"), ("y", "y")], 1.0),
-    ([("x", "y"), ("y", "x")], -1.0),
-])
-def test_cohen_kappa_on_hand_computed_cases(pairs, kappa):
-    assert evidence.cohen_kappa(pairs) == pytest.approx(kappa, abs=1e-4)
-
-
-def test_cohen_kappa_is_undefined_without_variation():
-    assert evidence.cohen_kappa([("x", "x")] * 3) is None
-    assert evidence.cohen_kappa([]) is None
 
 
 def test_csv_sheets_for_teams_without_excel(project):

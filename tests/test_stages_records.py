@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES, PROJECT
+from conftest import FIXTURES, PROJECT, outputs_in
 
-from review import protocol, records
+from review import protocol
 from review.errors import ReviewError
 from review.model import RECORD_COLUMNS, Record
 from review.readers import read_file
+from review.stages import records
+
+
+def run_records(config, out, **kwargs):
+    return records.run(config, {}, outputs_in(records, out), **kwargs)
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def test_sample_library_imports_every_entry_of_every_export(sample):
     config = protocol.load(sample / "protocols/review.yaml")
     out = sample / "results/records"
 
-    records.run(config, out, root=sample, results=sample / "results")
+    run_records(config, out, root=sample, results=sample / "results")
 
     table = pd.read_csv(out / "records.csv", dtype=str, keep_default_na=False)
     assert list(table.columns) == RECORD_COLUMNS
@@ -51,7 +54,7 @@ def test_sample_library_imports_every_entry_of_every_export(sample):
 
 def test_records_table_round_trips_to_records(sample):
     config = protocol.load(sample / "protocols/review.yaml")
-    outcome = records.run(config, sample / "out", root=sample)
+    outcome = run_records(config, sample / "out", root=sample)
     table = pd.read_csv(sample / "out/records.csv", dtype=str, keep_default_na=False)
     rebuilt = [Record.from_row(row) for row in table.to_dict("records")]
     assert [r.as_row() for r in rebuilt] == [r.as_row() for r in outcome.records]
@@ -60,9 +63,9 @@ def test_records_table_round_trips_to_records(sample):
 def test_rerun_on_the_same_inputs_writes_identical_bytes_and_keeps_mtimes(sample):
     config = protocol.load(sample / "protocols/review.yaml")
     out = sample / "out"
-    records.run(config, out, root=sample)
+    run_records(config, out, root=sample)
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
-    records.run(config, out, root=sample)
+    run_records(config, out, root=sample)
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
 
 
@@ -70,7 +73,7 @@ def test_malformed_entries_are_reported_with_file_line_and_field(tmp_path):
     shutil.copy(FIXTURES / "bibtex/broken.bib", tmp_path / "broken.bib")
     config = protocol.validate({"title": "T", "sources": [{"name": "db", "file": "broken.bib"}]})
 
-    records.run(config, tmp_path / "out", root=tmp_path)
+    run_records(config, tmp_path / "out", root=tmp_path)
 
     issues = rows(tmp_path / "out/issues.csv")
     malformed = [i for i in issues if i["code"] == "malformed-entry"]
@@ -88,42 +91,9 @@ def test_unreadable_source_fails_the_stage_but_reports_and_keeps_the_others(tmp_
         {"name": "hmic", "file": "search.ris"}, {"name": "lib", "file": "good.bib"}]})
 
     with pytest.raises(ReviewError, match="could not read hmic"):
-        records.run(config, tmp_path / "out", root=tmp_path)
+        run_records(config, tmp_path / "out", root=tmp_path)
 
     issues = rows(tmp_path / "out/issues.csv")
     assert [(i["code"], i["file"]) for i in issues] == [("unreadable-source", "search.ris")]
     assert "not a RIS file" in issues[0]["value"]
     assert {r["source"] for r in rows(tmp_path / "out/records.csv")} == {"lib"}
-
-
-def run_cli(*args, cwd=PROJECT):
-    return subprocess.run([sys.executable, "-m", "review", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
-
-
-def test_cli_import_previews_a_file():
-    result = run_cli("import", str(FIXTURES / "ris/hmic_export.ris"))
-    assert result.returncode == 0, result.stderr
-    assert "3 records, 1 with a DOI; 2 issues" in result.stdout
-    assert "missing-end-tag" in result.stdout
-
-
-def test_cli_user_errors_are_one_line_without_traceback(tmp_path):
-    result = run_cli("import", str(FIXTURES / "ris/not_ris.ris"))
-    assert result.returncode == 2
-    assert result.stderr.startswith("Error: ") and "not a RIS file" in result.stderr
-    assert "Traceback" not in result.stderr
-
-    bad = tmp_path / "review.yaml"
-    bad.write_text("title: T\nsources: []\n", encoding="utf-8")
-    result = run_cli("check", "--protocol", str(bad))
-    assert result.returncode == 2 and "sources: [] should be non-empty" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_cli_import_writes_csv(tmp_path):
-    out = tmp_path / "preview.csv"
-    result = run_cli("import", str(FIXTURES / "bibtex/good.bib"), "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    assert [r["source_key"] for r in rows(out)] == ["lorne2019ics", "hammond2017spatial", "nhsengland2019ltp",
-                                                     "kf2022"]

@@ -1,4 +1,4 @@
-"""The dedup stage and reviewers' duplicates workbook, written and read back with openpyxl."""
+"""The dedup stage and the reviewers' duplicates workbook (review.workbooks.duplicates), written and read back with openpyxl."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIXTURES, PROJECT
+from conftest import FIXTURES, PROJECT, outputs_in
 from openpyxl import load_workbook
 
-from review import dedup, dupsheet
 from review.fileio import write_csv
 from review.model import RECORD_COLUMNS, Creator, Record
+from review.stages import dedup as dedup_stage
+from review.workbooks import duplicates as dupsheet
 
 
 def rec(rid: str, title: str, author: str, year: str = "2017", **fields) -> Record:
@@ -48,7 +49,8 @@ def stage(tmp_path):
 
     def run(records):
         write_records(tmp_path / "records.csv", records)
-        outcome = dedup.run_stage(tmp_path / "records.csv", tmp_path / "dedup", sheet, dedup.Settings())
+        outcome = dedup_stage.run({"dedup": {"sheet": str(sheet)}}, {"records": tmp_path / "records.csv"},
+                                  outputs_in(dedup_stage, tmp_path / "dedup"))
         return outcome, tmp_path / "dedup", sheet
 
     return run
@@ -171,14 +173,14 @@ def test_text_a_spreadsheet_would_run_is_neutralised(stage):
 
 def test_fingerprint_changes_with_decisions_only(stage):
     _, _, sheet = stage(BASE)
-    empty = dupsheet.fingerprint(sheet)
+    empty = dupsheet.typed_digest(sheet)
     wb = load_workbook(sheet)
     wb[dupsheet.SHEET]["B2"] = "a note is not a decision"
     wb.save(sheet)
-    assert dupsheet.fingerprint(sheet) == empty
+    assert dupsheet.typed_digest(sheet) == empty
     wb[dupsheet.SHEET]["A2"] = "different"
     wb.save(sheet)
-    assert dupsheet.fingerprint(sheet) != empty
+    assert dupsheet.typed_digest(sheet) != empty
 
 
 def test_review_dedup_command_writes_id_and_group(tmp_path):

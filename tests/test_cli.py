@@ -1,0 +1,87 @@
+"""The ``review`` command: previews, one-line errors, and the stage commands the Snakefile calls."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+from conftest import FIXTURES, PROJECT, zotero_protocol
+
+from review.cli import STAGES, build_parser
+from review.zotero import snapshot_path, sync_all
+
+
+def rows(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def run_cli(*args, cwd=PROJECT):
+    return subprocess.run([sys.executable, "-m", "review", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_cli_import_previews_a_file():
+    result = run_cli("import", str(FIXTURES / "ris/hmic_export.ris"))
+    assert result.returncode == 0, result.stderr
+    assert "3 records, 1 with a DOI; 2 issues" in result.stdout
+    assert "missing-end-tag" in result.stdout
+
+
+def test_cli_user_errors_are_one_line_without_traceback(tmp_path):
+    result = run_cli("import", str(FIXTURES / "ris/not_ris.ris"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: ") and "not a RIS file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    bad = tmp_path / "review.yaml"
+    bad.write_text("title: T\nsources: []\n", encoding="utf-8")
+    result = run_cli("check", "--protocol", str(bad))
+    assert result.returncode == 2 and "sources: [] should be non-empty" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_import_writes_csv(tmp_path):
+    out = tmp_path / "preview.csv"
+    result = run_cli("import", str(FIXTURES / "bibtex/good.bib"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert [r["source_key"] for r in rows(out)] == ["lorne2019ics", "hammond2017spatial", "nhsengland2019ltp",
+                                                     "kf2022"]
+
+
+def test_a_zotero_snapshot_previews_as_zotero_json(zotero_server, api_env, tmp_path):
+    sync_all(zotero_protocol(zotero_server), tmp_path, environ=api_env)
+    snap = snapshot_path(tmp_path, "team")
+    result = run_cli("import", str(snap), "--format", "zotero-json")
+    assert result.returncode == 0, result.stderr
+    assert "records" in result.stdout and "unknown format" not in result.stderr
+
+
+def test_every_stage_command_takes_its_rules_paths_and_the_configuration():
+    from importlib import import_module
+
+    parser = build_parser()
+    for command, (module, _) in STAGES.items():
+        stage = import_module(f"review.stages.{module}")
+        args = parser.parse_args([command, "--config", "{}"])
+        for name, default in {**stage.INPUTS, **stage.OUTPUTS}.items():
+            assert getattr(args, name) == default, (command, name)
+
+
+def test_a_stage_uses_the_configuration_it_is_given_not_the_protocol_file(tmp_path):
+    out = tmp_path / "records"
+    config = {"sources": [{"name": "lib", "file": str(FIXTURES / "bibtex/good.bib"), "format": "bibtex",
+                           "encoding": "utf-8-sig", "prisma": "databases", "enabled": True}]}
+    result = run_cli("records", "--config", json.dumps(config), "--protocol", str(tmp_path / "missing.yaml"),
+                     "--records", str(out / "r.csv"), "--issues", str(out / "i.csv"), "--sources", str(out / "s.csv"))
+    assert result.returncode == 0, result.stderr
+    assert {r["source"] for r in rows(out / "r.csv")} == {"lib"}
+    assert [r["source"] for r in rows(out / "s.csv")] == ["lib"]
+
+
+def test_a_configuration_that_is_not_json_is_an_error_line(tmp_path):
+    result = run_cli("duplicates", "--config", "{dedup: ", "--records", str(tmp_path / "r.csv"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: --config is not JSON") and "Traceback" not in result.stderr

@@ -1,0 +1,132 @@
+"""Evidence tables (review.tables): the kinds a codebook declares, on small frames."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from conftest import PROJECT
+
+from review import codebook, tables
+from review.errors import ProtocolError
+
+FORM = codebook.load(PROJECT / "protocols/codebook.yaml")
+STUDIES = pd.DataFrame([
+    {"study_id": "s1", "citation": "Lorne et al. 2019", "year": "2019", "title": "ICSs: lessons from the past"},
+    {"study_id": "s2", "citation": "Moran et al. 2021", "year": "2021", "title": "Accountability in networks"},
+    {"study_id": "s3", "citation": "Ham 1981", "year": "1981", "title": "Policy-making in the NHS"},
+])
+
+
+def ev(rows):
+    return pd.DataFrame([dict(zip(["study_id", "tier", "field", "value"], r), basis="agreed", codebook_version="1.0")
+                         for r in rows])
+
+
+EVIDENCE = ev([
+    ("s1", "SHA", "functions", "F4_performance_oversight"), ("s1", "SHA", "functions", "F1_strategic_planning"),
+    ("s1", "RHA", "functions", "F1_strategic_planning"), ("s1", "RHA", "themes", "H_meso_oversight"),
+    ("s1", "SHA", "themes", "H_meso_oversight"), ("s2", "STP", "functions", "F1_strategic_planning"),
+    ("s2", "STP", "themes", "S23_accountability"), ("s2", "STP", "themes", "KF_B_legislation"),
+    ("s1", "RHA", "lg_mechanisms", "lg_members_on_board"), ("s1", "RHA", "lg_strength", "weak"),
+    ("s2", "STP", "lg_strength", "weak"), ("s2", "STP", "lessons_for_ics", "Back horizontal accountability."),
+    ("s2", "STP", "lesson_stance", "recommends_change"), ("s1", "RHA", "qa_tool", "SANRA"),
+    ("s1", "RHA", "qa_overall", "moderate"), ("s2", "STP", "qa_tool", "CASP_qual"),
+    ("s2", "STP", "qa_overall", "high"), ("s1", "RHA", "period_start", "1974"), ("s1", "SHA", "period_end", "2013"),
+    ("s1", "RHA", "evidence_type", "think_tank_report"), ("s2", "STP", "evidence_type", "peer_empirical"),
+])
+
+
+def declared(name, evidence=EVIDENCE):
+    spec = next(t for t in FORM.tables if t.name == name)
+    return tables.compute(spec, evidence, STUDIES, FORM)
+
+
+def test_tier_function_counts_studies_in_historical_order():
+    long = declared("tier_function")
+    assert list(long[["tier", "code", "studies"]].itertuples(index=False, name=None)) == [
+        ("RHA", "F1_strategic_planning", 1), ("SHA", "F1_strategic_planning", 1),
+        ("SHA", "F4_performance_oversight", 1), ("STP", "F1_strategic_planning", 1)]
+    wide = tables.matrix(long, FORM, "functions")
+    assert list(wide.index) == ["RHA", "SHA", "STP"]
+    assert wide.loc["SHA", "F4_performance_oversight"] == 1 and wide.loc["STP", "F4_performance_oversight"] == 0
+
+
+def test_theme_tier_lists_citations():
+    long = declared("theme_tier")
+    meso = long[long["code"] == "H_meso_oversight"]
+    assert list(meso["tier"]) == ["RHA", "SHA"] and set(meso["citations"]) == {"Lorne et al. 2019"}
+
+
+def test_characteristics_one_row_per_extracted_study():
+    table = declared("characteristics")
+    assert list(table["citation"]) == ["Lorne et al. 2019", "Moran et al. 2021"]  # s3 has no evidence
+    assert table.iloc[0]["tiers"] == "RHA; SHA" and table.iloc[0]["period"] == "1974-2013"
+
+
+def test_lg_relations_lessons_enablers_timeline_quality():
+    lg = declared("lg_relations")
+    assert list(lg["tier"]) == ["RHA", "STP"] and lg.iloc[0]["mechanisms"] == "lg_members_on_board (1)"
+    lessons = declared("lessons")
+    assert lessons.iloc[0][["theme", "stance", "citations"]].tolist() == [
+        "S23_accountability", "recommends_change", "Moran et al. 2021"]
+    eb = declared("enablers_barriers")
+    assert eb[["kind", "code", "studies"]].values.tolist() == [["barrier", "KF_B_legislation", 1]]
+    timeline = declared("timeline")
+    rha = timeline[timeline["tier"] == "RHA"].iloc[0]
+    assert (rha["from"], rha["to"], rha["studies"]) == (1974, 1996, 1)
+    assert timeline[timeline["tier"] == "RHB"].iloc[0]["studies"] == 0
+    quality = declared("quality").set_index("tool")
+    assert quality.loc["SANRA", "moderate"] == 1 and quality.loc["CASP_qual", "high"] == 1
+
+
+SMALL = {
+    "version": "1", "row_unit": "study x setting",
+    "groups": [{"name": "g", "fields": [
+        {"name": "setting", "type": "single", "key": True,
+         "choices": [{"code": "ward", "label": "Hospital ward", "period": [1990, 2000]},
+                     {"code": "home", "label": "Home care"}]},
+        {"name": "outcome", "type": "multiple", "choices": [{"code": "x_falls", "label": "Falls"},
+                                                            {"code": "y_mood", "label": "Mood"}]},
+        {"name": "claim", "type": "text"},
+        {"name": "grade", "type": "single", "choices": [{"code": "A", "label": "A"}, {"code": "B", "label": "B"}]},
+    ]}],
+    "tables": [
+        {"name": "by_setting", "caption": "Outcomes by setting", "kind": "by_key", "field": "outcome"},
+        {"name": "claims", "caption": "Claims", "kind": "statements", "text": "claim", "group": "outcome",
+         "rename": {"text": "claim"}},
+        {"name": "groups", "caption": "Outcome groups", "kind": "code_groups", "field": "outcome",
+         "groups": [{"name": "safety", "prefix": "x_"}]},
+        {"name": "grades", "caption": "Grades", "kind": "ratings", "by": "outcome", "rating": "grade",
+         "levels": ["A", "B"]},
+    ],
+}
+
+
+def test_tables_of_another_review_come_from_its_own_codebook():
+    form = codebook.parse(SMALL)
+    evidence = ev([("s1", "home", "outcome", "y_mood"), ("s1", "ward", "outcome", "x_falls"),
+                   ("s2", "ward", "outcome", "x_falls"), ("s2", "ward", "claim", "Fewer falls."),
+                   ("s2", "ward", "grade", "B")])
+    computed = tables.compute_all(evidence, STUDIES, form)
+    assert list(computed) == ["by_setting", "claims", "groups", "grades"]
+    assert computed["by_setting"].values.tolist() == [
+        ["ward", "x_falls", 2, "Lorne et al. 2019; Moran et al. 2021"], ["home", "y_mood", 1, "Lorne et al. 2019"]]
+    assert computed["claims"].columns.tolist() == ["group", "group_label", "claim", "citations"]
+    assert computed["claims"].values.tolist() == [["x_falls", "Falls", "Fewer falls.", "Moran et al. 2021"]]
+    assert computed["groups"]["code"].tolist() == ["x_falls"]
+    assert computed["grades"].set_index("by").loc["x_falls"].tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"tables": [{"name": "t", "caption": "T", "kind": "by_key", "field": "outcomes"}]},
+     "unknown field 'outcomes' (did you mean 'outcome'?)"),
+    ({"tables": [{"name": "t", "caption": "T", "kind": "by_key", "field": "claim"}]}, "field 'claim' is text"),
+    ({"tables": [{"name": "t", "caption": "T", "kind": "ratings", "by": "outcome"}]}, "needs 'rating'"),
+    ({"checks": [{"kind": "ordered", "first": "start", "last": "claim"}]}, "checks[0].first: unknown field 'start'"),
+    ({"report": {"lessons_table": "nope"}}, "no table named 'nope'"),
+])
+def test_declarations_naming_what_the_codebook_lacks_are_refused(change, message):
+    with pytest.raises(ProtocolError, match=re.escape(message)):
+        codebook.parse({**SMALL, **change})
