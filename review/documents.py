@@ -30,7 +30,7 @@ def evidence_map_svg(counts: pd.DataFrame, title: str) -> str:
     image = ax.imshow(counts.values, cmap="Blues", aspect="auto")
     ax.set_xticks(range(len(counts.columns)), [c.split("_", 1)[0] for c in counts.columns])
     ax.set_yticks(range(len(counts.index)), list(counts.index))
-    for (i, j), value in pd.DataFrame(counts.values).stack().items():
+    for (i, j), value in pd.DataFrame(counts.values).stack().items():  # type: ignore[misc]  # (row, column) pairs
         if value:
             ax.text(j, i, str(value), ha="center", va="center",
                     color="white" if value > counts.values.max() / 2 else "black", fontsize=9)
@@ -45,7 +45,7 @@ def evidence_map_svg(counts: pd.DataFrame, title: str) -> str:
 def tables_workbook(tables: list[dict[str, Any]]) -> bytes:
     """Every evidence table as a sheet of one workbook (text a spreadsheet would run is neutralised)."""
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     for table in tables:
         ws = wb.create_sheet(table["name"][:31])
         ws.append(table["columns"])

@@ -33,7 +33,6 @@ class ZoteroError(ReviewError):
 
 ERROR = "error"
 WARNING = "warning"
-INFO = "info"
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,3 @@ class Problem:
         text = " ".join(parts)
         return f"{text} ({self.hint})" if self.hint else text
 
-
-def has_errors(problems: list[Problem]) -> bool:
-    return any(p.severity == ERROR for p in problems)

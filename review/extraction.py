@@ -125,7 +125,8 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
         return code, None
     if field.type == "multiple":
         parts = [p for p in (x.strip() for x in text.replace("\n", ";").replace(",", ";").split(";")) if p]
-        codes, bad = [], []
+        codes: list[str] = []
+        bad: list[str] = []
         for part in parts:
             code = _code(part, field)
             (codes if code else bad).append(code or part)

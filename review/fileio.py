@@ -78,9 +78,6 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         return None
 
 
-def write_json(path: str | os.PathLike[str], data: Any) -> bool:
-    return write_if_changed(path, json_bytes(data))
-
 
 _CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 

@@ -39,7 +39,7 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _with_defaults(validator_class: type) -> type:
+def _with_defaults(validator_class: Any) -> Any:
     """A validator that also fills in each property's ``default`` (the pattern from jsonschema's FAQ)."""
     validate_properties = validator_class.VALIDATORS["properties"]
 
@@ -72,7 +72,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         allowed = _subschema_properties(error)
         messages = []
-        for key in sorted(set(error.instance) - set(allowed)):
+        for key in sorted(set(error.instance) - set(allowed)):  # type: ignore[arg-type]  # an object here
             guess = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f" (did you mean {guess[0]!r}?)" if guess else ""
             at = f"{where}." if where != "(top level)" else ""
@@ -81,8 +81,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         return f"{where}: {error.message}"
     if error.validator == "enum":
-        allowed = ", ".join(map(str, error.validator_value))
-        return f"{where}: {error.instance!r} is not one of the allowed values: {allowed}"
+        choices = ", ".join(map(str, error.validator_value))  # type: ignore[arg-type]  # an enum's list
+        return f"{where}: {error.instance!r} is not one of the allowed values: {choices}"
     description = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
     text = f"{where}: {error.message}"
     return f"{text} ({description})" if description else text

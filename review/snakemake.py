@@ -153,7 +153,8 @@ def sync_zotero(config: dict[str, Any], workflow: Any, argv: list[str] | None = 
         return
     log_file = RESULTS / "logs" / "sync_zotero.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    handlers = [logging.FileHandler(log_file, mode="w", encoding="utf-8"), logging.StreamHandler(sys.stderr)]
+    handlers: list[logging.Handler] = [logging.FileHandler(log_file, mode="w", encoding="utf-8"),
+                                       logging.StreamHandler(sys.stderr)]
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     logger = logging.getLogger("review")

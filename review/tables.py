@@ -109,7 +109,7 @@ def statements(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook
     by = ["group", "text", *(["qualifier"] if qualifier else [])]
     rows = []
     for values, found in merged.fillna("").groupby(by):
-        row = dict(zip(by, values))
+        row: dict[str, str] = dict(zip(by, map(str, values)))
         rows.append({"group": row["group"], "group_label": labels.get(row["group"], row["group"]), "text": row["text"],
                      **({"qualifier": row["qualifier"]} if qualifier else {}),
                      "citations": _citations(found["study_id"], studies)})

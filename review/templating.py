@@ -9,18 +9,18 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 MARKUP = (".html.j2", ".svg.j2", ".xml.j2", ".html", ".svg", ".xml")
 
 
 def _autoescape(name: str | None) -> bool:
-    return bool(name) and name.endswith(MARKUP)
+    return name is not None and name.endswith(MARKUP)
 
 
 @cache
 def environment(team_templates: str | None = "templates") -> Environment:
-    loaders = [FileSystemLoader(team_templates)] if team_templates and Path(team_templates).is_dir() else []
+    loaders: list[BaseLoader] = [FileSystemLoader(team_templates)] if team_templates and Path(team_templates).is_dir() else []
     loaders.append(PackageLoader("review", "templates"))
     return Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=_autoescape,
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -124,7 +124,7 @@ def _refusal(status: int | None, what: str) -> str:
     return f"Zotero refused {what} (HTTP {status})"
 
 
-def make_client(settings: dict[str, Any], environ: dict[str, str] | None = None) -> pyzotero.Zotero:
+def make_client(settings: dict[str, Any], environ: Mapping[str, str] | None = None) -> pyzotero.Zotero:
     environ = os.environ if environ is None else environ
     local = bool(settings.get("local"))
     key_env = settings.get("api_key_env", "ZOTERO_API_KEY")
@@ -177,6 +177,7 @@ class Sync:
     def _pages(self, what: str, first: Callable[[], list[dict]]) -> tuple[list[dict], int]:
         items = list(self.call(what, first))
         version = _version_of(self.zot)
+        assert self.zot.request is not None  # the listing above was a request
         total = int(self.zot.request.headers.get("total-results", len(items)) or len(items))
         bar = _progress(total, f"{self.source.name}: {what}") if self.progress and total > self.page_size else None
         try:
@@ -203,6 +204,7 @@ class Sync:
         headers = {**self.zot.default_headers(), "If-Modified-Since-Version": str(version)}
 
         def ask() -> httpx2.Response:
+            assert self.zot.client is not None  # pyzotero made it with the client above
             response = self.zot.client.get(url, params={"limit": 1, "format": "versions"}, headers=headers)
             self.zot.request = response  # so that the retry sees the status and any Backoff header
             if response.status_code in (401, 403):

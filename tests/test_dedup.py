@@ -187,3 +187,38 @@ def test_blocks_larger_than_the_limit_are_skipped():
     records = [record(f"r{k}", f"Editorial {k}", "Smith, J", "2020", "J", "1", "", "1") for k in range(5)]
     p = dedup.prepare(records)
     assert len(dedup.candidate_pairs(p, max_block=3)) < len(dedup.candidate_pairs(p, max_block=10))
+
+
+# --- laws: a pair's decision does not depend on the order of its records ---------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from review.model import Creator, Record  # noqa: E402
+
+TITLES = ["The intermediate tier of the NHS", "The intermediate tiers of the English NHS", "Strategic health authorities",
+          "Integrated care systems: a year on", "Integrated care systems: one year on", "Erratum: integrated care"]
+
+
+@st.composite
+def records(draw):
+    def one(k):
+        family = draw(st.sampled_from(["Smith", "Jones", "Lorne", ""]))
+        return Record(record_id=f"s:{k}", source="s", source_type="csv", title=draw(st.sampled_from(TITLES)),
+                      creators=[Creator(family=family, given="A")] if family else [],
+                      year=draw(st.sampled_from(["2019", "2020", "2023", ""])),
+                      doi=draw(st.sampled_from(["", "10.1/a", "10.1/b"])),
+                      container=draw(st.sampled_from(["", "BMJ", "Health Policy"])),
+                      volume=draw(st.sampled_from(["", "12", "13"])), pages=draw(st.sampled_from(["", "1-9", "10-19"])))
+    return one(0), one(1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(records())
+def test_pair_decisions_are_symmetric(pair):
+    forward = dedup.prepare(list(pair))
+    backward = dedup.prepare(list(reversed(pair)))
+    a = dedup.decide_pair(forward, 0, 1, dedup.Settings())
+    b = dedup.decide_pair(backward, 0, 1, dedup.Settings())
+    assert (a.label, a.rule) == (b.label, b.rule)
+    assert a.title == pytest.approx(b.title) and a.authors == pytest.approx(b.authors)

@@ -94,3 +94,25 @@ def test_normalise_isbn_and_issn():
 ])
 def test_split_name(raw, family, given, name):
     assert nz.split_name(raw) == Creator(family=family, given=given, name=name)
+
+
+# --- laws: a normalised value is a fixed point ---------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MESSY = st.text(alphabet=st.sampled_from(list("abcAB é-–—  \n\t<i></i>&amp;{}\\'0123456789:/.x")), max_size=40)
+
+
+@given(MESSY)
+def test_cleaning_text_twice_changes_nothing(text):
+    once = nz.clean_text(text)
+    assert nz.clean_text(once) == once
+
+
+@pytest.mark.parametrize("step", [nz.normalise_pages, nz.normalise_doi, nz.normalise_isbn, nz.normalise_issn,
+                                  nz.collapse_whitespace, nz.nfc, nz.strip_html_tags])
+@given(text=MESSY)
+def test_each_normalising_step_is_idempotent(step, text):
+    once = step(text)
+    assert step(once) == once

@@ -57,7 +57,9 @@ def _parser() -> BibTexParser:
 
 def split_bibtex_names(text: str) -> list[str]:
     """Split a BibTeX name list at `` and `` outside braces."""
-    names, depth, current, i = [], 0, [], 0
+    names: list[str] = []
+    current: list[str] = []
+    depth, i = 0, 0
     while i < len(text):
         ch = text[i]
         depth += ch == "{"

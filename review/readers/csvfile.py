@@ -99,6 +99,6 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
             "tags": [t.strip() for t in re.split(r"[;]", _value(row, columns, "tags")) if t.strip()],
         }
         # pages of the form "376 -- 383" come from BibTeX-derived CSVs
-        fields["pages"] = nz.normalise_pages(fields["pages"])
+        fields["pages"] = nz.normalise_pages(str(fields["pages"]))
         original = {k: v for k, v in row.items() if k}
         yield Entry(key=_value(row, columns, "id"), line=line, fields=fields, original=original)

@@ -43,7 +43,7 @@ def read_records(path: Path) -> list[Record]:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:
         raise ReviewError(f"{path}: no records table; run the records stage first") from exc
-    return [Record.from_row(row) for row in table.to_dict("records")]
+    return [Record.from_row({str(k): v for k, v in row.items()}) for row in table.to_dict("records")]
 
 
 @dataclass

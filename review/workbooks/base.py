@@ -34,13 +34,23 @@ from ..errors import ERROR, Problem, ReviewError
 from ..fileio import atomic_write_bytes
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# what openpyxl raises on a file that is not a sound .xlsx (bad zip, missing part, damaged XML)
+# what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
+# valid zip (ElementTree's and lxml's parse errors are SyntaxErrors), values it cannot map
 _DAMAGE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError,
-           IndexError, EOFError)
+           IndexError, EOFError, SyntaxError)
 
 
 class WorkbookError(ReviewError):
     """A reviewer's file is open elsewhere, damaged, or lacks what the pipeline needs; it was left alone."""
+
+
+def new_workbook(title: str) -> tuple[Workbook, Worksheet]:
+    """A new workbook and its first sheet, named ``title``."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook always has one worksheet
+    sheet.title = title
+    return workbook, sheet
 
 
 def neutralise(value: Any) -> Any:
@@ -199,10 +209,10 @@ def _read_sheet(workbook: Workbook, path: Path, sheet: str, required: Sequence[s
 def header_of(ws: Worksheet) -> dict[str, int]:
     """Column number (1-based) of each header name of a sheet opened for update."""
     out: dict[str, int] = {}
-    for cell in ws[1]:
+    for number, cell in enumerate(ws[1], start=1):
         name = text(cell.value)
         if name and name not in out:
-            out[name] = cell.column
+            out[name] = number
     return out
 
 

@@ -14,10 +14,21 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, Problem
-from .base import WorkbookError, append_rows, digest, header_of, open_for_update, read_table, save, text
+from .base import (
+    WorkbookError,
+    append_rows,
+    digest,
+    header_of,
+    new_workbook,
+    open_for_update,
+    read_table,
+    save,
+    text,
+)
 
 SHEET = "pairs to check"
 FIELDS = ("title", "authors", "year", "container", "volume", "issue", "pages", "doi")
@@ -90,16 +101,14 @@ def typed_digest(path: Path) -> str:
 
 
 def _new_workbook() -> Workbook:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET
+    workbook, sheet = new_workbook(SHEET)
     sheet.append(COLUMNS)
     for k, name in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=1, column=k)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7" if name.endswith("_a") else
                                 "FCE4D6" if name.endswith("_b") else "E2EFDA")
-        sheet.column_dimensions[cell.column_letter].width = WIDTHS.get(name, 14)
+        sheet.column_dimensions[get_column_letter(k)].width = WIDTHS.get(name, 14)
     sheet.freeze_panes = "C2"
     validation = DataValidation(type="list", formula1='"same,different"', allow_blank=True,
                                 showErrorMessage=True, errorTitle="same or different",

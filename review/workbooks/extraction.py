@@ -39,6 +39,9 @@ from .base import (
     save_bytes,
     text,
 )
+from .base import (
+    new_workbook as new_workbook_with,
+)
 
 SHEET = "extraction"
 REQUIRED = ("study_id", "status")
@@ -67,9 +70,7 @@ def _prompt(field: Field) -> str:
 
 
 def new_workbook(codebook: Codebook, reviewer: str, n_rows: int, spare_rows: int) -> Workbook:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
+    wb, ws = new_workbook_with(SHEET)
     names = columns(codebook)
     ws.append(names)
     lists = wb.create_sheet("lists")
@@ -112,7 +113,7 @@ def new_workbook(codebook: Codebook, reviewer: str, n_rows: int, spare_rows: int
         validation.showInputMessage = True
         validation.add(f"{letter}2:{letter}{last_row}")
         ws.add_data_validation(validation)
-    ws.freeze_panes = ws.cell(row=2, column=len(STUDY_COLUMNS) + 1)
+    ws.freeze_panes = f"{get_column_letter(len(STUDY_COLUMNS) + 1)}2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}1"
     ws.protection.sheet = True
     # reviewers may add rows (a second tier of a study), sort, filter and resize; not edit study columns
@@ -231,8 +232,8 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
         _extend_validations(ws, last)
     if changed:
         save(workbook, path)
-    rows = sum(len(v) for v in present.values()) + len(new_rows)
-    return SheetOutcome(reviewer, path, rows, len(new_rows), dropped, "updated" if changed else "unchanged")
+    total = sum(len(v) for v in present.values()) + len(new_rows)
+    return SheetOutcome(reviewer, path, total, len(new_rows), dropped, "updated" if changed else "unchanged")
 
 
 def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Study]) -> SheetOutcome:

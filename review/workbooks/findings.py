@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, Problem
-from .base import WorkbookError, digest, read_table, save, text
+from .base import WorkbookError, digest, new_workbook, read_table, save, text
 
 SHEET = "findings"
 CONCERNS = ("no or very minor concerns", "minor concerns", "moderate concerns", "serious concerns")
@@ -29,9 +28,7 @@ def ensure(path: Path) -> bool:
     """Create the findings workbook when there is none (an existing one is never touched)."""
     if path.exists():
         return False
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
+    wb, ws = new_workbook(SHEET)
     ws.append(COLUMNS)
     for cell in ws[1]:
         cell.font = Font(bold=True)

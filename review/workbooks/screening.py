@@ -35,7 +35,7 @@ def workbook_path(folder: Path, reviewer: str) -> Path:
 
 def _new_workbook(settings: Settings) -> Workbook:
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     lists = wb.create_sheet("lists")
     lists.sheet_state = "hidden"
     for r, code in enumerate(settings.reasons, start=1):
