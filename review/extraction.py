@@ -178,11 +178,15 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
     seen: dict[tuple[str, str], int] = {}
     for number, raw in records:
         study = str(raw.get("study_id") or "").strip()
-        if not study:
+        typed = [name for name in codebook.names if name not in key_names
+                 and raw.get(name) is not None and str(raw.get(name)).strip() != ""]
+        if not study and typed:
+            problem("row-without-study", ERROR, number, "study_id", "", "the study id of an included study",
+                    f"values typed here ({', '.join(typed[:3])}) belong to no study: write the study id (and the "
+                    "tier) to keep them; nothing in this row was used")
             continue
-        if all(raw.get(name) is None or str(raw.get(name)).strip() == "" for name in codebook.names
-               if name not in key_names):
-            continue  # a row nobody has started: nothing to check yet
+        if not study or not typed:
+            continue  # an empty row, or one nobody has started: nothing to check yet
         row = Row(reviewer=reviewer, file=file, row=number, study_id=study)
         for f in codebook.fields:
             clean, issue = check_cell(raw.get(f.name), f)

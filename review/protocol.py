@@ -129,10 +129,27 @@ def validate(config: dict[str, Any], origin: str = "protocol") -> dict[str, Any]
     errors = sorted(_Validator(schema()).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(e) for e in errors]
     problems += _check_sources(data)
+    problems += _check_reviewers(data)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise ProtocolError(f"{origin} is not a valid protocol:\n{lines}")
     return data
+
+
+# files in the extracts folder that are not a reviewer's: a reviewer of one of these names would write into them
+RESERVED_NAMES = ("consensus", "duplicates", "findings", "synthesis")
+
+
+def _check_reviewers(data: dict[str, Any]) -> list[str]:
+    problems = []
+    names = [*(data.get("reviewers") or []), *((data.get("screening") or {}).get("reviewers") or [])]
+    for name in dict.fromkeys(n for n in names if isinstance(n, str)):
+        if name.lower() in RESERVED_NAMES or name.lower().startswith("screening-"):
+            problems.append(f"reviewers: {name!r} is the name of a file the team shares (extracts/{name}.xlsx); "
+                            f"name reviewers otherwise (reserved: {', '.join(RESERVED_NAMES)} and screening-*)")
+        elif not all(ch.isalnum() or ch in "_-." for ch in name) or name.startswith("."):
+            problems.append(f"reviewers: {name!r} must be usable as a file name (letters, digits, _ - .)")
+    return problems
 
 
 def _check_sources(data: dict[str, Any]) -> list[str]:

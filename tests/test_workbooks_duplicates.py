@@ -10,6 +10,7 @@ import pytest
 from conftest import FIXTURES, PROJECT, outputs_in
 from openpyxl import load_workbook
 
+from review.errors import ReviewError
 from review.fileio import write_csv
 from review.model import RECORD_COLUMNS, Creator, Record
 from review.stages import dedup as dedup_stage
@@ -150,14 +151,15 @@ def test_open_workbook_is_left_alone(stage):
     assert "open in a spreadsheet program" in rows(out / "issues.csv")[0]["value"]
 
 
-def test_damaged_workbook_is_reported_and_not_overwritten(stage):
+def test_damaged_workbook_stops_the_stage_and_is_not_overwritten(stage):
     _, _, sheet = stage(BASE)
     sheet.write_bytes(b"this is not a zip file")
 
-    outcome, out, _ = stage(BASE)
+    with pytest.raises(ReviewError, match="cannot be read as an .xlsx workbook"):
+        stage(BASE)
 
     assert sheet.read_bytes() == b"this is not a zip file"
-    issue = rows(out / "issues.csv")[0]
+    issue = rows(sheet.parent.parent / "dedup/issues.csv")[0]
     assert (issue["code"], issue["severity"]) == ("unreadable-workbook", "error")
 
 

@@ -13,8 +13,10 @@ from typing import Any
 import pandas as pd
 
 from ..citations import short_citation
-from ..errors import ERROR, Problem
+from ..errors import ERROR, Problem, ReviewError
 from ..extraction import Study
+from ..fileio import write_csv
+from ..workbooks.base import WorkbookError, unreadable
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -49,3 +51,13 @@ def included_studies(unique_csv: Path, included_csv: Path | None) -> list[Study]
 def log_problems(log: logging.Logger, problems: Iterable[Problem]) -> None:
     for p in problems:
         (log.error if p.severity == ERROR else log.warning)("%s", p.describe())
+
+
+def stop(issues: Path, problems: list[Problem], path: Path, exc: WorkbookError, what: str) -> ReviewError:
+    """A reviewer's file could not be read safely: record it in the stage's issues and stop the stage.
+
+    Going on without the file would silently change everything downstream (a reviewer's decisions gone,
+    studies flipping to excluded), so the stage fails and Snakemake runs nothing after it."""
+    problems = [*problems, unreadable(path, exc, f"the stage stopped: {what} cannot be used until it is fixed")]
+    write_csv(issues, Problem.columns(), (p.as_row() for p in problems))
+    return ReviewError(f"{exc} The stage stopped so that nothing downstream changes without {what}.")

@@ -22,6 +22,7 @@ from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
 from ..workbooks import duplicates as sheet
 from ..workbooks.base import WorkbookError, unreadable
+from .common import stop
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,7 @@ class Outcome:
 def _reviewer_decisions(path: Path | None, known: set[str]) -> tuple[list[sheet.Decision], list[Problem]]:
     if path is None:
         return [], []
-    try:
-        decided, problems = sheet.read_decisions(path)
-    except WorkbookError as exc:
-        return [], [unreadable(path, exc, "reviewers' decisions were not applied")]
+    decided, problems = sheet.read_decisions(path)
     for d in decided:
         if d.a not in known or d.b not in known:
             problems.append(Problem(code="unknown-record", severity=WARNING, file=str(path), sheet=sheet.SHEET,
@@ -89,7 +87,11 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     workbook = Path(config["dedup"]["sheet"]) if config.get("dedup", {}).get("sheet") else None
     records = read_records(inputs["records"])
     ids = [r.record_id for r in records]
-    decided, problems = _reviewer_decisions(workbook, set(ids))
+    try:
+        decided, problems = _reviewer_decisions(workbook, set(ids))
+    except WorkbookError as exc:
+        assert workbook is not None
+        raise stop(outputs["issues"], [], workbook, exc, "the reviewers' duplicate decisions") from exc
     same = [(d.a, d.b) for d in decided if d.same]
     different = [(d.a, d.b) for d in decided if not d.same]
     result = dedup.run(records, settings, same=same, different=different)
@@ -152,7 +154,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     write_csv(outputs["counts"], COUNT_COLUMNS, counts)
 
     appended = 0
-    if workbook is not None and to_review and not any(p.code == "unreadable-workbook" for p in problems):
+    if workbook is not None and to_review:
         by_id = {r.record_id: r.as_row() for r in records}
         rows = []
         for d in to_review:

@@ -32,8 +32,8 @@ from ..extraction import (
 from ..fileio import write_csv, write_if_changed
 from ..workbooks import consensus as consensus_sheet
 from ..workbooks import extraction as sheets
-from ..workbooks.base import WorkbookError, unreadable
-from .common import included_studies, log_problems, screening_on
+from ..workbooks.base import WorkbookError
+from .common import included_studies, log_problems, screening_on, stop
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,8 @@ class Outcome:
 
 def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included: set[str],
                require: bool = True) -> tuple[list[Row], list[Problem]]:
-    """One reviewer's rows, checked; an unreadable sheet is one problem row and no rows."""
-    try:
-        table = sheets.read(path)
-    except WorkbookError as exc:
-        return [], [unreadable(path, exc, "nothing from this file was used", expected="a readable sheet")]
+    """One reviewer's rows, checked (``WorkbookError`` if the sheet cannot be read safely)."""
+    table = sheets.read(path)
     problems = []
     made_with = sheets.codebook_version(path)
     if made_with and made_with != codebook.version:
@@ -95,13 +92,19 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
             problems.append(Problem(code="missing-workbook", severity=WARNING, file=str(path),
                                     expected="the reviewer's sheet", hint="run the sheets stage to create it"))
             continue
-        rows, found = read_sheet(path, reviewer, codebook, included_ids)
+        try:
+            rows, found = read_sheet(path, reviewer, codebook, included_ids)
+        except WorkbookError as exc:
+            raise stop(outputs["validation"], problems, path, exc, f"{reviewer}'s extraction sheet") from exc
         all_rows += rows
         problems += found
     consensus_path = sheets.sheet_path(folder, CONSENSUS, fmt)
     consensus_rows: dict[tuple[str, str], Row] = {}
     if consensus_path.exists():
-        rows, found = read_sheet(consensus_path, CONSENSUS, codebook, included_ids, require=False)
+        try:
+            rows, found = read_sheet(consensus_path, CONSENSUS, codebook, included_ids, require=False)
+        except WorkbookError as exc:
+            raise stop(outputs["validation"], problems, consensus_path, exc, "the consensus values") from exc
         problems += found
         consensus_rows = {r.key(codebook): r for r in rows}
     combined = combine(codebook, all_rows, consensus_rows)

@@ -21,8 +21,8 @@ from ..extraction import EVIDENCE_COLUMNS
 from ..fileio import write_csv, write_if_changed
 from ..templating import render
 from ..workbooks import findings as findings_sheet
-from ..workbooks.base import WorkbookError, unreadable
-from .common import included_frame, read_csv
+from ..workbooks.base import WorkbookError
+from .common import included_frame, read_csv, stop
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     try:
         findings, problems = findings_sheet.read(sheet, dict(zip(studies["study_id"], studies["citation"])))
     except WorkbookError as exc:
-        findings, problems = [], [unreadable(sheet, exc, "no findings were reported")]
+        raise stop(outputs["issues"], [], sheet, exc, "the team's findings") from exc
     computed = tables.compute_all(evidence, studies, codebook)
     context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), findings,

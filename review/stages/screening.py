@@ -22,6 +22,7 @@ from ..fileio import write_csv
 from ..screening import CONSENSUS, FT, INCLUDE, STAGES, TA, Outcome, Settings
 from ..workbooks import screening as sheets
 from ..workbooks.base import WorkbookError, unreadable
+from .common import stop
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         try:
             found, issues = sheets.read_decisions(path, reviewer, settings, known)
         except WorkbookError as exc:
-            found, issues = [], [unreadable(path, exc, "its decisions were not used")]
+            raise stop(outputs["issues"], problems, path, exc, f"{reviewer}'s screening decisions") from exc
         decisions += found
         problems += issues
     decisions.sort(key=lambda d: (d.study_id, STAGES.index(d.stage), d.reviewer, d.origin))

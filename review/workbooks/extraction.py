@@ -119,24 +119,40 @@ def new_workbook(codebook: Codebook, reviewer: str, n_rows: int, spare_rows: int
     # reviewers may add rows (a second tier of a study), sort, filter and resize; not edit study columns
     for option in ("insertRows", "formatColumns", "formatRows", "sort", "autoFilter", "formatCells"):
         setattr(ws.protection, option, False)
-    _unlock(ws, codebook, 2, last_row)
+    _unlock(ws, [*_typing_columns(codebook), *SPARE_COLUMNS], 2, last_row)  # data rows' study ids are locked again
     _codebook_sheet(wb, codebook)
     about = wb.create_sheet("about")
     for row in (["reviewer", reviewer], ["codebook", codebook.title], ["codebook_version", codebook.version],
                 ["row unit", codebook.row_unit],
                 ["how to", "Fill the green columns; grey ones come from the references and are protected. "
-                           "Copy a row to add another tier of a study. Multiple choices: codes separated by ';'."]):
+                           "To add another tier of a study, write its study id and the tier in a spare row below "
+                           "the studies. Multiple choices: codes separated by ';'."]):
         about.append(row)
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 100
     return wb
 
 
-def _unlock(ws, codebook: Codebook, first: int, last: int) -> None:
-    start = len(STUDY_COLUMNS) + 1
-    for row in ws.iter_rows(min_row=first, max_row=last, min_col=start, max_col=start + len(codebook.names)):
-        for cell in row:
-            cell.protection = Protection(locked=False)
+_OPEN = Protection(locked=False)
+
+
+def _unlock(ws, names: Iterable[str], first: int, last: int) -> None:
+    """Let reviewers type in the columns ``names`` (found by header) of rows ``first``-``last``."""
+    header = header_of(ws)
+    for name in names:
+        column = header.get(name)
+        if column is None:
+            continue
+        for (cell,) in ws.iter_rows(min_row=first, max_row=last, min_col=column, max_col=column):
+            cell.protection = _OPEN
+
+
+def _typing_columns(codebook: Codebook) -> list[str]:
+    return [*codebook.names, NOTES]
+
+
+# a spare row's study id is the reviewer's to fill: a second tier of a study, checked against the included studies
+SPARE_COLUMNS = ("study_id",)
 
 
 def _codebook_sheet(wb: Workbook, codebook: Codebook) -> None:
@@ -228,7 +244,8 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
                                 "it was left as it is (a codebook change needs a new workbook)")
         start = append_rows(ws, ({n: r.get(n, "") for n in names} for r in new_rows), _style)
         last = start + len(new_rows) + spare_rows
-        _unlock(ws, codebook, start, last)
+        _unlock(ws, _typing_columns(codebook), start, last)
+        _unlock(ws, SPARE_COLUMNS, start + len(new_rows), last)
         _extend_validations(ws, last)
     if changed:
         save(workbook, path)

@@ -1,0 +1,205 @@
+"""Reviewers' files tried as a careless or hurried reviewer would (issue 11): every typed cell stays on the
+row of its study after a refresh, or the stage stops with a named error and the file's bytes are unchanged."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from conftest import PROJECT, outputs_in
+from openpyxl import load_workbook
+
+from review import protocol
+from review.errors import ProtocolError, ReviewError
+from review.fileio import write_csv
+from review.model import RECORD_COLUMNS
+from review.stages import dedup as dedup_stage
+from review.stages import evidence as evidence_stage
+from review.stages import screening as screening_stage
+from review.stages import sheets as sheets_stage
+
+UNIQUE_COLUMNS = [*RECORD_COLUMNS, "group", "record_ids", "n_records"]
+
+
+def study(group, title, tags=""):
+    return {"group": group, "record_id": group, "title": title, "authors": "Smith, Ann", "year": "2020", "tags": tags,
+            "n_records": "1"}
+
+
+@pytest.fixture
+def review(tmp_path):
+    """A small review: unique records, groups, records; the stages run on it with a real protocol."""
+    config = protocol.validate({
+        "title": "T", "sources": [{"name": "s", "file": "s.ris"}], "reviewers": ["alice", "bob"],
+        "screening": {"exclusion_reasons": [{"code": "not-tier", "label": "Not a tier"}]},
+        "extraction": {"folder": str(tmp_path / "extracts"), "codebook": str(PROJECT / "protocols/codebook.yaml"),
+                       "spare_rows": 5},
+        "dedup": {"sheet": str(tmp_path / "extracts/duplicates.xlsx")},
+    })
+
+    def write(studies):
+        write_csv(tmp_path / "unique.csv", UNIQUE_COLUMNS, studies)
+        write_csv(tmp_path / "records.csv", RECORD_COLUMNS, studies)
+        write_csv(tmp_path / "groups.csv", ["record_id", "group"], ({"record_id": s["group"], "group": s["group"]}
+                                                                     for s in studies))
+        write_csv(tmp_path / "included.csv", ["study_id"], ({"study_id": s["group"]} for s in studies))
+
+    inputs = {"records": tmp_path / "records.csv", "groups": tmp_path / "groups.csv", "unique": tmp_path / "unique.csv",
+              "included": tmp_path / "included.csv", "sheets": tmp_path / "sheets.csv"}
+
+    def screen():
+        return screening_stage.run(config, inputs, outputs_in(screening_stage, tmp_path / "screening"))
+
+    def sheets():
+        return sheets_stage.run(config, inputs, {"summary": tmp_path / "sheets.csv"})
+
+    def evidence():
+        return evidence_stage.run(config, inputs, outputs_in(evidence_stage, tmp_path / "evidence"))
+
+    return tmp_path, write, screen, sheets, evidence
+
+
+STUDIES = [study("s:1", "Strategic health authorities", "tier-sha"), study("s:2", "Integrated care boards", "tier-icb"),
+           study("s:3", "Regional hospital boards", "tier-rhb")]
+
+
+def typed_by_study(path, sheet, column):
+    ws = load_workbook(path)[sheet]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    return {(ws.cell(row=r, column=header["study_id"]).value, ws.cell(row=r, column=header[column]).value)
+            for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=header["study_id"]).value}
+
+
+def test_a_column_inserted_at_a_and_a_deleted_study_never_misfile_an_extraction(review):
+    tmp, write, _, sheets, _ = review
+    write(STUDIES[:2])
+    sheets()
+    path = tmp / "extracts/alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["extraction"]
+    ws.insert_cols(1)
+    ws["A1"] = "my column"
+    header = {c.value: c.column for c in ws[1] if c.value}
+    for r in range(2, 4):
+        ws.cell(row=r, column=1, value=f"note {ws.cell(row=r, column=header['study_id']).value}")
+        ws.cell(row=r, column=header["findings_summary"], value=f"finding of {ws.cell(row=r, column=header['study_id']).value}")
+    ws.delete_rows(2)  # the reviewer deletes the first study's row
+    wb.save(path)
+    before = typed_by_study(path, "extraction", "findings_summary") | typed_by_study(path, "extraction", "my column")
+
+    write(STUDIES)  # an update search brings a new study
+    sheets()
+
+    after = typed_by_study(path, "extraction", "findings_summary") | typed_by_study(path, "extraction", "my column")
+    assert before <= after  # every typed cell is still on its study's row
+    assert ("s:3", None) in typed_by_study(path, "extraction", "findings_summary")  # the new study got its own row
+    assert {s for s, _ in after} == {"s:1", "s:2", "s:3"}
+
+
+def test_a_column_inserted_in_a_screening_workbook_keeps_decisions_with_their_studies(review):
+    tmp, write, screen, _, _ = review
+    write(STUDIES[:2])
+    screen()
+    path = tmp / "extracts/screening-alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    ws.protection.sheet = False
+    ws.insert_cols(1)
+    ws["A1"] = "x"
+    ws["A2"] = "one value in an inserted column"
+    header = {c.value: c.column for c in ws[1] if c.value}
+    ws.cell(row=2, column=header["decision"], value="exclude")
+    ws.cell(row=2, column=header["reason"], value="not-tier")
+    excluded = ws.cell(row=2, column=header["study_id"]).value
+    wb.save(path)
+
+    write(STUDIES)
+    outcome = screen()
+
+    assert {(d.study_id, d.decision) for d in outcome.decisions if d.reviewer == "alice"} == {(excluded, "exclude")}
+    assert {s for s, _ in typed_by_study(path, "title-abstract", "decision")} == {"s:1", "s:2", "s:3"}
+    assert (excluded, "exclude") in typed_by_study(path, "title-abstract", "decision")
+
+
+@pytest.mark.parametrize("damage", ["delete the decision column", "delete the header row", "truncate the file",
+                                    "rename the sheet", "damage the sheet's XML"])
+def test_a_screening_workbook_that_cannot_be_read_stops_the_stage_and_stays_as_it_is(review, damage):
+    tmp, write, screen, _, _ = review
+    write(STUDIES)
+    screen()
+    path = tmp / "extracts/screening-bob.xlsx"
+    if damage == "truncate the file":
+        path.write_bytes(path.read_bytes()[:2000])
+    elif damage == "damage the sheet's XML":
+        original = path.read_bytes()
+        copy = tmp / "copy.xlsx"
+        copy.write_bytes(original)
+        with zipfile.ZipFile(copy) as source, zipfile.ZipFile(path, "w") as target:
+            for item in source.infolist():
+                data = source.read(item.filename)
+                target.writestr(item, data[:-200] if item.filename.startswith("xl/worksheets/") else data)
+    else:
+        wb = load_workbook(path)
+        ws = wb["title-abstract"]
+        if damage == "delete the decision column":
+            ws.delete_cols([c.value for c in ws[1]].index("decision") + 1)
+        elif damage == "delete the header row":
+            ws.delete_rows(1)
+        else:
+            ws.title = "screening"
+        wb.save(path)
+    before = path.read_bytes()
+
+    with pytest.raises(ReviewError) as stopped:
+        screen()
+
+    assert str(path) in str(stopped.value) and "Traceback" not in str(stopped.value)
+    assert path.read_bytes() == before
+
+
+def test_a_renamed_duplicates_sheet_stops_the_dedup(review):
+    tmp, write, *_ = review
+    sheet = tmp / "extracts/duplicates.xlsx"
+    write([study("a:1", "Integration of health and care: the English way"),
+           study("b:1", "Integration of health and care in the English way")])
+    config = {"dedup": {"sheet": str(sheet)}}
+    run = lambda: dedup_stage.run(config, {"records": tmp / "records.csv"}, outputs_in(dedup_stage, tmp / "d"))  # noqa: E731
+    run()
+    wb = load_workbook(sheet)
+    wb["pairs to check"].title = "my pairs"
+    wb.save(sheet)
+    before = sheet.read_bytes()
+    with pytest.raises(ReviewError, match="has no 'pairs to check' sheet"):
+        run()
+    assert sheet.read_bytes() == before
+
+
+def test_values_typed_in_a_spare_row_are_an_error_and_the_row_is_never_reused(review):
+    tmp, write, _, sheets, evidence = review
+    write(STUDIES[:1])
+    sheets()
+    path = tmp / "extracts/alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["extraction"]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    assert ws.cell(row=3, column=header["study_id"]).protection.locked is False  # a spare row's id is fillable
+    assert ws.cell(row=2, column=header["study_id"]).protection.locked is True
+    ws.cell(row=3, column=header["lessons_for_ics"], value="typed without a study")
+    wb.save(path)
+
+    problems = evidence().problems
+    assert [(p.code, p.row, p.column) for p in problems if p.code == "row-without-study"] == [
+        ("row-without-study", "3", "study_id")]
+
+    write(STUDIES[:2])
+    sheets()
+    assert typed_by_study(path, "extraction", "lessons_for_ics") >= {("s:1", None), ("s:2", None)}
+    ws = load_workbook(path)["extraction"]
+    assert ws.cell(row=3, column=header["lessons_for_ics"]).value == "typed without a study"
+    assert ws.cell(row=3, column=header["study_id"]).value is None  # the new study went below it
+
+
+@pytest.mark.parametrize("name", ["consensus", "duplicates", "findings", "screening-alice", "Consensus", "../x"])
+def test_reserved_or_unsafe_reviewer_names_are_refused(name):
+    with pytest.raises(ProtocolError, match="reviewers: "):
+        protocol.validate({"title": "T", "sources": [{"name": "s", "file": "s.ris"}], "reviewers": [name]})
