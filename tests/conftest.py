@@ -41,7 +41,52 @@ def api_env(zotero_server) -> dict[str, str]:
     return {"ZOTERO_API_KEY": zotero_server.library.api_key}
 
 
-__all__ = ["ZoteroLibrary", "ZoteroServer", "zotero_protocol"]
+# --- small evidence shared by the tables and report tests; a screening protocol shared by screening and PRISMA
+
+import pandas as pd  # noqa: E402
+
+from review import codebook  # noqa: E402
+
+FORM = codebook.load(PROJECT / "protocols/codebook.yaml")
+STUDIES = pd.DataFrame([
+    {"study_id": "s1", "citation": "Lorne et al. 2019", "year": "2019", "title": "ICSs: lessons from the past"},
+    {"study_id": "s2", "citation": "Moran et al. 2021", "year": "2021", "title": "Accountability in networks"},
+    {"study_id": "s3", "citation": "Ham 1981", "year": "1981", "title": "Policy-making in the NHS"},
+])
+
+
+def ev(rows):
+    return pd.DataFrame([dict(zip(["study_id", "tier", "field", "value"], r), basis="agreed", codebook_version="1.0")
+                         for r in rows])
+
+
+EVIDENCE = ev([
+    ("s1", "SHA", "functions", "F4_performance_oversight"), ("s1", "SHA", "functions", "F1_strategic_planning"),
+    ("s1", "RHA", "functions", "F1_strategic_planning"), ("s1", "RHA", "themes", "H_meso_oversight"),
+    ("s1", "SHA", "themes", "H_meso_oversight"), ("s2", "STP", "functions", "F1_strategic_planning"),
+    ("s2", "STP", "themes", "S23_accountability"), ("s2", "STP", "themes", "KF_B_legislation"),
+    ("s1", "RHA", "lg_mechanisms", "lg_members_on_board"), ("s1", "RHA", "lg_strength", "weak"),
+    ("s2", "STP", "lg_strength", "weak"), ("s2", "STP", "lessons_for_ics", "Back horizontal accountability."),
+    ("s2", "STP", "lesson_stance", "recommends_change"), ("s1", "RHA", "qa_tool", "SANRA"),
+    ("s1", "RHA", "qa_overall", "moderate"), ("s2", "STP", "qa_tool", "CASP_qual"),
+    ("s2", "STP", "qa_overall", "high"), ("s1", "RHA", "period_start", "1974"), ("s1", "SHA", "period_end", "2013"),
+    ("s1", "RHA", "evidence_type", "think_tank_report"), ("s2", "STP", "evidence_type", "peer_empirical"),
+])
+
+
+SCREENING_CONFIG = {
+    "title": "Test review",
+    "reviewers": ["alice", "bob"],
+    "sources": [{"name": "hmic", "prisma": "databases", "database": "HMIC (Ovid)", "search": {"records": 3}},
+                {"name": "team", "prisma": "citations", "database": "Zotero", "search": {}}],
+    "screening": {"enabled": True, "reviewers": None, "inclusion_criteria": ["About the English NHS"],
+                  "exclusion_reasons": [{"code": "not-tier", "label": "Not about an intermediate tier"},
+                                        {"code": "opinion", "label": "Opinion, without substance"}],
+                  "key_terms": ["integrated care"], "tags": {"title_abstract": "screen:", "full_text": "fulltext:"}},
+}
+
+
+__all__ = ["EVIDENCE", "FORM", "SCREENING_CONFIG", "STUDIES", "ZoteroLibrary", "ZoteroServer", "ev", "zotero_protocol"]
 
 
 def outputs_in(stage, folder):

@@ -194,8 +194,6 @@ def test_blocks_larger_than_the_limit_are_skipped():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from review.model import Creator, Record  # noqa: E402
-
 TITLES = ["The intermediate tier of the NHS", "The intermediate tiers of the English NHS", "Strategic health authorities",
           "Integrated care systems: a year on", "Integrated care systems: one year on", "Erratum: integrated care"]
 

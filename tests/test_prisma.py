@@ -6,7 +6,7 @@ import csv
 import xml.etree.ElementTree as ET
 
 import pandas as pd
-from conftest import outputs_in
+from conftest import SCREENING_CONFIG, outputs_in
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,16 +15,7 @@ from review.fileio import write_csv
 from review.stages import prisma as prisma_stage
 from review.stages.screening import SCREENING_COLUMNS
 
-CONFIG = {
-    "title": "Test review",
-    "reviewers": ["alice", "bob"],
-    "sources": [{"name": "hmic", "prisma": "databases", "database": "HMIC (Ovid)", "search": {"records": 3}},
-                {"name": "team", "prisma": "citations", "database": "Zotero", "search": {}}],
-    "screening": {"enabled": True, "reviewers": None, "inclusion_criteria": ["About the English NHS"],
-                  "exclusion_reasons": [{"code": "not-tier", "label": "Not about an intermediate tier"},
-                                        {"code": "opinion", "label": "Opinion, without substance"}],
-                  "key_terms": ["integrated care"], "tags": {"title_abstract": "screen:", "full_text": "fulltext:"}},
-}
+CONFIG = SCREENING_CONFIG
 
 
 def decision(study, stage, value, reviewer, reason=""):

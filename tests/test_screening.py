@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from conftest import outputs_in
+from conftest import SCREENING_CONFIG, outputs_in
 from openpyxl import load_workbook
 
 from review import screening
@@ -13,16 +13,7 @@ from review.fileio import write_csv
 from review.model import RECORD_COLUMNS
 from review.stages import screening as screening_stage
 
-CONFIG = {
-    "title": "Test review",
-    "reviewers": ["alice", "bob"],
-    "sources": [{"name": "hmic", "prisma": "databases", "database": "HMIC (Ovid)", "search": {"records": 3}},
-                {"name": "team", "prisma": "citations", "database": "Zotero", "search": {}}],
-    "screening": {"enabled": True, "reviewers": None, "inclusion_criteria": ["About the English NHS"],
-                  "exclusion_reasons": [{"code": "not-tier", "label": "Not about an intermediate tier"},
-                                        {"code": "opinion", "label": "Opinion, without substance"}],
-                  "key_terms": ["integrated care"], "tags": {"title_abstract": "screen:", "full_text": "fulltext:"}},
-}
+CONFIG = SCREENING_CONFIG
 
 
 @pytest.fixture

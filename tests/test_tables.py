@@ -4,38 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
-from conftest import PROJECT
+from conftest import EVIDENCE, FORM, STUDIES, ev
 
 from review import codebook, tables
 from review.errors import ProtocolError
-
-FORM = codebook.load(PROJECT / "protocols/codebook.yaml")
-STUDIES = pd.DataFrame([
-    {"study_id": "s1", "citation": "Lorne et al. 2019", "year": "2019", "title": "ICSs: lessons from the past"},
-    {"study_id": "s2", "citation": "Moran et al. 2021", "year": "2021", "title": "Accountability in networks"},
-    {"study_id": "s3", "citation": "Ham 1981", "year": "1981", "title": "Policy-making in the NHS"},
-])
-
-
-def ev(rows):
-    return pd.DataFrame([dict(zip(["study_id", "tier", "field", "value"], r), basis="agreed", codebook_version="1.0")
-                         for r in rows])
-
-
-EVIDENCE = ev([
-    ("s1", "SHA", "functions", "F4_performance_oversight"), ("s1", "SHA", "functions", "F1_strategic_planning"),
-    ("s1", "RHA", "functions", "F1_strategic_planning"), ("s1", "RHA", "themes", "H_meso_oversight"),
-    ("s1", "SHA", "themes", "H_meso_oversight"), ("s2", "STP", "functions", "F1_strategic_planning"),
-    ("s2", "STP", "themes", "S23_accountability"), ("s2", "STP", "themes", "KF_B_legislation"),
-    ("s1", "RHA", "lg_mechanisms", "lg_members_on_board"), ("s1", "RHA", "lg_strength", "weak"),
-    ("s2", "STP", "lg_strength", "weak"), ("s2", "STP", "lessons_for_ics", "Back horizontal accountability."),
-    ("s2", "STP", "lesson_stance", "recommends_change"), ("s1", "RHA", "qa_tool", "SANRA"),
-    ("s1", "RHA", "qa_overall", "moderate"), ("s2", "STP", "qa_tool", "CASP_qual"),
-    ("s2", "STP", "qa_overall", "high"), ("s1", "RHA", "period_start", "1974"), ("s1", "SHA", "period_end", "2013"),
-    ("s1", "RHA", "evidence_type", "think_tank_report"), ("s2", "STP", "evidence_type", "peer_empirical"),
-])
 
 
 def declared(name, evidence=EVIDENCE):

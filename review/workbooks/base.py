@@ -178,11 +178,11 @@ def read_table(path: Path, sheet: str | None, required: Sequence[str] = (), shee
         finally:
             workbook.close()
     missing = [name for name in required if not table.has(name)]
+    if missing and table.sheet:
+        raise _no_columns(path, table.sheet, missing)
     if missing:
-        where = f"the '{table.sheet}' sheet of {path}" if table.sheet else str(path)
-        raise WorkbookError(f"{where} has no {', '.join(repr(m) for m in missing)} column in its header row "
-                            f"(row 1); it was left as it is. Restore the column (or the header row) or take the file "
-                            f"from {path.parent / '.backup'}/.")
+        raise WorkbookError(f"{path} has no {', '.join(repr(m) for m in missing)} column in its header row; it was "
+                            f"left as it is. Restore the column or take the file from {path.parent / '.backup'}/.")
     return table
 
 
@@ -199,8 +199,7 @@ def _read_csv(path: Path) -> Table:
 def _read_sheet(workbook: Workbook, path: Path, sheet: str, required: Sequence[str], aliases: Sequence[str]) -> Table:
     name = sheet if sheet in workbook.sheetnames else next((a for a in aliases if a in workbook.sheetnames), None)
     if name is None:
-        raise WorkbookError(f"{path} has no '{sheet}' sheet (it has: {', '.join(workbook.sheetnames)}); "
-                            f"it was left as it is. Rename the sheet back to '{sheet}'.")
+        raise _no_sheet(path, sheet, workbook.sheetnames)
     rows = workbook[name].iter_rows(values_only=True)
     header = [text(h) for h in next(rows, ())]
     return Table(path, name, header, [(k, tuple(r)) for k, r in enumerate(rows, start=2)])
@@ -214,6 +213,31 @@ def header_of(ws: Worksheet) -> dict[str, int]:
         if name and name not in out:
             out[name] = number
     return out
+
+
+def _no_sheet(path: Path, sheet: str, present: Sequence[str]) -> WorkbookError:
+    return WorkbookError(f"{path} has no '{sheet}' sheet (it has: {', '.join(present)}); it was left as it is. "
+                         f"Rename the sheet back to '{sheet}'.")
+
+
+def _no_columns(path: Path, sheet: str, missing: Sequence[str]) -> WorkbookError:
+    return WorkbookError(f"the '{sheet}' sheet of {path} has no {', '.join(repr(m) for m in missing)} column in its "
+                         f"header row (row 1); it was left as it is. Restore the column (or the header row) or take "
+                         f"the file from {path.parent / '.backup'}/.")
+
+
+def sheet_for_update(workbook: Workbook, path: Path, sheet: str, required: Sequence[str] = ()
+                     ) -> tuple[Worksheet, dict[str, int]]:
+    """The sheet to append to and its header; ``WorkbookError`` if the sheet or a ``required`` column is gone."""
+    if sheet not in workbook.sheetnames:
+        raise _no_sheet(path, sheet, workbook.sheetnames)
+    ws = workbook[sheet]
+    assert isinstance(ws, Worksheet)
+    header = header_of(ws)
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise _no_columns(path, sheet, missing)
+    return ws, header
 
 
 def last_used_row(ws: Worksheet) -> int:

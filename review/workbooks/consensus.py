@@ -15,8 +15,8 @@ from openpyxl.styles import Font, PatternFill, Protection
 
 from ..codebook import Codebook
 from ..extraction import CONSENSUS, INCLUDED, STUDY_COLUMNS, dispute_text
-from .base import WorkbookError, append_rows, header_of, open_for_update, save, text
-from .extraction import SHEET, columns, new_workbook
+from .base import append_rows, header_of, open_for_update, save, sheet_for_update, text
+from .extraction import SHEET, new_workbook
 
 DISPUTED = "disputed"
 _FILL = PatternFill("solid", fgColor="F2F2F2")
@@ -32,18 +32,8 @@ def _style(cell: Any, name: str) -> None:
 def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str, str], Sequence[Mapping[str, str]]],
                     studies: Mapping[str, Mapping[str, str]]) -> int:
     """Append a row for each disputed study x key not yet in the consensus workbook; returns rows added."""
-    workbook = open_for_update(path)
-    if workbook is None:
-        workbook = new_workbook(codebook, CONSENSUS, len(disputed), 50)
-        ws = workbook[SHEET]
-        ws.cell(row=1, column=len(columns(codebook)) + 1, value=DISPUTED).font = Font(bold=True)
-    if SHEET not in workbook.sheetnames:
-        raise WorkbookError(f"{path} has no '{SHEET}' sheet (it has: {', '.join(workbook.sheetnames)}); "
-                            f"it was left as it is. Rename the sheet back to '{SHEET}'.")
-    ws = workbook[SHEET]
-    header = header_of(ws)
-    if "study_id" not in header:
-        raise WorkbookError(f"the '{SHEET}' sheet of {path} has no 'study_id' column; it was left as it is")
+    workbook = open_for_update(path) or new_workbook(codebook, CONSENSUS, len(disputed), 50)
+    ws, header = sheet_for_update(workbook, path, SHEET, required=("study_id",))
     if DISPUTED not in header:
         ws.cell(row=1, column=ws.max_column + 1, value=DISPUTED).font = Font(bold=True)
         header = header_of(ws)

@@ -22,11 +22,11 @@ from .base import (
     WorkbookError,
     append_rows,
     digest,
-    header_of,
     new_workbook,
     open_for_update,
     read_table,
     save,
+    sheet_for_update,
     text,
 )
 
@@ -146,19 +146,8 @@ def _style(cell: Any, name: str) -> None:
 
 def append_pairs(path: Path, rows: list[dict[str, Any]]) -> tuple[int, Path | None]:
     """Append the pair ``rows`` not yet in the workbook. Returns (rows appended, backup made)."""
-    workbook = open_for_update(path)
-    if workbook is None:
-        workbook = _new_workbook()
-    elif SHEET not in workbook.sheetnames:
-        # reading already refused a workbook whose decisions sheet is gone; this is a workbook without one
-        raise WorkbookError(f"{path} has no '{SHEET}' sheet (it has: {', '.join(workbook.sheetnames)}); "
-                            f"it was left as it is. Rename the sheet back to '{SHEET}'.")
-    sheet = workbook[SHEET]
-    header = header_of(sheet)
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise WorkbookError(f"the '{SHEET}' sheet of {path} has no {', '.join(map(repr, missing))} column; "
-                            "it was left as it is")
+    workbook = open_for_update(path) or _new_workbook()
+    sheet, header = sheet_for_update(workbook, path, SHEET, REQUIRED)
     known = {pair_key(text(a), text(b)) for a, b in _pairs(sheet, header) if a and b}
     new = [r for r in rows if pair_key(r["record_id_a"], r["record_id_b"]) not in known]
     if not new:

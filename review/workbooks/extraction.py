@@ -37,6 +37,7 @@ from .base import (
     read_table,
     save,
     save_bytes,
+    sheet_for_update,
     text,
 )
 from .base import (
@@ -211,14 +212,7 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
         append_rows(workbook[SHEET], rows, _style)
         save(workbook, path)
         return SheetOutcome(reviewer, path, len(rows), len(rows), 0, "created")
-    if SHEET not in workbook.sheetnames:
-        raise WorkbookError(f"{path} has no '{SHEET}' sheet (it has: {', '.join(workbook.sheetnames)}); "
-                            f"it was left as it is. Rename the sheet back to '{SHEET}'.")
-    ws = workbook[SHEET]
-    header = header_of(ws)
-    missing = [n for n in REQUIRED if n not in header]
-    if missing:
-        raise WorkbookError(f"{path}: the '{SHEET}' sheet has no {missing[0]!r} column; it was left as it is")
+    ws, header = sheet_for_update(workbook, path, SHEET, REQUIRED)
     present: dict[str, list[int]] = {}
     column = header["study_id"]
     for number, (sid,) in enumerate(ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True),

@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
 from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
-from .base import WorkbookError, append_rows, digest, header_of, open_for_update, read_table, save, text
+from .base import WorkbookError, append_rows, digest, open_for_update, read_table, save, sheet_for_update, text
 
 SHEETS = {TA: "title-abstract", FT: "full-text"}
 STUDY_COLUMNS = ["study_id", "citation", "year", "title", "abstract", "container"]
@@ -95,14 +95,6 @@ def _style(cell: Any, name: str) -> None:
         cell.alignment = _WRAP if name in ("title", "abstract") else _TOP
 
 
-def _check_header(path: Path, sheet: str, header: Mapping[str, int]) -> None:
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise WorkbookError(f"the '{sheet}' sheet of {path} has no {', '.join(map(repr, missing))} column in its "
-                            "header row; it was left as it is. Restore the column or take the file from "
-                            f"{path.parent / '.backup'}/.")
-
-
 def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable[Mapping[str, str]]]) -> int:
     """Append rows for studies not yet on each stage's sheet; returns rows appended. Never edits a row."""
     workbook = open_for_update(path)
@@ -110,13 +102,7 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
         workbook = _new_workbook(settings)
     appended = 0
     for stage, rows in wanted.items():
-        name = SHEETS[stage]
-        if name not in workbook.sheetnames:
-            raise WorkbookError(f"{path} has no '{name}' sheet (it has: {', '.join(workbook.sheetnames)}); "
-                                f"it was left as it is. Rename the sheet back to '{name}'.")
-        ws = workbook[name]
-        header = header_of(ws)
-        _check_header(path, name, header)
+        ws, header = sheet_for_update(workbook, path, SHEETS[stage], REQUIRED)
         column = header["study_id"]
         present = {text(v) for (v,) in ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True)}
         new = [r for r in rows if r["study_id"] not in present]
