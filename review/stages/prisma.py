@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .. import prisma
-from ..errors import ERROR, Problem
+from ..errors import Problem
 from ..fileio import write_csv, write_if_changed
 from ..templating import render
 
@@ -40,9 +40,3 @@ def write(flow: prisma.Flow, config: dict[str, Any], outputs: dict[str, Path]) -
     svg = render(TEMPLATES[0], config.get("output", {}).get("templates", "templates"),
                  flow=prisma.flow_context(flow, config))
     write_if_changed(outputs["flow"], svg.encode("utf-8"))
-
-
-def summary(flow: prisma.Flow, outputs: dict[str, Path]) -> str:
-    errors = [p for p in flow.problems if p.severity == ERROR]
-    return (f"{flow.identified_total} identified, {flow.screened} screened, {flow.included} included"
-            + (f"; {len(errors)} inconsistencies (see {outputs['issues']})" if errors else ""))

@@ -9,7 +9,6 @@ the consensus workbook.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +98,3 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     for p in problems:
         (log.error if p.severity == ERROR else log.warning)("%s", p.describe())
     return outcome
-
-
-def summary(outcome: Outcome) -> str:
-    status = Counter(r["status"] for r in outcome.table)
-    return (f"{len(outcome.table)} studies: " + ", ".join(f"{n} {s}" for s, n in sorted(status.items()))
-            + f"; {sum(not c['resolved_by'] for c in outcome.conflicts)} open conflicts")
