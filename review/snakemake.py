@@ -18,6 +18,7 @@ import logging
 import os
 import shlex
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -76,12 +77,18 @@ def stage_paths(rule: str) -> Any:
     return paths
 
 
-def report_tables(config: dict[str, Any]) -> dict[str, str]:
-    """The table CSVs the report writes: one per table the codebook declares."""
+@cache
+def _codebook(path: str) -> codebooks.Codebook:
+    """The codebook, read once per Snakefile parse (several rules' parameters need it)."""
     try:
-        codebook = codebooks.load(config["extraction"]["codebook"])
+        return codebooks.load(path)
     except ReviewError as exc:
         _stop(str(exc))
+
+
+def report_tables(config: dict[str, Any]) -> dict[str, str]:
+    """The table CSVs the report writes: one per table the codebook declares."""
+    codebook = _codebook(config["extraction"]["codebook"])
     folder = str(Path(report.OUTPUTS["workbook"]).parent)
     return report.table_outputs(codebook, folder)
 
@@ -107,10 +114,7 @@ def typed(config: dict[str, Any], rule: str) -> str:
         return screening_sheets.typed_digest(
             (name, screening_sheets.workbook_path(folder, name)) for name in [*settings.reviewers, "consensus"])
     if rule == "read_extractions":
-        try:
-            codebook = codebooks.load(config["extraction"]["codebook"])
-        except ReviewError as exc:
-            _stop(str(exc))
+        codebook = _codebook(config["extraction"]["codebook"])
         fmt = config["extraction"].get("format", "xlsx")
         return extraction_sheets.typed_digest(
             ((name, extraction_sheets.sheet_path(folder, name, fmt))

@@ -23,6 +23,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ class Table:
     header: list[str]
     rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for k, name in enumerate(self.header):
@@ -159,31 +160,37 @@ def text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def read_table(path: Path, sheet: str | None, required: Sequence[str] = (), sheets: Sequence[str] = ()) -> Table:
+def read_table(path: Path, sheet: str | None, required: Sequence[str] = ()) -> Table:
     """Read ``sheet`` of an .xlsx workbook (``sheet=None`` for a CSV file) by header.
 
     ``WorkbookError`` names the file, the sheet and what is missing when the sheet or a ``required``
-    column is not there: reading on would silently drop the reviewer's work. ``sheets`` are other
-    names the sheet may have had (a sheet a reviewer renamed is found by its header instead)."""
-    if sheet is None:
-        table = _read_csv(path)
-    else:
-        workbook = open_read_only(path)
-        if workbook is None:
-            raise WorkbookError(f"{path} does not exist")
-        try:
-            table = _read_sheet(workbook, path, sheet, required, sheets)
-        except _DAMAGE as exc:
-            raise _damaged(path, exc) from exc
-        finally:
-            workbook.close()
+    column is not there: reading on would silently drop the reviewer's work."""
+    if sheet is not None:
+        return read_tables(path, [sheet], required)[sheet]
+    table = _read_csv(path)
     missing = [name for name in required if not table.has(name)]
-    if missing and table.sheet:
-        raise _no_columns(path, table.sheet, missing)
     if missing:
         raise WorkbookError(f"{path} has no {', '.join(repr(m) for m in missing)} column in its header row; it was "
                             f"left as it is. Restore the column or take the file from {path.parent / '.backup'}/.")
     return table
+
+
+def read_tables(path: Path, sheets: Sequence[str], required: Sequence[str] = ()) -> dict[str, Table]:
+    """Several sheets of one workbook, opened once, each read by header and holding the ``required`` columns."""
+    workbook = open_read_only(path)
+    if workbook is None:
+        raise WorkbookError(f"{path} does not exist")
+    try:
+        tables = {sheet: _read_sheet(workbook, path, sheet) for sheet in sheets}
+    except _DAMAGE as exc:
+        raise _damaged(path, exc) from exc
+    finally:
+        workbook.close()
+    for sheet, table in tables.items():
+        missing = [name for name in required if not table.has(name)]
+        if missing:
+            raise _no_columns(path, sheet, missing)
+    return tables
 
 
 def _read_csv(path: Path) -> Table:
@@ -196,13 +203,12 @@ def _read_csv(path: Path) -> Table:
         raise WorkbookError(f"{path} cannot be read as CSV ({exc}); it was left as it is") from exc
 
 
-def _read_sheet(workbook: Workbook, path: Path, sheet: str, required: Sequence[str], aliases: Sequence[str]) -> Table:
-    name = sheet if sheet in workbook.sheetnames else next((a for a in aliases if a in workbook.sheetnames), None)
-    if name is None:
+def _read_sheet(workbook: Workbook, path: Path, sheet: str) -> Table:
+    if sheet not in workbook.sheetnames:
         raise _no_sheet(path, sheet, workbook.sheetnames)
-    rows = workbook[name].iter_rows(values_only=True)
+    rows = workbook[sheet].iter_rows(values_only=True)
     header = [text(h) for h in next(rows, ())]
-    return Table(path, name, header, [(k, tuple(r)) for k, r in enumerate(rows, start=2)])
+    return Table(path, sheet, header, [(k, tuple(r)) for k, r in enumerate(rows, start=2)])
 
 
 def header_of(ws: Worksheet) -> dict[str, int]:

@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
 from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
-from .base import WorkbookError, append_rows, digest, open_for_update, read_table, save, sheet_for_update, text
+from .base import WorkbookError, append_rows, digest, open_for_update, read_tables, save, sheet_for_update, text
 
 SHEETS = {TA: "title-abstract", FT: "full-text"}
 STUDY_COLUMNS = ["study_id", "citation", "year", "title", "abstract", "container"]
@@ -129,8 +129,9 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
     problems: list[Problem] = []
     if not path.exists():
         return decisions, problems
+    tables = read_tables(path, [SHEETS[stage] for stage in STAGES], REQUIRED)
     for stage in STAGES:
-        table = read_table(path, SHEETS[stage], required=REQUIRED)
+        table = tables[SHEETS[stage]]
         for number, row in table.records(REQUIRED):
             study, raw = text(row["study_id"]), text(row["decision"]).lower()
             if not study or not raw:
@@ -161,13 +162,13 @@ def typed_digest(paths: Iterable[tuple[str, Path]]) -> str:
     for reviewer, path in paths:
         if not path.exists():
             continue
+        try:
+            tables = read_tables(path, [SHEETS[stage] for stage in STAGES])
+        except WorkbookError as exc:
+            parts.append((reviewer, "unreadable", str(exc)))
+            continue
         for stage in STAGES:
-            try:
-                table = read_table(path, SHEETS[stage])
-            except WorkbookError as exc:
-                parts.append((reviewer, "unreadable", str(exc)))
-                break
-            for _, row in table.records(REQUIRED):
+            for _, row in tables[SHEETS[stage]].records(REQUIRED):
                 picked = [text(row[name]) for name in REQUIRED]
                 if picked[1] or picked[2]:
                     parts.append((reviewer, stage, picked))
