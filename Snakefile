@@ -6,6 +6,7 @@ from review.snakemake import (
     PROTOCOL,
     VERSION,
     checked_protocol,
+    missing_sheets,
     report_tables,
     source_inputs,
     stage_config,

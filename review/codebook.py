@@ -18,8 +18,10 @@ from .errors import ProtocolError
 TYPES = ("text", "integer", "year", "single", "multiple", "boolean")
 CHOICE_TYPES = ("single", "multiple")
 MULTI_SEPARATOR = "; "
-TRUE_WORDS = {"yes", "y", "true", "1", "x"}
+TRUE_WORDS = {"yes", "y", "true", "1", "x", "\u2713", "\u2714"}  # ticks as typed or pasted
 FALSE_WORDS = {"no", "n", "false", "0"}
+# a multiple choice field may be entered one column per code, headed "<field>:<code>", ticked with x
+TICK_SEPARATOR = ":"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,26 @@ class Field:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.choices)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.choices)
+
+    def code_for(self, text: str) -> str | None:
+        """The code a reviewer meant: the code or the label, whatever the case and spacing (``None`` if neither)."""
+        wanted = " ".join(str(text).split()).casefold()
+        for choice in self.choices:
+            if wanted in (choice.code.casefold(), " ".join(choice.label.split()).casefold()):
+                return choice.code
+        return None
+
+    def label_of(self, code: str) -> str:
+        """What a reviewer reads for ``code`` (the code itself if the field has no such choice)."""
+        return next((c.label for c in self.choices if c.code == code), code)
+
+    def tick_columns(self) -> tuple[str, ...]:
+        """The headers of the one-column-per-code entry of a multiple choice field (none for other types)."""
+        return tuple(f"{self.name}{TICK_SEPARATOR}{code}" for code in self.codes) if self.type == "multiple" else ()
 
     def describe_allowed(self) -> str:
         if self.type in CHOICE_TYPES:
@@ -190,6 +212,15 @@ def _field_problems(raw: dict[str, Any]) -> list[str]:
     for code in codes:
         if ";" in code or code != code.strip():
             problems.append(f"{where}: code {code!r} may not contain ';' or surrounding spaces")
+    # a dropdown shows labels and a cell may hold a label or a code: each must name one choice only
+    seen: dict[str, str] = {c.casefold(): c for c in codes}
+    for choice in choices or []:
+        label = " ".join(choice["label"].split()).casefold()
+        other = seen.get(label)
+        if other is not None and other != choice["code"]:
+            problems.append(f"{where}: label {choice['label']!r} of {choice['code']!r} is also the code or label of "
+                            f"{other!r}; a dropdown could not tell them apart")
+        seen.setdefault(label, choice["code"])
     return problems
 
 

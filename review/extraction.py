@@ -25,9 +25,13 @@ from .errors import ERROR, WARNING, Problem
 KEY_COLUMN = "tier"
 STUDY_COLUMNS = ["study_id", "citation", "title", "year", "doi", "status", "suggested"]
 NOTES = "notes"
+# a reviewer's "yes" here takes the codebook's suggested values (the defaults of the row's key code) for
+# every field the row leaves blank: accepting a suggestion is one step, and the values stay the codebook's
+ACCEPT = "accept_suggested"
+TYPED, SUGGESTED = "typed", "suggestion accepted"
 INCLUDED, DROPPED = "included", "no longer included"
 CONSENSUS = "consensus"
-TIDY_COLUMNS = ["study_id", "tier", "field", "value", "reviewer", "codebook_version"]
+TIDY_COLUMNS = ["study_id", "tier", "field", "value", "reviewer", "entry", "codebook_version"]
 AGREEMENT_COLUMNS = ["field", "type", "items_compared", "agreement", "kappa"]
 DISAGREEMENT_COLUMNS = ["study_id", "tier", "field", "reviewer_a", "value_a", "reviewer_b", "value_b", "resolved_by"]
 EVIDENCE_COLUMNS = ["study_id", "tier", "field", "value", "basis", "codebook_version"]
@@ -49,16 +53,34 @@ def suggested_keys(study: Study, key: Field) -> list[str]:
     return [c.code for c in key.choices if tags.intersection(t.lower() for t in c.tags)]
 
 
-def suggestion(key: Field, code: str) -> str:
-    """The codebook's defaults for a key code, as text for the ``suggested`` column."""
-    for choice in key.choices:
-        if choice.code == code and choice.defaults:
-            parts = []
-            for name, value in choice.defaults.items():
-                shown = MULTI_SEPARATOR.join(value) if isinstance(value, list) else str(value)
-                parts.append(f"{name}={shown}")
-            return " | ".join(parts)
-    return ""
+def suggestion(codebook: Codebook, key: Field, code: str) -> str:
+    """The codebook's defaults for a key code, as a reviewer reads them in the ``suggested`` column (labels)."""
+    choice = next((c for c in key.choices if c.code == code), None)
+    if choice is None:
+        return ""
+    parts = []
+    for name, value in choice.defaults.items():
+        target = codebook[name]
+        values = value if isinstance(value, list) else [value]
+        parts.append(f"{target.label}: " + MULTI_SEPARATOR.join(target.label_of(str(v)) for v in values))
+    return " | ".join(parts)
+
+
+def defaults(codebook: Codebook, key_code: str) -> dict[str, Any]:
+    """The clean values the codebook suggests for a row of ``key_code`` (lists for multiple choice)."""
+    key = codebook.key_fields[0] if codebook.key_fields else None
+    choice = next((c for c in key.choices if c.code == key_code), None) if key else None
+    if choice is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in choice.defaults.items():
+        target = codebook[name]
+        if target.type == "multiple":
+            values = value if isinstance(value, list) else [value]
+            out[name] = sorted(set(map(str, values)), key=target.codes.index)
+        else:
+            out[name] = value
+    return out
 
 
 def study_rows(study: Study, codebook: Codebook) -> list[dict[str, str]]:
@@ -69,11 +91,7 @@ def study_rows(study: Study, codebook: Codebook) -> list[dict[str, str]]:
     if key is None:
         return [base]
     codes = suggested_keys(study, key) or [""]
-    return [{**base, key.name: code, "suggested": suggestion(key, code)} for code in codes]
-
-
-def columns(codebook: Codebook) -> list[str]:
-    return [*STUDY_COLUMNS, *codebook.names, NOTES]
+    return [{**base, key.name: code, "suggested": suggestion(codebook, key, code)} for code in codes]
 
 
 
@@ -89,6 +107,7 @@ class Row:
     row: int
     study_id: str
     values: dict[str, Any] = field(default_factory=dict)
+    accepted: set[str] = field(default_factory=set)  # fields whose value is the codebook's suggestion, accepted
 
     def key(self, codebook: Codebook) -> tuple[str, str]:
         key_field = codebook.key_fields[0].name if codebook.key_fields else ""
@@ -96,21 +115,38 @@ class Row:
 
 
 def did_you_mean(text: str, field: Field) -> str:
-    options = list(field.codes) + [c.label for c in field.choices]
+    options = list(field.codes) + list(field.labels)
     match = process.extractOne(text, options, scorer=fuzz.WRatio, score_cutoff=70)
     if not match:
         return ""
-    code = match[0] if match[0] in field.codes else field.codes[[c.label for c in field.choices].index(match[0])]
+    code = field.code_for(match[0])
     return f"did you mean {code!r}?"
 
 
-def _code(text: str, field: Field) -> str | None:
-    """The code a reviewer meant, tolerant of case, spaces and the label instead of the code."""
-    wanted = " ".join(text.split()).casefold()
-    for choice in field.choices:
-        if wanted in (choice.code.casefold(), choice.label.casefold()):
-            return choice.code
-    return None
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def ticks(raw: Mapping[str, Any], field: Field) -> tuple[list[str], list[tuple[str, Any]]]:
+    """The codes ticked in a multiple choice field's columns (one per code), and the columns holding
+    something that is neither a tick nor a no."""
+    chosen: list[str] = []
+    bad: list[tuple[str, Any]] = []
+    for code, column in zip(field.codes, field.tick_columns(), strict=True):
+        value = raw.get(column)
+        if blank(value) or value is False:
+            continue
+        word = str(value).strip().casefold()
+        if value is True or word in TRUE_WORDS:
+            chosen.append(code)
+        elif word not in FALSE_WORDS:
+            bad.append((column, value))
+    return chosen, bad
+
+
+def entered(raw: Mapping[str, Any], field: Field) -> bool:
+    """Whether anything was typed for ``field`` (its column, or any of its code columns)."""
+    return any(not blank(raw.get(name)) for name in (field.name, *field.tick_columns()))
 
 
 def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | None]:
@@ -119,7 +155,7 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
         return None, None
     text = str(value).strip()
     if field.type == "single":
-        code = _code(text, field)
+        code = field.code_for(text)
         if code is None:
             return None, ("not-in-codebook", field.describe_allowed(), did_you_mean(text, field))
         return code, None
@@ -128,7 +164,7 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
         codes: list[str] = []
         bad: list[str] = []
         for part in parts:
-            code = _code(part, field)
+            code = field.code_for(part)
             (codes if code else bad).append(code or part)
         if bad:
             hint = "; ".join(h for h in (did_you_mean(b, field) for b in bad) if h)
@@ -174,12 +210,11 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
         problems.append(Problem(code=code, severity=severity, file=file, sheet=sheet, row=str(row), column=column,
                                 value=str(value)[:200], expected=expected, hint=hint, record_id=study))
 
-    key_names = {f.name for f in codebook.key_fields}
     seen: dict[tuple[str, str], int] = {}
     for number, raw in records:
         study = str(raw.get("study_id") or "").strip()
-        typed = [name for name in codebook.names if name not in key_names
-                 and raw.get(name) is not None and str(raw.get(name)).strip() != ""]
+        typed = [f.name for f in codebook.fields if not f.key and entered(raw, f)]
+        typed += [ACCEPT] if not blank(raw.get(ACCEPT)) else []
         if not study and typed:
             problem("row-without-study", ERROR, number, "study_id", "", "the study id of an included study",
                     f"values typed here ({', '.join(typed[:3])}) belong to no study: write the study id (and the "
@@ -188,16 +223,11 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
         if not study or not typed:
             continue  # an empty row, or one nobody has started: nothing to check yet
         row = Row(reviewer=reviewer, file=file, row=number, study_id=study)
+        invalid = _read_values(raw, codebook, row, problem)
+        _accept_suggestion(raw, codebook, row, invalid, problem)
         for f in codebook.fields:
-            clean, issue = check_cell(raw.get(f.name), f)
-            if issue:
-                code, expected, hint = issue
-                problem(code, ERROR, number, f.name, raw.get(f.name), expected, hint or "left out of the evidence",
-                        study)
-            elif clean is None and f.required and require:
+            if f.required and require and f.name not in row.values and f.name not in invalid:
                 problem("missing-required", ERROR, number, f.name, "", f.describe_allowed(), "required field", study)
-            elif clean is not None:
-                row.values[f.name] = clean
         for check in codebook.checks:
             CHECKS[check.kind](row, codebook, check, problem)
         if study not in included:
@@ -211,6 +241,56 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
         seen[key] = number
         rows.append(row)
     return rows, problems
+
+
+def _read_values(raw: Mapping[str, Any], codebook: Codebook, row: Row, problem: Report) -> set[str]:
+    """Check each field's cell (and code columns) into ``row.values``; the names of the invalid fields."""
+    invalid = set()
+    for f in codebook.fields:
+        value = raw.get(f.name)
+        if f.type == "multiple":
+            chosen, bad = ticks(raw, f)
+            for column, mark in bad:
+                problem("not-a-tick", ERROR, row.row, column, mark, "x to choose this code, or blank",
+                        f"{f.name} is left out of the evidence until this cell is x or blank", row.study_id)
+            if bad:  # which codes were meant is unknown: the field is left out, as any invalid cell
+                invalid.add(f.name)
+                continue
+            if chosen:  # ticked codes and codes typed in the field's own column (older sheets, CSV) together
+                value = MULTI_SEPARATOR.join([*([str(value)] if not blank(value) else []), *chosen])
+        clean, issue = check_cell(value, f)
+        if issue:
+            code, expected, hint = issue
+            problem(code, ERROR, row.row, f.name, value, expected, hint or "left out of the evidence", row.study_id)
+            invalid.add(f.name)
+        elif clean is not None:
+            row.values[f.name] = clean
+    return invalid
+
+
+def _accept_suggestion(raw: Mapping[str, Any], codebook: Codebook, row: Row, invalid: set[str],
+                       problem: Report) -> None:
+    """``accept_suggested`` = yes: the key code's suggested values fill the fields the row leaves blank
+    (never one the reviewer typed, valid or not)."""
+    value = raw.get(ACCEPT)
+    if blank(value):
+        return
+    word = str(value).strip().casefold()
+    if not (value is True or word in TRUE_WORDS):
+        if word not in FALSE_WORDS and value is not False:
+            problem("wrong-type", ERROR, row.row, ACCEPT, value, "yes or blank", "no suggestion was taken",
+                    row.study_id)
+        return
+    key = row.values.get(codebook.key_fields[0].name) if codebook.key_fields else None
+    suggested = defaults(codebook, str(key)) if key else {}
+    if not suggested:
+        problem("no-suggestion", WARNING, row.row, ACCEPT, value, "a row whose tier has suggested values",
+                f"the codebook suggests nothing for {key or 'a row without a tier'}; fill the fields by hand",
+                row.study_id)
+    for name, default in suggested.items():
+        if name not in row.values and name not in invalid:
+            row.values[name] = default
+            row.accepted.add(name)
 
 
 def _ordered(row: Row, codebook: Codebook, check: Check, problem: Report) -> None:
@@ -320,9 +400,10 @@ def combine(codebook: Codebook, rows: Iterable[Row], consensus: Mapping[tuple[st
                 continue  # the key is part of the row's identity, not one of its values
             per_reviewer = {name: row.values.get(f.name) for name, row in sorted(reviewers.items())}
             for name, value in per_reviewer.items():
+                entry = SUGGESTED if f.name in reviewers[name].accepted else TYPED
                 for v in (value if isinstance(value, list) else [value] if value is not None else []):
                     tidy.append({"study_id": key[0], "tier": key[1], "field": f.name, "value": v,
-                                 "reviewer": name, "codebook_version": codebook.version})
+                                 "reviewer": name, "entry": entry, "codebook_version": codebook.version})
             consensus_value = consensus[key].values.get(f.name) if key in consensus else None
             given = {shown(v) for v in per_reviewer.values() if v is not None}
             if consensus_value is not None:

@@ -124,6 +124,15 @@ def typed(config: dict[str, Any], rule: str) -> str:
     raise ValueError(f"no reviewers' file is read by {rule}")
 
 
+def missing_sheets(config: dict[str, Any]) -> str:
+    """The reviewers whose extraction sheet is not there (a rule parameter: a sheet deleted, to start it
+    again, makes write_sheets run and create it; the run after that reruns it once more, to no effect)."""
+    folder = _folder(config)
+    fmt = config["extraction"].get("format", "xlsx")
+    return ",".join(name for name in config.get("reviewers", [])
+                    if not extraction_sheets.sheet_path(folder, name, fmt).exists())
+
+
 def template_digest(config: dict[str, Any], rule: str) -> str:
     """Digest of the templates a rule renders, the team's or the package's (a rule parameter: edits rerun it)."""
     from .templating import environment

@@ -16,6 +16,7 @@ rule write_sheets:
         version=VERSION,
         config=stage_config(config, "write_sheets"),
         paths=stage_paths("write_sheets"),
+        missing=missing_sheets(config),
     log:
         "results/logs/write_sheets.log",
     conda:

@@ -1,6 +1,7 @@
 """Fill the bundled sample's extraction sheets as two reviewers would (illustrative values).
 
-Run after `make review` has created extracts/reviewer_a.xlsx and reviewer_b.xlsx:
+Run after `make review` has created extracts/reviewer_a.xlsx and reviewer_b.xlsx, and again after the
+next `make review` has listed the disputes in extracts/consensus.xlsx (it then settles one of them):
 
     python scripts/fill_sample_extractions.py
 
@@ -18,6 +19,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from review import codebook
+
+FORM = codebook.load("protocols/codebook.yaml")
 NOTE = "Illustrative sample extraction, not a real appraisal."
 
 # (title fragment, tier) -> values; the tier row is the one the pipeline pre-filled from the tags
@@ -38,8 +42,8 @@ A = {
         qa_tool="SANRA", qa_overall="moderate", conflict_of_interest="no", evidence_locator="pp. 9-17"),
     ("What can current reforms learn from past research", "SHA"): dict(
         evidence_type="think_tank_report", study_design="narrative_scoping_review", data_sources="literature",
-        relevance="core", period_start=2002, period_end=2013, spatial_level="regional", coterminosity_lg="none",
-        statutory_status="statutory_body",
+        relevance="core", period_start=2002, period_end=2013, spatial_level="regional",
+        accept_suggested="yes",  # the SHA's suggested statutory status and coterminosity, taken in one step
         functions="F1_strategic_planning; F4_performance_oversight; F10_system_leadership_convening",
         governance_form="appointed_board_with_neds", decision_mode="hierarchical_directive",
         accountability_direction="upward_centre", accountability_clarity="clear", autonomy="low",
@@ -145,9 +149,21 @@ B_CHANGES = {
     ("A year of integrated care systems", "ICS_NONSTAT"): dict(qa_overall="moderate"),
     ("The spatial politics of place and health policy", "STP"): dict(lg_strength="moderate", qa_overall="moderate"),
     ("Accountable to whom, for what", "CCG"): dict(relevance="core"),
-    ("Challenges of maintaining accountability in networks", "STP"): dict(functions="F1 planning"),
+    ("Challenges of maintaining accountability in networks", "STP"): {
+        "functions:F1_strategic_planning": "planning"},  # a word where a tick (x) belongs
     ("Agreeing the allocation of scarce resources", "STP"): {},
 }
+
+
+def type_in(ws, number: int, header: dict, name: str, value) -> None:
+    """Enter a value as a reviewer does: a label chosen from a dropdown, an x in each code's column."""
+    if name in FORM.names and FORM[name].type == "single" and FORM[name].code_for(str(value)):
+        value = FORM[name].label_of(FORM[name].code_for(str(value)))
+    if name in header:
+        ws.cell(row=number, column=header[name], value=value)
+        return
+    for code in (c.strip() for c in str(value).split(";")):  # a multiple choice field: one column per code
+        ws.cell(row=number, column=header[f"{name}:{code}"], value="x")
 
 
 def fill(path: Path, plan: dict, notes: str) -> int:
@@ -157,16 +173,21 @@ def fill(path: Path, plan: dict, notes: str) -> int:
     filled = 0
     for row in ws.iter_rows(min_row=2):
         title = str(row[header["title"] - 1].value or "")
-        tier = str(row[header["tier"] - 1].value or "")
+        tier = FORM["tier"].code_for(str(row[header["tier"] - 1].value or "")) or ""
         for (fragment, wanted_tier), values in plan.items():
-            if fragment.lower() in title.lower() and tier in (wanted_tier, "None", ""):
-                ws.cell(row=row[0].row, column=header["tier"], value=wanted_tier)  # a study with no tier tag
+            if fragment.lower() in title.lower() and tier in (wanted_tier, ""):
+                type_in(ws, row[0].row, header, "tier", wanted_tier)  # a study with no tier tag
                 for name, value in values.items():
-                    ws.cell(row=row[0].row, column=header[name], value=value)
+                    type_in(ws, row[0].row, header, name, value)
                 ws.cell(row=row[0].row, column=header["notes"], value=notes)
                 filled += 1
     wb.save(path)
     return filled
+
+
+# the team meeting's decision on one disputed study x tier, typed in extracts/consensus.xlsx once the
+# evidence stage has listed the disputes there (run this script again after the second `make review`)
+CONSENSUS = {("What can current reforms learn from past research", "RHA"): dict(lg_strength="weak", qa_overall="moderate")}
 
 
 def main() -> int:
@@ -174,6 +195,9 @@ def main() -> int:
     b_plan = {key: {**A[key], **changes} for key, changes in B_CHANGES.items()}
     b = fill(Path("extracts/reviewer_b.xlsx"), b_plan, NOTE)
     print(f"reviewer_a: {a} rows filled; reviewer_b: {b} rows filled")
+    if Path("extracts/consensus.xlsx").exists():
+        c = fill(Path("extracts/consensus.xlsx"), CONSENSUS, "Illustrative consensus: agreed at the team meeting.")
+        print(f"consensus: {c} rows settled")
     return 0 if a == len(A) and b == len(b_plan) else 1
 
 

@@ -77,3 +77,22 @@ def test_unknown_key_in_the_codebook_is_rejected():
 
     with pytest.raises(ProtocolError, match="requried"):
         codebook.parse(mutate(change))
+
+
+@pytest.mark.parametrize("label", ["Book", "  book chapter ", "Peer_Review"])
+def test_a_label_that_names_another_choice_is_an_error(label):
+    def change(data):
+        fields(data)[0]["choices"][0]["label"] = label  # peer_empirical's label
+
+    with pytest.raises(ProtocolError, match="'peer_empirical'.*is also the code or label of|is also the code or label of 'peer_empirical'"):
+        codebook.parse(mutate(change))
+
+
+def test_a_cell_may_hold_the_code_or_the_label_and_is_shown_as_the_label():
+    tier = codebook.parse(bundled())["tier"]
+    assert tier.code_for("Strategic Health Authority") == tier.code_for(" strategic  health authority ") == "SHA"
+    assert tier.code_for("sha") == "SHA" and tier.code_for("Strategic Health") is None
+    assert tier.label_of("SHA") == "Strategic Health Authority" and tier.label_of("XYZ") == "XYZ"
+    functions = codebook.parse(bundled())["functions"]
+    assert functions.tick_columns()[0] == "functions:F1_strategic_planning"
+    assert len(functions.tick_columns()) == len(functions.codes) and tier.tick_columns() == ()

@@ -46,7 +46,7 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     assert overall["unique_records"] == "79" and overall["reviewer_decisions"] == "1"
     # the illustrative sample sheets: reviewer_b's four slips are reported, the consensus settles two fields
     validation = pd.read_csv(project / "results/evidence/validation.csv", dtype=str, keep_default_na=False)
-    assert sorted(validation.code) == ["not-in-codebook", "not-in-codebook", "period-order", "wrong-type"]
+    assert sorted(validation.code) == ["not-a-tick", "not-in-codebook", "period-order", "wrong-type"]
     assert set(validation.file) == {"extracts/reviewer_b.xlsx"}
     evidence = pd.read_csv(project / "results/evidence/evidence.csv", dtype=str, keep_default_na=False)
     assert {"agreed", "single reviewer", "consensus"} <= set(evidence.basis)
@@ -74,6 +74,12 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     rebuilt = snakemake(project, "--forceall")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert {p: p.read_bytes() for kind in kinds for p in (project / "results").rglob(kind)} == outputs
+
+    # a reviewer's sheet deleted (to start it again) is made anew by the next refresh
+    (project / "extracts/reviewer_b.xlsx").unlink()
+    again = snakemake(project)
+    assert again.returncode == 0, again.stderr
+    assert "write_sheets" in again.stdout + again.stderr and (project / "extracts/reviewer_b.xlsx").exists()
 
 
 def test_a_reviewer_decision_reruns_the_dedup_and_nothing_upstream(project):

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from conftest import PROJECT, outputs_in
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from review import codebook
 from review import extraction as sheets
@@ -57,17 +58,23 @@ def rows_of(path):
     return [[c.value for c in row] for row in ws.iter_rows() if row[0].value]
 
 
-def set_cells(path, study_id, tier, **values):
+def set_cells(path, study_id, key, **values):
+    """Type values as a reviewer would: a multiple choice field's codes ticked with x in their columns."""
     wb = load_workbook(path)
     ws = wb["extraction"]
     header = {c.value: c.column for c in ws[1] if c.value}
     for row in ws.iter_rows(min_row=2):
-        if row[0].value == study_id and row[header["tier"] - 1].value == tier:
+        if row[0].value == study_id and FORM["tier"].code_for(row[header["tier"] - 1].value or "") == key:
             for name, value in values.items():
-                ws.cell(row=row[0].row, column=header[name], value=value)
+                if name in header:
+                    ws.cell(row=row[0].row, column=header[name], value=value)
+                    continue
+                for code in (c.strip() for c in value.split(";")):
+                    ws.cell(row=row[0].row, column=header.get(f"{name}:{code}", header[f"{name}:{FORM[name].codes[0]}"]),
+                            value="x" if f"{name}:{code}" in header else code)
             wb.save(path)
             return row[0].row
-    raise AssertionError(f"no row {study_id} {tier}")
+    raise AssertionError(f"no row {study_id} {key}")
 
 
 def csv_rows(path):
@@ -87,23 +94,134 @@ def test_new_workbook_has_a_row_per_study_and_tier_with_dropdowns_and_a_codebook
     wb = load_workbook(path)
     ws = wb["extraction"]
     header = [c.value for c in ws[1]]
-    assert header[:7] == sheets.STUDY_COLUMNS and header[-1] == "notes"
+    assert header[:3] == ["study_id", "citation", "tier"] and header[-1] == "notes"
+    assert set(sheets.STUDY_COLUMNS) <= set(header)
     body = rows_of(path)[1:]
     tiers = [(r[0], r[header.index("tier")]) for r in body]
-    assert tiers == [("z:1", "ICS_NONSTAT"), ("z:1", "ICB"), ("z:2", "STP"), ("z:3", "SHA")]
+    assert tiers == [("z:1", "Integrated Care System (non-statutory)"), ("z:1", "Integrated Care Board"),
+                     ("z:2", "Sustainability and Transformation Partnership"), ("z:3", "Strategic Health Authority")]
     assert body[3][header.index("citation")] == "Edwards 2020"
-    assert "statutory_status=statutory_body" in body[3][header.index("suggested")]
+    assert "Statutory status: Statutory body" in body[3][header.index("suggested")]
     title_cell = ws.cell(row=5, column=header.index("title") + 1)
     assert title_cell.value.startswith("'=HYPERLINK") and title_cell.data_type == "s"  # neutralised
     assert ws.protection.sheet and title_cell.protection.locked
     assert not ws.cell(row=2, column=header.index("relevance") + 1).protection.locked
-    single = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and "lists" in dv.formula1]
+    single = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and dv.formula1.startswith("labels_")]
     assert len(single) == sum(f.type == "single" for f in FORM.fields)
-    assert any("consensual_collective" in (dv.prompt or "") for dv in ws.data_validations.dataValidation)
-    codes = {row[5] for row in wb["codebook"].iter_rows(min_row=2, values_only=True)}
+    codes = {row[6] for row in wb["codebook"].iter_rows(min_row=2, values_only=True)}
     assert {"F3_market_management", "ICB", "S23_consensus_limits"} <= codes
     about = dict(wb["about"].iter_rows(values_only=True))
     assert about["codebook_version"] == FORM.version
+
+
+def test_the_sheet_leaves_room_to_work_on_a_laptop_screen(project):
+    tmp, _, refresh, _ = project
+    refresh(STUDIES)
+    ws = load_workbook(tmp / "extracts/alice.xlsx")["extraction"]
+    header = {c.value: c for c in ws[1]}
+    assert ws.freeze_panes == "D2"  # study id, citation and tier stay in view
+    frozen_pixels = sum(ws.column_dimensions[letter].width * 7 + 5 for letter in "ABC")
+    assert frozen_pixels < 1366 / 3  # two thirds of a 1366-pixel screen is left to the form
+    for name in ("title", "lessons_for_ics", "findings_summary", "notes"):
+        column = header[name].column_letter
+        assert ws.column_dimensions[column].width >= 30
+        assert ws[f"{column}2"].alignment.wrap_text
+    assert ws.row_dimensions[1].height <= 160 and ws.row_dimensions[2].height <= 60
+    first, last = header["themes:S23_competition"], header["themes:H_reorganisation_costs"]
+    assert first.alignment.text_rotation == 90 and ws.column_dimensions[first.column_letter].width < 5
+    group = ws.column_dimensions[first.column_letter]  # the field's code columns fold into one outline group
+    assert group.outline_level == 1 and (group.min, group.max) == (first.column, last.column)
+    long_help = [dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt]
+    assert long_help and all(len(prompt) <= 255 for prompt in long_help)  # Excel's limit: longer is cut or refused
+    assert FORM["themes"].help in header["themes:S23_competition"].comment.text or \
+        "Sanderson" in header["themes:S23_competition"].comment.text
+
+
+def test_dropdowns_show_labels_and_stop_or_mark_a_wrong_value(project):
+    tmp, _, refresh, _ = project
+    refresh(STUDIES[:1])
+    path = tmp / "extracts/alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["extraction"]
+    header = {c.value: c.column_letter for c in ws[1]}
+    labels = wb.defined_names["labels_tier"].attr_text
+    sheet, cells = labels.split("!")
+    values = [c.value for (c,) in wb[sheet.strip("'")][cells.replace("$", "")]]
+    assert values == list(FORM["tier"].labels) and wb[sheet.strip("'")].sheet_state == "hidden"
+    by_column = {}
+    for dv in ws.data_validations.dataValidation:
+        for cell_range in dv.sqref.ranges:
+            by_column[cell_range.coord.split(":")[0].rstrip("0123456789")] = dv
+    assert by_column[header["tier"]].formula1 == "labels_tier" and by_column[header["tier"]].errorStyle == "stop"
+    assert by_column[header["functions:F1_strategic_planning"]].formula1 == '"x"'
+    assert by_column[header["period_start"]].type == "whole" and by_column[header["period_start"]].errorStyle == "stop"
+    assert by_column[header["conflict_of_interest"]].formula1 == '"yes,no"'
+    marks = {str(cf.sqref).split(":")[0].rstrip("0123456789"): cf.rules[0].formula[0] for cf in ws.conditional_formatting}
+    assert "COUNTIF(labels_tier" in marks[header["tier"]] and "COUNTIF(codes_tier" in marks[header["tier"]]
+    assert "ISNUMBER" in marks[header["period_start"]]
+    assert f"LOWER(TRIM({header['themes:S23_competition']}2))" in marks[header["themes:S23_competition"]]
+
+    refresh(STUDIES)  # appended rows are guarded and marked too
+    ws = load_workbook(path)["extraction"]
+    last = max(r.max_row for r in ws.data_validations.dataValidation[0].sqref.ranges)
+    assert last >= len(rows_of(path)) + 20
+    assert all(cell_range.max_row >= last for cf in ws.conditional_formatting for cell_range in cf.sqref.ranges)
+
+
+def test_ticked_codes_labels_and_older_typed_codes_are_read_alike(project):
+    tmp, _, refresh, read = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    row = set_cells(path, "z:3", "SHA", **{**GOOD, "evidence_type": "Peer-reviewed empirical study", "period_start": 2005,
+                                           "period_end": 2010, "functions": "F4_performance_oversight; F1_strategic_planning"})
+    set_cells(path, "z:2", "STP", **{**GOOD, "period_start": 2016, "period_end": 2017,
+                                     "data_sources:documents": "X", "themes:S23_context": "x",
+                                     "themes:S23_competition": "maybe"})
+
+    outcome = read()
+
+    evidence_rows = csv_rows(tmp / "evidence/evidence.csv")
+    values = {(r["study_id"], r["tier"], r["field"], r["value"]) for r in evidence_rows}
+    assert {("z:3", "SHA", "functions", "F1_strategic_planning"), ("z:3", "SHA", "functions", "F4_performance_oversight"),
+            ("z:3", "SHA", "evidence_type", "peer_empirical"), ("z:2", "STP", "data_sources", "documents")} <= values
+    # which themes were meant is unknown while one of its cells is not a tick: the field waits, as any invalid cell
+    assert not any(r[:3] == ("z:2", "STP", "themes") for r in values)
+    assert [(p.code, p.column, p.value) for p in outcome.problems] == [("not-a-tick", "themes:S23_competition", "maybe")]
+    assert row == 5
+
+    # an older sheet with one column per field: codes typed with ';' still read (and ticks add to them)
+    wb = load_workbook(path)
+    ws = wb["extraction"]
+    ws.cell(row=1, column=ws.max_column + 1, value="themes")
+    ws.cell(row=row, column=ws.max_column, value="H_meso_oversight; S23_context")
+    wb.save(path)
+    read()
+    themes = {r["value"] for r in csv_rows(tmp / "evidence/evidence.csv") if r["study_id"] == "z:3" and r["field"] == "themes"}
+    assert themes == {"H_meso_oversight", "S23_context"}
+
+
+def test_accepting_the_suggestion_fills_only_the_blank_fields_and_says_so(project):
+    tmp, _, refresh, read = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    set_cells(path, "z:3", "SHA", **{**GOOD, "period_start": 2005, "period_end": 2010, "accept_suggested": "yes",
+                                     "coterminosity_lg": "Partial"})
+    set_cells(path, "z:2", "STP", **{**GOOD, "period_start": 2016, "period_end": 2017, "accept_suggested": "yes"})
+
+    outcome = read()
+
+    assert outcome.problems == []
+    tidy = csv_rows(tmp / "evidence/extractions.csv")
+    sha = {(r["field"], r["value"], r["entry"]) for r in tidy if r["study_id"] == "z:3"}
+    assert ("coterminosity_lg", "partial", "typed") in sha  # typed wins over the suggested "none"
+    assert ("statutory_status", "statutory_body", "suggestion accepted") in sha
+    assert ("functions", "F1_strategic_planning", "typed") in sha  # GOOD ticks functions: the suggestion is not taken
+    assert not any(f == "functions" and e != "typed" for f, _, e in sha)
+    stp = {(r["field"], r["value"], r["entry"]) for r in tidy if r["study_id"] == "z:2"}
+    assert ("statutory_status", "non_statutory_partnership", "suggestion accepted") in stp
+
+    set_cells(path, "z:1", "ICS_NONSTAT", **{**GOOD, "tier": "Place-based partnership", "accept_suggested": "yes"})
+    assert [(p.code, p.column) for p in read().problems] == [("no-suggestion", "accept_suggested")]
 
 
 def test_refresh_appends_new_studies_and_never_changes_typed_cells(project):
@@ -130,7 +248,7 @@ def test_a_study_that_dropped_out_is_flagged_not_deleted(project):
     refresh(STUDIES)
     refresh(STUDIES[1:])
     rows = rows_of(tmp / "extracts/alice.xlsx")
-    status = {(r[0], r[5]) for r in rows[1:]}
+    status = {(r[0], r[rows[0].index("status")]) for r in rows[1:]}
     assert ("z:1", sheets.DROPPED) in status and ("z:2", sheets.INCLUDED) in status
 
 
@@ -151,7 +269,8 @@ def test_cells_are_checked_against_the_codebook(project):
     refresh(STUDIES)
     path = tmp / "extracts/alice.xlsx"
     row = set_cells(path, "z:1", "ICS_NONSTAT", **{**GOOD, "decision_mode": "Consensus", "n_interviews": "about 60",
-                                                   "period_end": 2015, "functions": "F1_strategic_planning; F2 money"})
+                                                   "period_end": 2015, "functions": "F1_strategic_planning",
+                                                   "functions:F2_resource_allocation": "money"})
     set_cells(path, "z:2", "STP", evidence_type="Peer-reviewed empirical study ", relevance=" CORE ",
               period_start=2016, period_end=2017, evidence_locator="p. 3")
 
@@ -159,12 +278,12 @@ def test_cells_are_checked_against_the_codebook(project):
 
     found = {(p.code, p.column): p for p in outcome.problems}
     assert set(found) == {("not-in-codebook", "decision_mode"), ("wrong-type", "n_interviews"),
-                          ("period-order", "period_end"), ("not-in-codebook", "functions")}
+                          ("period-order", "period_end"), ("not-a-tick", "functions:F2_resource_allocation")}
     decision = found[("not-in-codebook", "decision_mode")]
     assert (decision.file, decision.sheet, decision.row, decision.record_id, decision.value) == (
         str(path), "extraction", str(row), "z:1", "Consensus")
     assert "did you mean 'consensual_collective'" in decision.hint
-    assert "F2 money" in found[("not-in-codebook", "functions")].hint
+    assert found[("not-a-tick", "functions:F2_resource_allocation")].value == "money"
     evidence_rows = csv_rows(tmp / "evidence/evidence.csv")
     values = {(r["study_id"], r["field"], r["value"]) for r in evidence_rows}
     assert ("z:2", "evidence_type", "peer_empirical") in values  # label and case tolerated
@@ -234,11 +353,49 @@ def test_csv_sheets_for_teams_without_excel(project):
     assert "did you mean 'high'" in problems[0].hint
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_workbook_opens_in_libreoffice(project):
-    tmp, _, refresh, _ = project
-    refresh(STUDIES)
-    result = subprocess.run(["soffice", "--headless", "--convert-to", "csv", "--outdir", str(tmp / "lo"),
-                             str(tmp / "extracts/alice.xlsx")], capture_output=True, text=True, timeout=180)
+def soffice(target: str, path, outdir):
+    """Open ``path`` in LibreOffice headless and save it as ``target`` (pdf, xlsx) in ``outdir``."""
+    result = subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", target, "--outdir", str(outdir),
+                             str(path)], capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
-    assert "z:1" in (tmp / "lo/alice.csv").read_text(encoding="utf-8")
+    return outdir / f"{path.stem}.{target.split(':')[0]}"
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split())  # a cell's text wraps over lines on the page
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_prints_every_label_and_definition_and_saves_the_workbook_without_losing_a_value(project):
+    tmp, _, refresh, read = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    set_cells(path, "z:3", "SHA", **{**GOOD, "period_start": 2005, "period_end": 2010,
+                                     "evidence_type": "Peer-reviewed empirical study", "accept_suggested": "yes"})
+    read()
+    before = csv_rows(tmp / "evidence/evidence.csv")
+
+    # the pages as a reviewer prints them: the labels show, and no definition or help of the codebook is cut off
+    pdf = PdfReader(soffice("pdf", path, tmp / "pdf"))
+    pages = [squeezed(page.extract_text()) for page in pdf.pages]
+    assert all("study_id" in page and "citation" in page for page in pages[:3])  # identifying columns on each page
+    printed = "".join(pages)
+    for expected in ("Strategic Health Authority", "Peer-reviewed empirical study", "functions:F4_performance_oversight",
+                     *(c.definition for f in FORM.fields for c in f.choices if c.definition),
+                     *(f.help for f in FORM.fields if f.help)):
+        assert squeezed(expected) in printed, expected
+
+    # saved by LibreOffice, as after a reviewer's session: values, dropdowns and marks are kept, the pipeline reads
+    # the same evidence, and a refresh still appends below the last row
+    saved = soffice("xlsx:Calc MS Excel 2007 XML", path, tmp / "saved")
+    shutil.copyfile(saved, path)
+    ws = load_workbook(path)["extraction"]
+    assert {dv.formula1 for dv in ws.data_validations.dataValidation} >= {"labels_tier", '"x"', '"yes,no"'}
+    assert len(list(ws.conditional_formatting)) >= 10
+    read()
+    assert csv_rows(tmp / "evidence/evidence.csv") == before
+    refresh([*STUDIES, study("z:4", "Clinical commissioning groups", "Checkland, Kath", "2018", "tier-ccg")])
+    body = rows_of(path)[1:]
+    assert [r[0] for r in body][-1] == "z:4" and len(body) == 5
+    read()
+    assert csv_rows(tmp / "evidence/evidence.csv") == before

@@ -66,12 +66,11 @@ def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included
                                 column="codebook_version", value=made_with, expected=codebook.version,
                                 hint="the sheet was made with another codebook version: check its codes against "
                                      "the codebook sheet"))
-    for name in codebook.names:
-        if not table.has(name):
-            problems.append(Problem(code="missing-column", severity=WARNING, file=str(path), sheet=table.sheet,
-                                    row="1", column=name,
-                                    expected=f"a column for every codebook field ({codebook.version})",
-                                    hint="this field is read as empty"))
+    for name in sheets.missing_columns(table, codebook):
+        problems.append(Problem(code="missing-column", severity=WARNING, file=str(path), sheet=table.sheet,
+                                row="1", column=name,
+                                expected=f"a column for every codebook field and code ({codebook.version})",
+                                hint="read as empty: nothing typed for it can be used"))
     rows, found = check_rows(sheets.records(table, codebook), reviewer, str(path), table.sheet, codebook, included,
                              require)
     return rows, problems + found

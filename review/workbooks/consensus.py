@@ -37,13 +37,14 @@ def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str,
     if DISPUTED not in header:
         ws.cell(row=1, column=ws.max_column + 1, value=DISPUTED).font = Font(bold=True)
         header = header_of(ws)
-    key_name = codebook.key_fields[0].name if codebook.key_fields else ""
+    key_field = codebook.key_fields[0] if codebook.key_fields else None
+    key_name = key_field.name if key_field else ""
     present = set()
     for values in ws.iter_rows(min_row=2, values_only=True):
         sid = values[header["study_id"] - 1] if header["study_id"] <= len(values) else None
         if sid:
-            key = values[header[key_name] - 1] if key_name in header and header[key_name] <= len(values) else ""
-            present.add((text(sid), text(key)))
+            key = text(values[header[key_name] - 1]) if key_name in header and header[key_name] <= len(values) else ""
+            present.add((text(sid), (key_field.code_for(key) or key) if key_field and key else key))
     new = [key for key in sorted(disputed) if key not in present]
     if not new:
         return 0
@@ -52,7 +53,7 @@ def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str,
         info = studies.get(study_id, {})
         rows.append({"study_id": study_id, "citation": info.get("citation", ""), "title": info.get("title", ""),
                      "year": info.get("year", ""), "doi": info.get("doi", ""), "status": INCLUDED,
-                     **({key_name: key} if key_name else {}), DISPUTED: dispute_text(disputed[(study_id, key)])})
+                     **({key_name: key_field.label_of(key)} if key_field else {}), DISPUTED: dispute_text(disputed[(study_id, key)])})
     append_rows(ws, ({k: v for k, v in row.items() if v not in ("", None)} for row in rows), _style)
     save(workbook, path)
     return len(new)

@@ -1,0 +1,75 @@
+"""The pure extraction rules (review.extraction): code columns, accepting a suggestion, cell checks."""
+
+from __future__ import annotations
+
+from conftest import FORM
+
+from review.extraction import ACCEPT, SUGGESTED, TYPED, check_rows, combine, defaults, suggestion, ticks
+
+FUNCTIONS = FORM["functions"]
+
+
+def raw(**values):
+    return {"study_id": "s:1", **values}
+
+
+def test_ticks_take_x_yes_and_tick_marks_and_report_anything_else():
+    cells = {"functions:F1_strategic_planning": "x", "functions:F2_resource_allocation": " YES ",
+             "functions:F4_performance_oversight": "\u2713", "functions:F5_commissioning_purchasing": "no",
+             "functions:F6_direct_management_provision": 1, "functions:F7_capital_estates": "?",
+             "functions:F8_workforce_education": ""}
+    chosen, bad = ticks(cells, FUNCTIONS)
+    assert chosen == ["F1_strategic_planning", "F2_resource_allocation", "F4_performance_oversight",
+                      "F6_direct_management_provision"]
+    assert bad == [("functions:F7_capital_estates", "?")]
+
+
+def read(*records):
+    return check_rows(enumerate(records, start=2), "alice", "alice.xlsx", "extraction", FORM, {"s:1"}, require=False)
+
+
+def test_ticked_codes_and_the_field_column_are_one_value_in_codebook_order():
+    rows, problems = read(raw(tier="SHA", functions="F7_capital_estates", **{"functions:F1_strategic_planning": "x"}))
+    assert problems == [] and rows[0].values["functions"] == ["F1_strategic_planning", "F7_capital_estates"]
+
+
+def test_a_cell_that_is_not_a_tick_holds_the_whole_field_back():
+    rows, problems = read(raw(tier="SHA", **{"functions:F1_strategic_planning": "x", "functions:F3_market_management": "?"}))
+    assert [(p.code, p.column, p.row) for p in problems] == [("not-a-tick", "functions:F3_market_management", "2")]
+    assert "functions" not in rows[0].values
+
+
+def test_only_ticks_start_a_row():
+    rows, problems = read(raw(tier="SHA", **{"themes:H_meso_oversight": "x"}))
+    assert [r.values for r in rows] == [{"tier": "SHA", "themes": ["H_meso_oversight"]}] and problems == []
+    rows, problems = read({"study_id": "", "themes:H_meso_oversight": "x"})
+    assert rows == [] and [p.code for p in problems] == ["row-without-study"]
+
+
+def test_the_suggestion_names_labels_and_accepting_it_fills_only_blank_valid_fields():
+    text = suggestion(FORM, FORM["tier"], "SHA")
+    assert text.startswith("Statutory status: Statutory body | Functions: Strategic planning; Performance oversight")
+    suggested = defaults(FORM, "SHA")
+    assert suggested["coterminosity_lg"] == "none" and suggested["functions"][0] == "F1_strategic_planning"
+
+    rows, problems = read(raw(tier="Strategic Health Authority", coterminosity_lg="full", statutory_status="bogus",
+                              **{ACCEPT: "yes"}))
+    row = rows[0]
+    assert row.values["coterminosity_lg"] == "full"  # typed wins
+    assert "statutory_status" not in row.values  # typed but invalid: reported, never replaced by the suggestion
+    assert [p.code for p in problems] == ["not-in-codebook"]
+    assert row.values["functions"] == suggested["functions"] and row.accepted == {"functions"}
+
+
+def test_accepting_is_recorded_per_reviewer_in_the_tidy_values():
+    rows, _ = read(raw(tier="SHA", **{ACCEPT: "yes"}))
+    typed, _ = check_rows([(2, raw(tier="SHA", coterminosity_lg="none"))], "bob", "bob.xlsx", "extraction", FORM,
+                          {"s:1"}, require=False)
+    tidy = combine(FORM, [*rows, *typed], {}).tidy
+    entries = {(r["reviewer"], r["field"], r["entry"]) for r in tidy if r["field"] == "coterminosity_lg"}
+    assert entries == {("alice", "coterminosity_lg", SUGGESTED), ("bob", "coterminosity_lg", TYPED)}
+
+
+def test_accept_without_a_suggestion_or_with_another_word_is_reported():
+    _, problems = read(raw(tier="HWB", relevance="core", **{ACCEPT: "yes"}), raw(tier="SHA", **{ACCEPT: "please"}))
+    assert [(p.code, p.column, p.row) for p in problems] == [("no-suggestion", ACCEPT, "2"), ("wrong-type", ACCEPT, "3")]
