@@ -70,6 +70,15 @@ class Settings:
         )
 
 
+    def reason_code(self, text: str) -> str:
+        """The reason code a reviewer meant: the code, or its label as the workbook's dropdown shows it."""
+        wanted = " ".join(text.split()).casefold()
+        for code, label in self.reasons.items():
+            if wanted in (code.casefold(), " ".join(label.split()).casefold()):
+                return code
+        return wanted
+
+
 # --- decisions from tags ---------------------------------------------------------------------------
 
 

@@ -139,3 +139,22 @@ def test_bad_workbook_values_are_reported_with_row(tmp_path):
     wb.save(path)
     problems = {(p.code, p.row, p.column) for p in run(tmp_path).problems}
     assert problems == {("not-a-decision", "2", "decision"), ("missing-reason", "3", "reason")}
+
+
+def test_the_reason_dropdown_shows_labels_and_a_label_or_code_reads_as_the_code(tmp_path):
+    write_inputs(tmp_path, {"r:1": [], "r:2": [], "r:3": []}, {"r:1": "g1", "r:2": "g2", "r:3": "g3"})
+    run(tmp_path)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    wb = load_workbook(path)
+    assert [c.value for (c,) in wb["lists"]["A1:A2"]] == ["Not about an intermediate tier", "Opinion, without substance"]
+    ws = wb["title-abstract"]
+    header = {c.value: c.column for c in ws[1]}
+    for row, reason in ((2, "Not about an intermediate tier"), (3, " OPINION "), (4, "Opinon")):
+        ws.cell(row=row, column=header["decision"], value="exclude")
+        ws.cell(row=row, column=header["reason"], value=reason)
+    wb.save(path)
+    outcome = run(tmp_path)
+    decisions = {d["study_id"]: d["reason"] for d in rows(tmp_path / "out/decisions.csv") if d["reviewer"] == "alice"}
+    assert decisions == {"g1": "not-tier", "g2": "opinion"}
+    assert [(p.code, p.row, p.value, p.hint) for p in outcome.problems] == [
+        ("unknown-reason", "4", "opinon", "did you mean 'opinion'?")]

@@ -1,7 +1,8 @@
 """``extracts/screening-<reviewer>.xlsx`` (and ``screening-consensus.xlsx``): title/abstract and full-text sheets.
 
 Each stage has a sheet with the study's citation, title and abstract (protected, key terms highlighted)
-and the reviewer's ``decision``, ``reason`` and ``notes`` (dropdowns). Rows are read by header name and
+and the reviewer's ``decision``, ``reason`` and ``notes`` (dropdowns; the reason dropdown shows the labels and a
+label or a code reads as the code). Rows are read by header name and
 study id; a refresh only appends rows for studies not yet on a sheet.
 """
 
@@ -38,8 +39,8 @@ def _new_workbook(settings: Settings) -> Workbook:
     wb.remove(wb.worksheets[0])
     lists = wb.create_sheet("lists")
     lists.sheet_state = "hidden"
-    for r, code in enumerate(settings.reasons, start=1):
-        lists.cell(row=r, column=1, value=code)
+    for r, label in enumerate(settings.reasons.values(), start=1):  # the dropdown shows labels; read back as codes
+        lists.cell(row=r, column=1, value=label).data_type = "s"
     for stage in STAGES:
         ws = wb.create_sheet(SHEETS[stage])
         ws.append(STUDY_COLUMNS + INPUT_COLUMNS)
@@ -136,7 +137,7 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
             study, raw = text(row["study_id"]), text(row["decision"]).lower()
             if not study or not raw:
                 continue
-            reason = text(row["reason"]).lower()
+            reason = settings.reason_code(text(row["reason"]))
             where = (path, table.sheet, number, study)
             if raw not in ALLOWED[stage]:
                 problems.append(_problem(*where, "not-a-decision", "decision", raw, " or ".join(ALLOWED[stage])))
