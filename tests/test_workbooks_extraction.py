@@ -133,8 +133,10 @@ def test_the_sheet_leaves_room_to_work_on_a_laptop_screen(project):
     assert group.outline_level == 1 and (group.min, group.max) == (first.column, last.column)
     long_help = [dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt]
     assert long_help and all(len(prompt) <= 255 for prompt in long_help)  # Excel's limit: longer is cut or refused
-    assert FORM["themes"].help in header["themes:S23_competition"].comment.text or \
-        "Sanderson" in header["themes:S23_competition"].comment.text
+    competition = next(c for c in FORM["themes"].choices if c.code == "S23_competition")
+    note = header["themes:S23_competition"].comment
+    assert competition.label in note.text and competition.definition in note.text and FORM["themes"].help in note.text
+    assert note.height >= 22 * 3  # sized to its text, not openpyxl's small default box
 
 
 def test_dropdowns_show_labels_and_stop_or_mark_a_wrong_value(project):

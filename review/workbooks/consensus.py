@@ -53,7 +53,8 @@ def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str,
         info = studies.get(study_id, {})
         rows.append({"study_id": study_id, "citation": info.get("citation", ""), "title": info.get("title", ""),
                      "year": info.get("year", ""), "doi": info.get("doi", ""), "status": INCLUDED,
-                     **({key_name: key_field.label_of(key)} if key_field else {}), DISPUTED: dispute_text(disputed[(study_id, key)])})
+                     **({key_name: key_field.label_of(key)} if key_field else {}),  # as its dropdown shows it
+                     DISPUTED: dispute_text(disputed[(study_id, key)])})
     append_rows(ws, ({k: v for k, v in row.items() if v not in ("", None)} for row in rows), _style)
     save(workbook, path)
     return len(new)

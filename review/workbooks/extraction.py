@@ -250,8 +250,8 @@ def _field_columns(ws: Worksheet, field: Field, header: dict[str, int], last_row
             cell.alignment = _TURNED
             cell.font = Font(bold=False, size=8)
             cell.fill = PatternFill("solid", fgColor=_HEADER_FILL["code"])
-            cell.comment = _note(f"{field.label}: {choice.label}\n{choice.definition}\n\nType {TICK} if it applies."
-                                 .strip())
+            cell.comment = _note("\n".join(line for line in (f"{field.label}: {choice.label}", choice.definition,
+                                                               field.help, f"Type {TICK} if it applies.") if line))
         first, last = get_column_letter(numbers[0]), get_column_letter(numbers[-1])
         ws.column_dimensions.group(first, last, outline_level=1, hidden=False)
         ws.column_dimensions[first].width = _CODE_WIDTH
