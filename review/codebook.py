@@ -24,6 +24,19 @@ FALSE_WORDS = {"no", "n", "false", "0"}
 TICK_SEPARATOR = ":"
 
 
+def fold(text: Any) -> str:
+    """Text as compared with a code or a label: spacing and case do not count."""
+    return " ".join(str(text).split()).casefold()
+
+
+def truth(value: Any) -> str | None:
+    """A yes/no or tick cell as ``"yes"``, ``"no"`` or ``""`` (blank); ``None`` when it is none of these."""
+    if value is None or value is False or value is True:
+        return "" if value is None else "yes" if value else "no"
+    word = fold(value)
+    return "" if not word else "yes" if word in TRUE_WORDS else "no" if word in FALSE_WORDS else None
+
+
 @dataclass(frozen=True)
 class Choice:
     code: str
@@ -58,11 +71,8 @@ class Field:
 
     def code_for(self, text: str) -> str | None:
         """The code a reviewer meant: the code or the label, whatever the case and spacing (``None`` if neither)."""
-        wanted = " ".join(str(text).split()).casefold()
-        for choice in self.choices:
-            if wanted in (choice.code.casefold(), " ".join(choice.label.split()).casefold()):
-                return choice.code
-        return None
+        wanted = fold(text)
+        return next((c.code for c in self.choices if wanted in (fold(c.code), fold(c.label))), None)
 
     def label_of(self, code: str) -> str:
         """What a reviewer reads for ``code`` (the code itself if the field has no such choice)."""
@@ -213,9 +223,9 @@ def _field_problems(raw: dict[str, Any]) -> list[str]:
         if ";" in code or code != code.strip():
             problems.append(f"{where}: code {code!r} may not contain ';' or surrounding spaces")
     # a dropdown shows labels and a cell may hold a label or a code: each must name one choice only
-    seen: dict[str, str] = {c.casefold(): c for c in codes}
+    seen: dict[str, str] = {fold(c): c for c in codes}
     for choice in choices or []:
-        label = " ".join(choice["label"].split()).casefold()
+        label = fold(choice["label"])
         other = seen.get(label)
         if other is not None and other != choice["code"]:
             problems.append(f"{where}: label {choice['label']!r} of {choice['code']!r} is also the code or label of "

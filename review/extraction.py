@@ -17,7 +17,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from . import agreement as agree
-from .codebook import FALSE_WORDS, MULTI_SEPARATOR, TRUE_WORDS, Check, Codebook, Field
+from .codebook import MULTI_SEPARATOR, Check, Codebook, Field, truth
 from .errors import ERROR, WARNING, Problem
 
 # the column of every evidence table that holds the row's key code (the codebook's key field, e.g. a tier):
@@ -134,12 +134,10 @@ def ticks(raw: Mapping[str, Any], field: Field) -> tuple[list[str], list[tuple[s
     bad: list[tuple[str, Any]] = []
     for code, column in zip(field.codes, field.tick_columns(), strict=True):
         value = raw.get(column)
-        if blank(value) or value is False:
-            continue
-        word = str(value).strip().casefold()
-        if value is True or word in TRUE_WORDS:
+        tick = truth(value)
+        if tick == "yes":
             chosen.append(code)
-        elif word not in FALSE_WORDS:
+        elif tick is None:
             bad.append((column, value))
     return chosen, bad
 
@@ -182,12 +180,8 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
             return None, ("out-of-range", field.describe_allowed(), "")
         return number, None
     if field.type == "boolean":
-        word = text.casefold()
-        if word in TRUE_WORDS or value is True:
-            return "yes", None
-        if word in FALSE_WORDS or value is False:
-            return "no", None
-        return None, ("wrong-type", "yes or no", "")
+        answer = truth(value)
+        return (answer, None) if answer else (None, ("wrong-type", "yes or no", ""))
     if field.max_length and len(text) > field.max_length:
         return None, ("too-long", field.describe_allowed(), f"{len(text)} characters")
     return text, None
@@ -273,13 +267,10 @@ def _accept_suggestion(raw: Mapping[str, Any], codebook: Codebook, row: Row, inv
     """``accept_suggested`` = yes: the key code's suggested values fill the fields the row leaves blank
     (never one the reviewer typed, valid or not)."""
     value = raw.get(ACCEPT)
-    if blank(value):
-        return
-    word = str(value).strip().casefold()
-    if not (value is True or word in TRUE_WORDS):
-        if word not in FALSE_WORDS and value is not False:
-            problem("wrong-type", ERROR, row.row, ACCEPT, value, "yes or blank", "no suggestion was taken",
-                    row.study_id)
+    answer = truth(value)
+    if answer is None:
+        problem("wrong-type", ERROR, row.row, ACCEPT, value, "yes or blank", "no suggestion was taken", row.study_id)
+    if answer != "yes":
         return
     key = row.values.get(codebook.key_fields[0].name) if codebook.key_fields else None
     suggested = defaults(codebook, str(key)) if key else {}

@@ -19,6 +19,7 @@ from typing import Any
 from rapidfuzz import process
 
 from . import agreement as agree
+from .codebook import fold
 from .errors import ERROR, Problem
 
 TA, FT = "title_abstract", "full_text"
@@ -72,11 +73,8 @@ class Settings:
 
     def reason_code(self, text: str) -> str:
         """The reason code a reviewer meant: the code, or its label as the workbook's dropdown shows it."""
-        wanted = " ".join(text.split()).casefold()
-        for code, label in self.reasons.items():
-            if wanted in (code.casefold(), " ".join(label.split()).casefold()):
-                return code
-        return wanted
+        wanted = fold(text)
+        return next((code for code, label in self.reasons.items() if wanted in (fold(code), fold(label))), wanted)
 
 
 # --- decisions from tags ---------------------------------------------------------------------------
