@@ -147,6 +147,12 @@ def entered(raw: Mapping[str, Any], field: Field) -> bool:
     return any(not blank(raw.get(name)) for name in (field.name, *field.tick_columns()))
 
 
+def started(raw: Mapping[str, Any], codebook: Codebook) -> list[str]:
+    """What a reviewer typed in a row beyond its study and key: the row is started when this is not empty."""
+    typed = [f.name for f in codebook.fields if not f.key and entered(raw, f)]
+    return typed + ([ACCEPT] if not blank(raw.get(ACCEPT)) else [])
+
+
 def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | None]:
     """(clean value or None, problem (code, expected, hint) or None) for one cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -207,8 +213,7 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
     seen: dict[tuple[str, str], int] = {}
     for number, raw in records:
         study = str(raw.get("study_id") or "").strip()
-        typed = [f.name for f in codebook.fields if not f.key and entered(raw, f)]
-        typed += [ACCEPT] if not blank(raw.get(ACCEPT)) else []
+        typed = started(raw, codebook)
         if not study and typed:
             problem("row-without-study", ERROR, number, "study_id", "", "the study id of an included study",
                     f"values typed here ({', '.join(typed[:3])}) belong to no study: write the study id (and the "

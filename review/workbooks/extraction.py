@@ -41,7 +41,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..codebook import FALSE_WORDS, TRUE_WORDS, Codebook, Field
-from ..extraction import ACCEPT, DROPPED, INCLUDED, NOTES, STUDY_COLUMNS, Study, entered, study_rows
+from ..extraction import ACCEPT, DROPPED, INCLUDED, NOTES, STUDY_COLUMNS, Study, started, study_rows
 from .base import (
     Table,
     WorkbookError,
@@ -573,6 +573,6 @@ def typed_digest(paths: Iterable[tuple[str, Path]], codebook: Codebook) -> str:
             parts.append((name, "unreadable", str(exc)))
             continue
         for number, raw in records(table, codebook):
-            if raw.get(ACCEPT) not in (None, "") or any(entered(raw, f) for f in codebook.fields if not f.key):
+            if started(raw, codebook):
                 parts.append((name, number, text(raw["study_id"]), [raw[n] for n in names]))
     return digest(parts)
