@@ -107,7 +107,7 @@ def year_from_date(text: str) -> str:
     return match.group(1) if match else ""
 
 
-_DASHES = re.compile(r"\s*(?:--|[\u2010-\u2015\u2212-])+\s*")
+_DASHES = re.compile(r"\s*(?:(?:--|[\u2010-\u2015\u2212-])\s*)+")  # a run of dashes, spaced or not
 
 
 def normalise_pages(text: str) -> str:

@@ -111,7 +111,7 @@ def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, s
     categories = {s.name: (next(e for e in config["sources"] if e["name"] == s.name).get("prisma", "databases"))
                   for s in sources(config)}
     overall = dict(zip(counts[counts["source"] == ""]["measure"], counts[counts["source"] == ""]["value"]))
-    reports = dict(zip(unique["group"], unique["n_records"].astype(int)))
+    reports = dict(zip(unique["study_id"], unique["n_records"].astype(int)))
     labels = {r["code"]: r["label"] for r in config.get("screening", {}).get("exclusion_reasons", [])}
     status = Counter(screened["status"])
     ft_excluded = screened[screened["status"] == "excluded at full text"]

@@ -137,7 +137,7 @@ def validate(config: dict[str, Any], origin: str = "protocol") -> dict[str, Any]
 
 
 # files in the extracts folder that are not a reviewer's: a reviewer of one of these names would write into them
-RESERVED_NAMES = ("consensus", "duplicates", "findings", "synthesis")
+RESERVED_NAMES = ("consensus", "duplicates", "findings", "synthesis", "studies", "cell-changes")
 
 
 def _check_reviewers(data: dict[str, Any]) -> list[str]:

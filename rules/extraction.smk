@@ -8,6 +8,7 @@
 rule write_sheets:
     input:
         unique=rules.find_duplicates.output.unique,
+        ids=rules.find_duplicates.output.ids,
         included=rules.screen_records.output.included,
         codebook=config["extraction"]["codebook"],
     output:

@@ -8,6 +8,7 @@ rule screen_records:
         records=rules.import_records.output.records,
         groups=rules.find_duplicates.output.groups,
         unique=rules.find_duplicates.output.unique,
+        ids=rules.find_duplicates.output.ids,
     output:
         **OUTPUTS["screen_records"],
     params:

@@ -32,7 +32,7 @@ def main() -> int:
     with open("results/evidence/evidence.csv", encoding="utf-8", newline="") as handle:
         extracted = {row["study_id"] for row in csv.DictReader(handle)}
     with open("results/dedup/unique_records.csv", encoding="utf-8", newline="") as handle:
-        titles = {row["group"]: row["title"].lower() for row in csv.DictReader(handle) if row["group"] in extracted}
+        titles = {row["study_id"]: row["title"].lower() for row in csv.DictReader(handle) if row["study_id"] in extracted}
     path = Path("extracts/findings.xlsx")
     wb = load_workbook(path)
     ws = wb["findings"]

@@ -96,7 +96,7 @@ def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, dup
             decisions.append(decision(study, FT, ft[k], "alice", "not-tier" if ft[k] == "exclude" else ""))
     table, _ = screening.screen(studies, decisions)
     write_csv(tmp / "screening.csv", SCREENING_COLUMNS, table)
-    write_csv(tmp / "unique.csv", ["group", "n_records"], [{"group": s, "n_records": 1} for s in studies])
+    write_csv(tmp / "unique.csv", ["study_id", "n_records"], [{"study_id": s, "n_records": 1} for s in studies])
     write_csv(tmp / "sources.csv", ["source", "records"], [{"source": "hmic", "records": len(studies) + duplicates}])
     write_csv(tmp / "dedup.csv", ["measure", "source", "value"],
               [{"measure": "duplicates_removed", "source": "", "value": duplicates}])

@@ -3,6 +3,7 @@ row of its study after a refresh, or the stage stops with a named error and the 
 
 from __future__ import annotations
 
+import csv
 import zipfile
 
 import pytest
@@ -18,11 +19,11 @@ from review.stages import evidence as evidence_stage
 from review.stages import screening as screening_stage
 from review.stages import sheets as sheets_stage
 
-UNIQUE_COLUMNS = [*RECORD_COLUMNS, "group", "record_ids", "n_records"]
+UNIQUE_COLUMNS = [*RECORD_COLUMNS, "study_id", "record_ids", "n_records"]
 
 
 def study(group, title, tags=""):
-    return {"group": group, "record_id": group, "title": title, "authors": "Smith, Ann", "year": "2020", "tags": tags,
+    return {"study_id": group, "record_id": group, "title": title, "authors": "Smith, Ann", "year": "2020", "tags": tags,
             "n_records": "1"}
 
 
@@ -37,15 +38,16 @@ def review(tmp_path):
         "dedup": {"sheet": str(tmp_path / "extracts/duplicates.xlsx")},
     })
 
-    def write(studies):
+    def write(studies, ids=()):
+        write_csv(tmp_path / "ids.csv", ["id", "study_id", "how"], ids)
         write_csv(tmp_path / "unique.csv", UNIQUE_COLUMNS, studies)
         write_csv(tmp_path / "records.csv", RECORD_COLUMNS, studies)
-        write_csv(tmp_path / "groups.csv", ["record_id", "group"], ({"record_id": s["group"], "group": s["group"]}
+        write_csv(tmp_path / "groups.csv", ["record_id", "study_id"], ({"record_id": s["study_id"], "study_id": s["study_id"]}
                                                                      for s in studies))
-        write_csv(tmp_path / "included.csv", ["study_id"], ({"study_id": s["group"]} for s in studies))
+        write_csv(tmp_path / "included.csv", ["study_id"], ({"study_id": s["study_id"]} for s in studies))
 
     inputs = {"records": tmp_path / "records.csv", "groups": tmp_path / "groups.csv", "unique": tmp_path / "unique.csv",
-              "included": tmp_path / "included.csv", "sheets": tmp_path / "sheets.csv"}
+              "included": tmp_path / "included.csv", "sheets": tmp_path / "sheets.csv", "ids": tmp_path / "ids.csv"}
 
     def screen():
         return screening_stage.run(config, inputs, outputs_in(screening_stage, tmp_path / "screening"))
@@ -203,3 +205,68 @@ def test_values_typed_in_a_spare_row_are_an_error_and_the_row_is_never_reused(re
 def test_reserved_or_unsafe_reviewer_names_are_refused(name):
     with pytest.raises(ProtocolError, match="reviewers: "):
         protocol.validate({"title": "T", "sources": [{"name": "s", "file": "s.ris"}], "reviewers": [name]})
+
+
+def set_cells(path, sheet, study, **values):
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=header["study_id"]).value == study)
+    for name, value in values.items():
+        ws.cell(row=row, column=header[name], value=value)
+    wb.save(path)
+
+
+def test_when_two_studies_merge_every_decision_and_row_follows_the_surviving_id(review):
+    tmp, write, screen, sheets, evidence = review
+    write(STUDIES)
+    screen()
+    sheets()
+    screening = tmp / "extracts/screening-alice.xlsx"
+    set_cells(screening, "title-abstract", "s:2", decision="include")
+    extraction = tmp / "extracts/alice.xlsx"
+    # the same tier in both (the pipeline pre-filled each study's tier from its tags)
+    set_cells(extraction, "extraction", "s:2", findings_summary="what s:2 found", relevance="core", tier="SHA")
+    set_cells(extraction, "extraction", "s:1", relevance="supporting")
+
+    # a reviewer's duplicate decision merged s:2 into s:1 (the dedup stage says so in ids.csv)
+    merged = [s for s in STUDIES if s["study_id"] != "s:2"]
+    write(merged, ids=[{"id": "s:2", "study_id": "s:1", "how": "merged"}])
+    outcome = screen()
+    sheets()
+    result = evidence()
+
+    assert {(d.study_id, d.decision) for d in outcome.decisions if d.reviewer == "alice"} == {("s:1", "include")}
+    typed = typed_by_study(extraction, "extraction", "findings_summary")
+    assert ("s:1", "what s:2 found") in typed and not any(s == "s:2" for s, _ in typed)
+    log = rows(tmp / "extracts/cell-changes.csv")
+    assert {(r["file"].rsplit("/", 1)[1], r["column"], r["old"], r["new"], r["why"]) for r in log} >= {
+        ("screening-alice.xlsx", "study_id", "s:2", "s:1", "study s:2 merged into s:1"),
+        ("alice.xlsx", "study_id", "s:2", "s:1", "study s:2 merged into s:1")}
+    assert list((tmp / "extracts/.backup").glob("alice.*.xlsx"))  # the file as it was before
+    # the two rows now about s:1 disagree on relevance: held back and sent to consensus, nothing dropped
+    assert ("duplicate-row-differs", "relevance") in {(p.code, p.hint.split("differ in ")[1].split(",")[0])
+                                                       for p in result.problems if p.code == "duplicate-row-differs"}
+    disputed = typed_by_study(tmp / "extracts/consensus.xlsx", "extraction", "disputed")
+    assert any(s == "s:1" and "relevance" in d for s, d in disputed)
+    values = rows(tmp / "evidence/evidence.csv")
+    assert {(v["study_id"], v["field"], v["value"]) for v in values} >= {("s:1", "findings_summary", "what s:2 found")}
+    assert not any(v["field"] == "relevance" and v["study_id"] == "s:1" for v in values)
+
+
+def test_a_workbook_open_elsewhere_stops_the_stage_when_its_ids_must_follow(review):
+    tmp, write, screen, sheets, _ = review
+    write(STUDIES)
+    sheets()
+    path = tmp / "extracts/alice.xlsx"
+    before = path.read_bytes()
+    (tmp / "extracts/.~lock.alice.xlsx#").write_text("locked")
+    write(STUDIES[:1] + STUDIES[2:], ids=[{"id": "s:2", "study_id": "s:1", "how": "merged"}])
+    with pytest.raises(ReviewError, match="open in a spreadsheet program"):
+        sheets()
+    assert path.read_bytes() == before
+
+
+def rows(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))

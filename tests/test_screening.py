@@ -73,10 +73,10 @@ def write_inputs(tmp_path, tags_by_record, groups):
     records = [{c: "" for c in RECORD_COLUMNS} | {"record_id": rid, "tags": "; ".join(tags), "title": f"T {rid}"}
                for rid, tags in tags_by_record.items()]
     write_csv(tmp_path / "records.csv", RECORD_COLUMNS, records)
-    write_csv(tmp_path / "groups.csv", ["record_id", "group"], [{"record_id": r, "group": g} for r, g in groups.items()])
+    write_csv(tmp_path / "groups.csv", ["record_id", "study_id"], [{"record_id": r, "study_id": g} for r, g in groups.items()])
     unique = sorted(set(groups.values()))
-    write_csv(tmp_path / "unique.csv", [*RECORD_COLUMNS, "group", "record_ids", "n_records"],
-              [{"group": g, "title": f"Title of {g}: integrated care", "authors": "Smith, Ann", "year": "2020",
+    write_csv(tmp_path / "unique.csv", [*RECORD_COLUMNS, "study_id", "record_ids", "n_records"],
+              [{"study_id": g, "title": f"Title of {g}: integrated care", "authors": "Smith, Ann", "year": "2020",
                 "n_records": str(sum(v == g for v in groups.values()))} for g in unique])
 
 

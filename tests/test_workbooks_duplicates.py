@@ -50,7 +50,8 @@ def stage(tmp_path):
 
     def run(records):
         write_records(tmp_path / "records.csv", records)
-        outcome = dedup_stage.run({"dedup": {"sheet": str(sheet)}}, {"records": tmp_path / "records.csv"},
+        config = {"dedup": {"sheet": str(sheet), "ledger": str(tmp_path / "extracts/studies.csv")}}
+        outcome = dedup_stage.run(config, {"records": tmp_path / "records.csv"},
                                   outputs_in(dedup_stage, tmp_path / "dedup"))
         return outcome, tmp_path / "dedup", sheet
 
@@ -67,11 +68,11 @@ def test_stage_writes_groups_unique_records_counts_and_asks_about_the_undecided_
 
     groups = {r["record_id"]: r for r in rows(out / "groups.csv")}
     assert groups["scopus:HAM2017"]["survivor"] == "zotero:HAM2017"  # the Zotero item survives
-    assert groups["scopus:HAM2017"]["group"] == groups["zotero:HAM2017"]["group"]
+    assert groups["scopus:HAM2017"]["study_id"] == groups["zotero:HAM2017"]["study_id"] == "Hammond2017"
     assert groups["scopus:HAM2017"]["rule"] == "title+authors+year"
     unique = rows(out / "unique_records.csv")
     assert len(unique) == 3 == outcome.unique
-    merged = next(u for u in unique if u["group"] == groups["zotero:HAM2017"]["group"])
+    merged = next(u for u in unique if u["study_id"] == "Hammond2017")
     assert merged["record_ids"] == "scopus:HAM2017; zotero:HAM2017" and merged["n_records"] == "2"
     counts = {(r["measure"], r["source"]): r["value"] for r in rows(out / "counts.csv")}
     assert counts[("duplicates_removed", "")] == "1" and counts[("pairs_for_review", "")] == "1"
@@ -91,8 +92,9 @@ def test_a_decision_holds_on_refresh_and_the_pair_is_not_asked_again(stage):
 
     outcome, out, sheet = stage(BASE)
 
-    groups = {r["record_id"]: r["group"] for r in rows(out / "groups.csv")}
-    assert groups["hmic:NAO2017"] == groups["zotero:BATE2017"]
+    groups = {r["record_id"]: r["study_id"] for r in rows(out / "groups.csv")}
+    assert groups["hmic:NAO2017"] == groups["zotero:BATE2017"] == "Bate2017"  # the older of the two merged ids
+    assert {"id": "NationalAuditOffice2017", "study_id": "Bate2017", "how": "merged"} in rows(out / "ids.csv")
     assert outcome.for_review == 0 and outcome.appended == 0
     pair = next(p for p in rows(out / "pairs.csv") if p["record_id_b"] == "zotero:BATE2017")
     assert pair["outcome"] == "decided by reviewer: same"
@@ -196,3 +198,46 @@ def test_review_dedup_command_writes_id_and_group(tmp_path):
     assert group["z1"] == group["h1"] == group["s1"]
     assert group["z4"] != group["z5"]
     assert len(table) == 17
+
+
+# --- study identity across refreshes (the ledger) ----------------------------------------------------------
+
+def test_a_copy_from_a_source_that_sorts_first_keeps_the_study_id(stage, tmp_path):
+    _, out, _ = stage(BASE)
+    before = {r["record_id"]: r["study_id"] for r in rows(out / "groups.csv")}
+    copy = rec("assia:HAM2017", "The spatial politics of place and health policy.", "Hammond, J", container="SSM",
+               volume="190", pages="217-26")
+    _, out, _ = stage([copy, *BASE])
+    after = {r["record_id"]: r["study_id"] for r in rows(out / "groups.csv")}
+    assert after["assia:HAM2017"] == before["zotero:HAM2017"] == "Hammond2017"
+    assert {k: after[k] for k in before} == before
+    ledger = rows(tmp_path / "extracts/studies.csv")
+    assert ledger[-1] == {"study_id": "Hammond2017", "event": "member", "record_id": "assia:HAM2017", "other": "",
+                          "fingerprint": "title:the spatial politics of place and health policy|2017"}
+    # and nothing is appended when nothing changed
+    stage([copy, *BASE])
+    assert rows(tmp_path / "extracts/studies.csv") == ledger
+
+
+def test_a_reviewer_split_leaves_the_id_with_the_first_record_and_names_the_other(stage, tmp_path):
+    _, _, sheet = stage(BASE)
+    wb = load_workbook(sheet)
+    ws = wb[dupsheet.SHEET]
+    ws.append(["different", "two editions", "scopus:HAM2017", "zotero:HAM2017"])
+    wb.save(sheet)
+    _, out, _ = stage(BASE)
+    groups = {r["record_id"]: r["study_id"] for r in rows(out / "groups.csv")}
+    assert groups["zotero:HAM2017"] == "Hammond2017" and groups["scopus:HAM2017"] == "Hammond2017b"
+    assert {"id": "Hammond2017", "study_id": "Hammond2017b", "how": "split"} in rows(out / "ids.csv")
+    assert {"study_id": "Hammond2017b", "event": "split", "record_id": "", "other": "Hammond2017",
+            "fingerprint": ""} in rows(tmp_path / "extracts/studies.csv")
+
+
+def test_a_damaged_ledger_stops_the_stage_and_is_left_alone(stage, tmp_path):
+    stage(BASE)
+    ledger = tmp_path / "extracts/studies.csv"
+    ledger.write_text(ledger.read_text() + "Smith2020,renamed,,,\n")
+    before = ledger.read_bytes()
+    with pytest.raises(ReviewError, match=r"studies.csv, line 9: 'renamed' for study 'Smith2020'"):
+        stage(BASE)
+    assert ledger.read_bytes() == before

@@ -34,8 +34,7 @@ def included_frame(unique_csv: Path, included_csv: Path | None) -> pd.DataFrame:
     unique = pd.read_csv(unique_csv, dtype=str, keep_default_na=False)
     if included_csv is not None and included_csv.exists():
         keep = set(pd.read_csv(included_csv, dtype=str, keep_default_na=False)["study_id"])
-        unique = unique[unique["group"].isin(keep)]
-    unique = unique.rename(columns={"group": "study_id"})
+        unique = unique[unique["study_id"].isin(keep)]
     unique["citation"] = [short_citation(a, y) for a, y in zip(unique["authors"], unique["year"])]
     return unique.sort_values("study_id").reset_index(drop=True)
 

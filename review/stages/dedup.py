@@ -15,12 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from .. import dedup
+from .. import dedup, identity
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..fileio import write_csv
 from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
 from ..workbooks import duplicates as sheet
+from ..workbooks import ledger as ledger_sheet
 from ..workbooks.base import WorkbookError, unreadable
 from .common import stop
 
@@ -30,13 +31,16 @@ CONFIG_KEYS = ("dedup",)
 INPUTS = {"records": "results/records/records.csv"}
 OUTPUTS = {"groups": "results/dedup/groups.csv", "unique": "results/dedup/unique_records.csv",
            "pairs": "results/dedup/pairs.csv", "counts": "results/dedup/counts.csv",
-           "issues": "results/dedup/issues.csv"}
-GROUP_COLUMNS = ["record_id", "source", "source_key", "group", "survivor", "is_survivor", "group_size", "rule",
+           "ids": "results/dedup/ids.csv", "issues": "results/dedup/issues.csv"}
+GROUP_COLUMNS = ["record_id", "source", "source_key", "study_id", "survivor", "is_survivor", "group_size", "rule",
                  "scores"]
 PAIR_COLUMNS = ["record_id_a", "record_id_b", "decision", "rule", "outcome", "title_similarity",
                 "author_similarity"]
 COUNT_COLUMNS = ["measure", "source", "value"]
-UNIQUE_COLUMNS = [*RECORD_COLUMNS, "group", "record_ids", "n_records"]
+UNIQUE_COLUMNS = [*RECORD_COLUMNS, "study_id", "record_ids", "n_records"]
+# every name a study has gone by -> its id now: its records' ids, ids merged into it; and the splits
+ID_COLUMNS = ["id", "study_id", "how"]
+RECORD, MERGED, SPLIT = "record", "merged", "split"
 
 
 def read_records(path: Path) -> list[Record]:
@@ -96,11 +100,13 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     different = [(d.a, d.b) for d in decided if not d.same]
     result = dedup.run(records, settings, same=same, different=different)
 
-    labels = dedup.group_labels(ids, result.group)
+    assignment = _identify(config, records, result, outputs, problems)
+    study_of_group = dict(zip(sorted(set(result.group)), assignment.ids))  # groups are numbered in that order
+    labels = [study_of_group[g] for g in result.group]
     sizes = Counter(result.group)
     survivor_of = {result.group[k]: ids[k] for k in range(len(ids)) if result.survivor[k]}
     group_rows = [{
-        "record_id": r.record_id, "source": r.source, "source_key": r.source_key, "group": labels[k],
+        "record_id": r.record_id, "source": r.source, "source_key": r.source_key, "study_id": labels[k],
         "survivor": survivor_of[result.group[k]], "is_survivor": "yes" if result.survivor[k] else "no",
         "group_size": sizes[result.group[k]], "rule": result.rule[k], "scores": result.score[k],
     } for k, r in enumerate(records)]
@@ -129,7 +135,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         group = members[result.group[k]]
         ordered = sorted(group, key=lambda m: -sum(bool(v) for v in m.as_row().values()))
         row = dedup.merge_group(ordered, r)
-        row["group"] = labels[k]
+        row["study_id"] = labels[k]
         row["record_ids"] = "; ".join(sorted(m.record_id for m in group))
         row["n_records"] = str(len(group))
         unique_rows.append(row)
@@ -148,6 +154,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         counts.append({"measure": "records", "source": source, "value": by_source[source]})
         counts.append({"measure": "duplicates_removed", "source": source, "value": removed_by_source[source]})
 
+    id_rows = [{"id": r.record_id, "study_id": labels[k], "how": RECORD} for k, r in enumerate(records)]
+    id_rows += [{"id": old, "study_id": new, "how": MERGED} for old, new in assignment.renamed.items()]
+    id_rows += [{"id": parent, "study_id": new, "how": SPLIT} for new, parent in assignment.split.items()]
+    write_csv(outputs["ids"], ID_COLUMNS, sorted(id_rows, key=lambda r: (r["how"], r["id"], r["study_id"])))
     write_csv(outputs["groups"], GROUP_COLUMNS, group_rows)
     write_csv(outputs["pairs"], PAIR_COLUMNS, pair_rows)
     write_csv(outputs["unique"], UNIQUE_COLUMNS, unique_rows)
@@ -173,6 +183,40 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     for problem in problems:
         (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
     return Outcome(len(records), len(unique_rows), len(to_review), appended, problems)
+
+
+def _identify(config: dict[str, Any], records: list[Record], result: dedup.Result, outputs: dict[str, Path],
+              problems: list[Problem]) -> identity.Assignment:
+    """The study id of each group, from the ledger (``dedup.ledger``), which gets the rows of what changed."""
+    path = Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
+    try:
+        assignment = identity.assign(_groups(records, result), identity.Ledger(ledger_sheet.read(path) if path else ()))
+        if path is not None and assignment.events:
+            ledger_sheet.append(path, assignment.events)
+            log.info("%s: %d rows appended (%d new studies, %d merged, %d split)", path, len(assignment.events),
+                     sum(e["event"] == identity.NEW for e in assignment.events), len(assignment.merged),
+                     len(assignment.split))
+    except WorkbookError as exc:
+        assert path is not None
+        raise stop(outputs["issues"], problems, path, exc, "the study ledger") from exc
+    return assignment
+
+
+def _groups(records: list[Record], result: dedup.Result) -> list[identity.Group]:
+    """The dedup groups as identity sees them, in order of first member; named after the survivor."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for k, g in enumerate(result.group):
+        members[g].append(k)
+    groups = []
+    for g in sorted(members, key=lambda g: members[g][0]):
+        survivor = next((k for k in members[g] if result.survivor[k]), members[g][0])
+        r = records[survivor]
+        groups.append(identity.Group(
+            tuple(identity.Member(records[k].record_id, identity.fingerprint(records[k].doi, records[k].title,
+                                                                             records[k].year))
+                  for k in members[g]),
+            authors=r.as_row()["authors"], year=r.year, title=r.title, named_after=r.record_id))
+    return groups
 
 
 def groups_for_file(path: Path, fmt: str) -> list[dict[str, str]]:

@@ -19,6 +19,7 @@ from ..citations import short_citation
 from ..errors import ERROR, WARNING, Problem
 from ..fileio import write_csv
 from ..screening import CONSENSUS, FT, INCLUDE, STAGES, TA, Outcome, Settings
+from ..workbooks import changes as cell_changes
 from ..workbooks import screening as sheets
 from ..workbooks.base import WorkbookError, unreadable
 from .common import stop
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_KEYS = ("screening", "reviewers", "extraction")
 INPUTS = {"records": "results/records/records.csv", "groups": "results/dedup/groups.csv",
-          "unique": "results/dedup/unique_records.csv"}
+          "unique": "results/dedup/unique_records.csv", "ids": "results/dedup/ids.csv"}
 OUTPUTS = {"decisions": "results/screening/decisions.csv", "screening": "results/screening/screening.csv",
            "conflicts": "results/screening/conflicts.csv", "agreement": "results/screening/agreement.csv",
            "included": "results/screening/included.csv", "issues": "results/screening/issues.csv"}
@@ -39,7 +40,7 @@ AGREEMENT_COLUMNS = ["stage", "reviewer_a", "reviewer_b", "items_compared", "agr
 
 
 def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
-    return {row["group"]: {"study_id": row["group"], "citation": short_citation(row["authors"], row["year"]),
+    return {row["study_id"]: {"study_id": row["study_id"], "citation": short_citation(row["authors"], row["year"]),
                            "year": row["year"], "title": row["title"], "abstract": row["abstract"][:5000],
                            "container": row["container"]}
             for row in unique.to_dict("records")}
@@ -50,13 +51,20 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     records = pd.read_csv(inputs["records"], dtype=str, keep_default_na=False)
     groups = pd.read_csv(inputs["groups"], dtype=str, keep_default_na=False)
     unique = pd.read_csv(inputs["unique"], dtype=str, keep_default_na=False)
-    group_of = dict(zip(groups["record_id"], groups["group"]))
-    studies = sorted(unique["group"])
+    group_of = dict(zip(groups["record_id"], groups["study_id"]))
+    studies = sorted(unique["study_id"])
     known = set(studies)
     decisions, problems = screening.tag_decisions(zip(records["record_id"], records["tags"]), group_of, settings)
+    ids = cell_changes.Ids.read(inputs.get("ids"))
     for reviewer in [*settings.reviewers, CONSENSUS]:
         path = sheets.workbook_path(settings.folder, reviewer)
         try:
+            # decisions follow their study when it was merged into another (or typed as a record id)
+            followed = cell_changes.follow_ids(path, list(sheets.SHEETS.values()), ["study_id"], ids)
+            cell_changes.record(settings.folder, followed)
+            if followed:
+                log.info("%s: %d study ids followed to the study they are now (see %s)", path, len(followed),
+                         cell_changes.log_path(settings.folder))
             found, issues = sheets.read_decisions(path, reviewer, settings, known)
         except WorkbookError as exc:
             raise stop(outputs["issues"], problems, path, exc, f"{reviewer}'s screening decisions") from exc

@@ -8,7 +8,9 @@ from typing import Any
 
 from .. import codebook as codebooks
 from ..errors import ReviewError
+from ..extraction import CONSENSUS
 from ..fileio import write_csv
+from ..workbooks import changes as cell_changes
 from ..workbooks import extraction as sheets
 from ..workbooks.base import WorkbookError
 from .common import included_studies, screening_on
@@ -16,7 +18,8 @@ from .common import included_studies, screening_on
 log = logging.getLogger(__name__)
 
 CONFIG_KEYS = ("reviewers", "extraction", "screening")
-INPUTS = {"unique": "results/dedup/unique_records.csv", "included": "results/screening/included.csv"}
+INPUTS = {"unique": "results/dedup/unique_records.csv", "included": "results/screening/included.csv",
+          "ids": "results/dedup/ids.csv"}
 OUTPUTS = {"summary": "results/sheets/sheets.csv"}
 SUMMARY_COLUMNS = ["reviewer", "file", "rows", "appended", "dropped", "codebook_version", "outcome"]
 
@@ -28,10 +31,26 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     folder, fmt = Path(settings.get("folder", "extracts")), settings.get("format", "xlsx")
     studies = included_studies(inputs["unique"], inputs["included"] if screening_on(config) else None)
     outcomes = []
+    ids = cell_changes.Ids.read(inputs.get("ids"))
+    consensus = sheets.sheet_path(folder, CONSENSUS, fmt)
+    try:  # the consensus values follow their study, and the codebook's version, as every reviewer's sheet does
+        cell_changes.record(folder, cell_changes.follow_ids(consensus, [sheets.SHEET], ["study_id"], ids))
+        if fmt == "xlsx":
+            cell_changes.record(folder, sheets.upgrade_file(consensus, codebook, CONSENSUS))
+    except WorkbookError as exc:
+        raise ReviewError(f"{exc} It must follow the studies merged and the codebook changed since it was "
+                          "written.") from exc
     for reviewer in config.get("reviewers", []):
         path = sheets.sheet_path(folder, reviewer, fmt)
         try:
+            # rows follow their study when it was merged into another, before new rows are appended
+            followed = cell_changes.follow_ids(path, [sheets.SHEET], ["study_id"], ids)
+            cell_changes.record(folder, followed)
             outcome = sheets.update(path, reviewer, codebook, studies, settings.get("spare_rows", 200))
+            cell_changes.record(folder, outcome.changes)
+            if outcome.upgraded_from:
+                log.info("%s: upgraded from codebook %s to %s, %d cells changed (see %s)", path,
+                         outcome.upgraded_from, codebook.version, len(outcome.changes), cell_changes.log_path(folder))
         except WorkbookError as exc:
             log.error("%s", exc)
             outcome = sheets.SheetOutcome(reviewer, path, 0, 0, 0, f"left alone: {exc}")
