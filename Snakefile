@@ -24,6 +24,7 @@ include: "rules/records.smk"
 include: "rules/dedup.smk"
 include: "rules/screening.smk"
 include: "rules/extraction.smk"
+include: "rules/changes.smk"
 include: "rules/report.smk"
 
 
@@ -35,6 +36,7 @@ rule all:
         rules.screen_records.output,
         rules.count_prisma.output,
         rules.read_extractions.output,
+        rules.report_changes.output,
         rules.write_report.output,
 
 

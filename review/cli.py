@@ -113,6 +113,8 @@ STAGES = {
     "prisma": ("prisma", "PRISMA 2020 counts and flow diagram"),
     "sheets": ("sheets", "stage 3: create or refresh the reviewers' extraction sheets"),
     "evidence": ("evidence", "stage 4: validate the extraction sheets into the evidence tables"),
+    "changes": ("changes", "what this refresh changed, against the previous refresh (or --since a git revision "
+                           "or date)"),
     "report": ("report", "evidence tables and the executive summary (md, html, docx)"),
 }
 
@@ -142,6 +144,12 @@ def cmd_stage(args: argparse.Namespace) -> int:
     inputs = {name: Path(getattr(args, name)) for name in stage.INPUTS}
     outputs = {name: Path(getattr(args, name)) for name in stage.OUTPUTS}
     extra = {"root": Path(args.root), "results": Path(args.results)} if args.command == "records" else {}
+    if args.command == "changes" and args.since:
+        from .changes import markdown
+
+        rows, against = stage.since(config, args.since)
+        print(markdown(rows, against))
+        return 0
     outcome = stage.run(config, inputs, outputs, **extra)
     print(describe(args.command, outcome, outputs))
     return 0
@@ -167,6 +175,8 @@ def describe(command: str, outcome: Any, outputs: dict[str, Path]) -> str:
     if command == "sheets":
         return "\n".join(f"{o.path}: {o.outcome} ({o.rows} rows, {o.appended} new, {o.dropped} no longer included)"
                          for o in outcome)
+    if command == "changes":
+        return f"{len(outcome)} changes since the previous refresh in {outputs['markdown']}"
     if command == "evidence":
         errors = sum(p.severity == ERROR for p in outcome.problems)
         return (f"{outcome.rows} extraction rows; {outcome.evidence} evidence values; {errors} validation errors, "
@@ -203,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
         for name, default in {**stage.INPUTS, **stage.OUTPUTS}.items():
             p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, metavar="PATH",
                            help=f"default: {default}")
+        if command == "changes":
+            p.add_argument("--since", metavar="REV|DATE",
+                           help="compare the state of the last refresh with a git revision (a tag, a commit) or a "
+                                "date (2026-01-31); print the report instead of writing the stage's outputs")
         if command == "records":
             p.add_argument("--results", default="results", help="where the Zotero snapshots are")
             p.add_argument("--root", default=".", help="folder that source paths are relative to")

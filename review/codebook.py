@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -60,6 +60,8 @@ class Field:
     max: float | None = None
     max_length: int | None = None
     choices: tuple[Choice, ...] = ()
+    renamed_codes: tuple[tuple[str, str], ...] = ()  # (old code, code now), from the codebook's changes
+    retired_codes: tuple[tuple[str, str], ...] = ()  # (code, the change that retired it, as a hint)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -72,7 +74,14 @@ class Field:
     def code_for(self, text: str) -> str | None:
         """The code a reviewer meant: the code or the label, whatever the case and spacing (``None`` if neither)."""
         wanted = fold(text)
-        return next((c.code for c in self.choices if wanted in (fold(c.code), fold(c.label))), None)
+        code = next((c.code for c in self.choices if wanted in (fold(c.code), fold(c.label))), None)
+        if code is None:  # a code typed under an older codebook version, renamed since
+            code = next((new for old, new in self.renamed_codes if fold(old) == wanted), None)
+        return code
+
+    def retired(self, text: str) -> str:
+        """Why ``text`` is no longer a code of this field ("" when it never was, or still is)."""
+        return next((why for code, why in self.retired_codes if fold(code) == fold(text)), "")
 
     def label_of(self, code: str) -> str:
         """What a reviewer reads for ``code`` (the code itself if the field has no such choice)."""
@@ -125,6 +134,33 @@ class TableSpec:
         return names
 
 
+CHANGE_KINDS = ("add_field", "rename_field", "retire_field", "rename_code", "retire_code")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the codebook's ``changes:`` list."""
+
+    version: str
+    kind: str
+    field: str  # the field (its name now for renames; the old name for retire_field)
+    old: str = ""  # rename: the old name or code; retire_code: the code
+    new: str = ""  # rename: the new name or code
+    note: str = ""
+
+    def describe(self) -> str:
+        what = {"add_field": f"field {self.field} added", "rename_field": f"field {self.old} renamed {self.new}",
+                "retire_field": f"field {self.field} retired",
+                "rename_code": f"code {self.old} of {self.field} renamed {self.new}",
+                "retire_code": f"code {self.old} of {self.field} retired"}[self.kind]
+        return f"{what} in version {self.version}" + (f" ({self.note})" if self.note else "")
+
+
+def retired_header(name: str, version: str) -> str:
+    """What a retired field's column (or code column) is renamed to: kept, readable, no longer read."""
+    return f"{name} (retired in {version})"
+
+
 @dataclass(frozen=True)
 class Codebook:
     version: str
@@ -135,6 +171,7 @@ class Codebook:
     checks: tuple[Check, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     report: dict[str, Any] = field(default_factory=dict)
+    changes: tuple[Change, ...] = ()
 
     def __getitem__(self, name: str) -> Field:
         for f in self.fields:
@@ -149,6 +186,35 @@ class Codebook:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def renamed_headers(self) -> dict[str, str]:
+        """Column headers of older versions -> the header now: renamed fields (their own column and code
+        columns) and renamed codes' columns, each followed to the end of the chain of renames."""
+        out: dict[str, str] = {}
+        for c in self.changes:
+            if c.kind == "rename_field":
+                out[c.old] = c.new
+                for code in self[c.new].codes if c.new in self.names else ():
+                    out[f"{c.old}{TICK_SEPARATOR}{code}"] = f"{c.new}{TICK_SEPARATOR}{code}"
+            elif c.kind == "rename_code":
+                out[f"{c.field}{TICK_SEPARATOR}{c.old}"] = f"{c.field}{TICK_SEPARATOR}{c.new}"
+        for old in list(out):
+            seen = {old}
+            while out[old] in out and out[old] not in seen:
+                seen.add(out[old])
+                out[old] = out[out[old]]
+        return {old: new for old, new in out.items() if old != new}
+
+    def retired_headers(self) -> dict[str, str]:
+        """Headers of retired fields and retired codes' columns -> what their column is renamed to."""
+        out = {}
+        for c in self.changes:
+            if c.kind == "retire_field":
+                out[c.field] = retired_header(c.field, c.version)
+            elif c.kind == "retire_code" and c.field in self.names and self[c.field].type == "multiple":
+                column = f"{c.field}{TICK_SEPARATOR}{c.old}"
+                out[column] = retired_header(column, c.version)
+        return out
 
 
 @cache
@@ -182,10 +248,72 @@ def parse(data: Any, origin: str = "codebook") -> Codebook:
                    for t in data.get("tables", []))
     report = data.get("report", {})
     problems += _check_declarations(by_name, checks, tables, report)
+    changes = tuple(_change(raw) for raw in data.get("changes", []))
+    problems += _change_problems(changes, by_name)
     _raise(origin, problems)
+    fields = [_with_changes(f, changes) for f in fields]
     return Codebook(version=str(data["version"]), title=data.get("title", "Extraction form"),
                     row_unit=data.get("row_unit", "study"), fields=tuple(fields), source=origin,
-                    checks=checks, tables=tables, report=report)
+                    checks=checks, tables=tables, report=report, changes=changes)
+
+
+def _change(raw: dict[str, Any]) -> Change:
+    kind = next(k for k in CHANGE_KINDS if k in raw)
+    value, version, note = raw[kind], str(raw["version"]), raw.get("note", "")
+    if kind in ("add_field", "retire_field"):
+        return Change(version, kind, value, note=note)
+    if kind == "rename_field":
+        return Change(version, kind, value["to"], value["from"], value["to"], note)
+    if kind == "rename_code":
+        return Change(version, kind, value["field"], value["from"], value["to"], note)
+    return Change(version, kind, value["field"], value["code"], note=note)
+
+
+def _change_problems(changes: tuple[Change, ...], by_name: dict[str, Field]) -> list[str]:
+    """Each change names what the codebook now has (and, for what is gone, what it no longer has)."""
+    problems = []
+    renames: dict[str, str] = {}
+    for c in changes:
+        if c.kind == "rename_field":
+            renames = {old: c.new if new == c.old else new for old, new in renames.items()} | {c.old: c.new}
+    for k, c in enumerate(changes):
+        where = f"changes[{k}] ({c.kind})"
+        # a renamed field is named as it is now in code changes; a later rename may follow a field's own change
+        current = by_name.get(renames.get(c.field, c.field) if c.kind in ("add_field", "rename_field") else c.field)
+        if c.kind == "retire_field":
+            if c.field in by_name:
+                problems.append(f"{where}: {c.field!r} is still a field of the codebook; remove it to retire it")
+            continue
+        if current is None:
+            problems.append(f"{where}: {c.field!r} is not a field of the codebook")
+            continue
+        if c.kind == "rename_field" and c.old in by_name:
+            problems.append(f"{where}: {c.old!r} is still a field of the codebook; it cannot also be renamed")
+        if c.kind == "rename_code" and current is not None:
+            if current.type not in CHOICE_TYPES or _code_renames(changes, current.name).get(c.old) not in current.codes:
+                problems.append(f"{where}: {c.new!r} is not a code of {c.field!r} (nor renamed to one later)")
+            if c.old in current.codes:
+                problems.append(f"{where}: {c.old!r} is still a code of {c.field!r}")
+        if c.kind == "retire_code" and current is not None and c.old in current.codes:
+            problems.append(f"{where}: {c.old!r} is still a code of {c.field!r}; remove it to retire it")
+    return problems
+
+
+def _code_renames(changes: tuple[Change, ...], name: str) -> dict[str, str]:
+    """Each old code of a field -> the code it became at the end of its renames (a->b, then b->c: a->c)."""
+    out: dict[str, str] = {}
+    for c in changes:
+        if c.kind == "rename_code" and c.field == name:
+            out = {old: c.new if new == c.old else new for old, new in out.items()}
+            out[c.old] = c.new
+    return out
+
+
+def _with_changes(f: Field, changes: tuple[Change, ...]) -> Field:
+    """A field that reads codes renamed since older versions, and names the change that retired a code."""
+    renamed = tuple(sorted(_code_renames(changes, f.name).items()))
+    retired = tuple((c.old, c.describe()) for c in changes if c.kind == "retire_code" and c.field == f.name)
+    return replace(f, renamed_codes=renamed, retired_codes=retired) if renamed or retired else f
 
 
 def _raise(origin: str, problems: list[str]) -> None:

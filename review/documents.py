@@ -104,14 +104,24 @@ def docx(context: dict[str, Any]) -> bytes:
                 finding[c] for c in columns[2:]]
             for cell, value in zip(word.add_row().cells, values):
                 cell.text = value
+    _closing_sections(doc, context)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return stable_zip(buffer.getvalue())
+
+
+def _closing_sections(doc: Any, context: dict[str, Any]) -> None:
+    """Limitations, what the last refresh changed, references."""
     limits = context["limitations"]
     doc.add_heading("Limitations", level=1)
     doc.add_paragraph(f"{limits['studies_extracted']} of {limits['studies_included']} included studies extracted; "
                       f"{limits['open_disagreements']} unresolved disagreements; {limits['validation_errors']} "
                       "validation errors outstanding.")
+    doc.add_heading("What changed since the last refresh", level=1)
+    for change in context["changes"]:
+        doc.add_paragraph(f"{change['title']} ({change['count']}): {change['detail']}", style="List Bullet")
+    if not context["changes"]:
+        doc.add_paragraph("Nothing changed in the evidence since the last refresh.")
     doc.add_heading("References", level=1)
     for reference in context["references"]:
         doc.add_paragraph(reference)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return stable_zip(buffer.getvalue())

@@ -17,7 +17,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from . import agreement as agree
-from .codebook import MULTI_SEPARATOR, Check, Codebook, Field, truth
+from .codebook import MULTI_SEPARATOR, TICK_SEPARATOR, Check, Codebook, Field, truth
 from .errors import ERROR, WARNING, Problem
 
 # the column of every evidence table that holds the row's key code (the codebook's key field, e.g. a tier):
@@ -108,6 +108,9 @@ class Row:
     study_id: str
     values: dict[str, Any] = field(default_factory=dict)
     accepted: set[str] = field(default_factory=set)  # fields whose value is the codebook's suggestion, accepted
+    # fields held back because two rows of one reviewer for this study and key differ: {field: [values]}
+    conflicts: dict[str, list[Any]] = field(default_factory=dict)
+    rows: tuple[int, ...] = ()  # the sheet rows folded into this one (two studies merged into one)
 
     def key(self, codebook: Codebook) -> tuple[str, str]:
         key_field = codebook.key_fields[0].name if codebook.key_fields else ""
@@ -161,7 +164,7 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
     if field.type == "single":
         code = field.code_for(text)
         if code is None:
-            return None, ("not-in-codebook", field.describe_allowed(), did_you_mean(text, field))
+            return None, ("not-in-codebook", field.describe_allowed(), field.retired(text) or did_you_mean(text, field))
         return code, None
     if field.type == "multiple":
         parts = [p for p in (x.strip() for x in text.replace("\n", ";").replace(",", ";").split(";")) if p]
@@ -171,7 +174,7 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
             code = field.code_for(part)
             (codes if code else bad).append(code or part)
         if bad:
-            hint = "; ".join(h for h in (did_you_mean(b, field) for b in bad) if h)
+            hint = "; ".join(h for h in (field.retired(b) or did_you_mean(b, field) for b in bad) if h)
             return None, ("not-in-codebook", field.describe_allowed(), f"not codes: {', '.join(bad)}. {hint}".strip())
         return sorted(set(codes), key=field.codes.index), None
     if field.type in ("integer", "year"):
@@ -205,12 +208,12 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
     disagreement. A row nobody has started (only its study and key) is not checked yet."""
     rows: list[Row] = []
     problems: list[Problem] = []
+    seen: dict[tuple[str, str], Row] = {}
 
     def problem(code, severity, row, column="", value="", expected="", hint="", study=""):
         problems.append(Problem(code=code, severity=severity, file=file, sheet=sheet, row=str(row), column=column,
                                 value=str(value)[:200], expected=expected, hint=hint, record_id=study))
 
-    seen: dict[tuple[str, str], int] = {}
     for number, raw in records:
         study = str(raw.get("study_id") or "").strip()
         typed = started(raw, codebook)
@@ -234,12 +237,41 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
                     "kept, but the study is no longer included (or the id was edited)", study)
         key = row.key(codebook)
         if key in seen:
-            problem("duplicate-row", ERROR, number, codebook.key_fields[0].name if codebook.key_fields else "study_id",
-                    key[1], "one row per study and tier", f"same as row {seen[key]}; this row was left out", study)
+            _fold(seen[key], row, codebook, problem)
             continue
-        seen[key] = number
+        seen[key] = row
         rows.append(row)
     return rows, problems
+
+
+def _fold(first: Row, other: Row, codebook: Codebook, problem: Report) -> None:
+    """A second row of one reviewer for the same study and key (typically two studies merged into one):
+    its values join the first row's; a field where the two rows differ is held back from both and goes to
+    the consensus workbook, so that neither value is silently dropped."""
+    column = codebook.key_fields[0].name if codebook.key_fields else "study_id"
+    first.rows = (*(first.rows or (first.row,)), other.row)
+    differ = []
+    for name, value in other.values.items():
+        if name in first.conflicts:
+            first.conflicts[name].append(value)
+        elif name not in first.values:
+            first.values[name] = value
+            if name in other.accepted:
+                first.accepted.add(name)
+        elif shown(first.values[name]) != shown(value):
+            first.conflicts[name] = [first.values.pop(name), value]
+            first.accepted.discard(name)
+            differ.append(name)
+    if differ:
+        problem("duplicate-row-differs", ERROR, other.row, column, first.key(codebook)[1],
+                "one row per study and tier",
+                f"rows {first.row} and {other.row} are both about {first.study_id} (two studies merged into one, or a "
+                f"row copied): they differ in {', '.join(differ)}, which is held back and sent to the consensus "
+                "workbook; keep one row, or settle it there", first.study_id)
+    else:
+        problem("duplicate-row", WARNING, other.row, column, first.key(codebook)[1], "one row per study and tier",
+                f"rows {first.row} and {other.row} are both about {first.study_id} and agree: read as one row; "
+                "delete one of them when convenient", first.study_id)
 
 
 def _read_values(raw: Mapping[str, Any], codebook: Codebook, row: Row, problem: Report) -> set[str]:
@@ -252,6 +284,12 @@ def _read_values(raw: Mapping[str, Any], codebook: Codebook, row: Row, problem: 
             for column, mark in bad:
                 problem("not-a-tick", ERROR, row.row, column, mark, "x to choose this code, or blank",
                         f"{f.name} is left out of the evidence until this cell is x or blank", row.study_id)
+            for code, why in f.retired_codes:
+                column = f"{f.name}{TICK_SEPARATOR}{code}"
+                if truth(raw.get(column)) == "yes":
+                    problem("retired-code", WARNING, row.row, column, raw.get(column), f.describe_allowed(),
+                            f"{why}: the tick is kept aside and not used; tick the code that applies now",
+                            row.study_id)
             if bad:  # which codes were meant is unknown: the field is left out, as any invalid cell
                 invalid.add(f.name)
                 continue
@@ -373,6 +411,20 @@ class Combined:
     disputed: dict[tuple[str, str], list[dict[str, str]]]
 
 
+def _own_conflicts(by_key: Mapping[tuple[str, str], Mapping[str, Row]]) -> list[dict[str, str]]:
+    """Disagreements of a reviewer with themself: two rows for one study and key that differ (see ``_fold``)."""
+    out = []
+    for key in sorted(by_key):
+        for name, row in sorted(by_key[key].items()):
+            numbers = row.rows or (row.row,)
+            for f_name, values in row.conflicts.items():
+                out.append({"study_id": key[0], "tier": key[1], "field": f_name,
+                            "reviewer_a": f"{name} (row {numbers[0]})", "value_a": shown(values[0]),
+                            "reviewer_b": f"{name} (row {', '.join(map(str, numbers[1:]))})",
+                            "value_b": " / ".join(shown(v) for v in values[1:])})
+    return out
+
+
 def combine(codebook: Codebook, rows: Iterable[Row], consensus: Mapping[tuple[str, str], Row]) -> Combined:
     """Reviewers' rows -> evidence: consensus values win, agreed or single-reviewer values stand, and a
     disputed value is left out until the consensus workbook settles it."""
@@ -380,6 +432,7 @@ def combine(codebook: Codebook, rows: Iterable[Row], consensus: Mapping[tuple[st
     for row in rows:
         by_key[row.key(codebook)][row.reviewer] = row
     stats, disagreements = agreement(codebook, by_key)
+    disagreements += _own_conflicts(by_key)
     disputed: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for d in disagreements:
         key = (d["study_id"], d["tier"])
@@ -404,6 +457,8 @@ def combine(codebook: Codebook, rows: Iterable[Row], consensus: Mapping[tuple[st
             given = {shown(v) for v in per_reviewer.values() if v is not None}
             if consensus_value is not None:
                 value, basis = consensus_value, CONSENSUS
+            elif any(f.name in row.conflicts for row in reviewers.values()):
+                continue  # one reviewer's own rows differ: left out until the consensus workbook settles it
             elif len(given) == 1:
                 value = next(v for v in per_reviewer.values() if v is not None)
                 basis = "agreed" if sum(v is not None for v in per_reviewer.values()) > 1 else "single reviewer"

@@ -78,6 +78,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
                         "validation_errors": len(errors), "studies_extracted": evidence["study_id"].nunique(),
                         "studies_included": len(studies)},
         "cerqual": findings,
+        "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
         "references": references(studies[studies["study_id"].isin(set(evidence["study_id"]))].to_dict("records")),  # type: ignore[arg-type]  # str columns
         "codebook_version": codebook.version,
         "evidence_map_title": spec.get("evidence_map", {}).get("title", "Evidence map"),

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from . import __version__, protocol
 from . import codebook as codebooks
 from .errors import ReviewError
-from .stages import dedup, evidence, prisma, records, report, screening, sheets
+from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
 from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
 from .workbooks import findings as findings_sheet
@@ -40,7 +40,8 @@ os.environ["REVIEW_PYTHON"] = sys.executable
 # a new version of the package may compute differently: its rules rerun (nothing else can tell them)
 VERSION = __version__
 STAGES = {"import_records": records, "find_duplicates": dedup, "screen_records": screening,
-          "count_prisma": prisma, "write_sheets": sheets, "read_extractions": evidence, "write_report": report}
+          "count_prisma": prisma, "write_sheets": sheets, "read_extractions": evidence, "report_changes": changes,
+          "write_report": report}
 OUTPUTS = {rule: dict(stage.OUTPUTS) for rule, stage in STAGES.items()}
 
 
@@ -119,7 +120,7 @@ def typed(config: dict[str, Any], rule: str) -> str:
         return extraction_sheets.typed_digest(
             ((name, extraction_sheets.sheet_path(folder, name, fmt))
              for name in [*config.get("reviewers", []), "consensus"]), codebook)
-    if rule == "write_report":
+    if rule in ("write_report", "report_changes"):
         return findings_sheet.typed_digest(report.findings_path(config))
     raise ValueError(f"no reviewers' file is read by {rule}")
 

@@ -22,8 +22,16 @@ def _autoescape(name: str | None) -> bool:
 def environment(team_templates: str | None = "templates") -> Environment:
     loaders: list[BaseLoader] = [FileSystemLoader(team_templates)] if team_templates and Path(team_templates).is_dir() else []
     loaders.append(PackageLoader("review", "templates"))
-    return Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=_autoescape,
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=_autoescape,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = markdown_text
+    return env
+
+
+def markdown_text(value: object) -> str:
+    """Data as Markdown text: HTML in it is shown, not run; a table cell's bar and line breaks kept in the cell."""
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+            .replace("\n", " "))
 
 
 def render(name: str, team_templates: str | None = "templates", **context) -> str:

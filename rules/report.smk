@@ -13,6 +13,8 @@ rule write_report:
         flow=rules.count_prisma.output.flow,
         included=rules.screen_records.output.included,
         unique=rules.find_duplicates.output.unique,
+        ids=rules.find_duplicates.output.ids,
+        changes=rules.report_changes.output.csv,
         codebook=config["extraction"]["codebook"],
     output:
         **OUTPUTS["write_report"],

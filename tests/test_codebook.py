@@ -96,3 +96,60 @@ def test_a_cell_may_hold_the_code_or_the_label_and_is_shown_as_the_label():
     functions = codebook.parse(bundled())["functions"]
     assert functions.tick_columns()[0] == "functions:F1_strategic_planning"
     assert len(functions.tick_columns()) == len(functions.codes) and tier.tick_columns() == ()
+
+
+def with_changes(changes, edit=None) -> dict:
+    data = bundled()
+    if edit:
+        edit(data)
+    data["changes"] = changes
+    return data
+
+
+def by_name(data) -> dict:
+    return {f["name"]: f for f in fields(data)}
+
+
+def rename_stance(data):
+    for f in fields(data):
+        for c in f.get("choices") or []:
+            if f["name"] == "lesson_stance" and c["code"] == "cautions":
+                c.update(code="warns", label="Warns")
+
+
+def test_renamed_codes_are_read_as_the_code_they_became_even_through_a_chain():
+    data = with_changes([{"version": 2, "rename_code": {"field": "lesson_stance", "from": "caution", "to": "cautions"}},
+                         {"version": 3, "rename_code": {"field": "lesson_stance", "from": "cautions", "to": "warns"}}],
+                        rename_stance)
+    stance = codebook.parse(data)["lesson_stance"]
+    assert stance.code_for("caution") == stance.code_for("Cautions") == stance.code_for("warns") == "warns"
+    assert stance.code_for("nonsense") is None
+
+
+def test_a_retired_code_names_its_change_and_headers_follow_renames():
+    def edit(data):
+        f = by_name(data)
+        f["lg_notes"]["name"] = "local_government_notes"
+        f["data_sources"]["choices"] = [c for c in f["data_sources"]["choices"] if c["code"] != "archival"]
+    form = codebook.parse(with_changes([
+        {"version": "2", "rename_field": {"from": "lg_notes", "to": "local_government_notes"}},
+        {"version": "2", "retire_code": {"field": "data_sources", "code": "archival"}, "note": "rarely used"}], edit))
+    assert form["data_sources"].retired("Archival") == "code archival of data_sources retired in version 2 (rarely used)"
+    assert form["data_sources"].retired("interviews") == ""
+    assert form.renamed_headers() == {"lg_notes": "local_government_notes"}
+    assert form.retired_headers() == {"data_sources:archival": "data_sources:archival (retired in 2)"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"rename_field": {"from": "lg_notes", "to": "nowhere"}}, "'nowhere' is not a field of the codebook"),
+    ({"rename_field": {"from": "themes", "to": "lg_notes"}}, "'themes' is still a field of the codebook"),
+    ({"retire_field": "themes"}, "'themes' is still a field of the codebook; remove it to retire it"),
+    ({"rename_code": {"field": "lesson_stance", "from": "x", "to": "y"}}, "'y' is not a code of 'lesson_stance'"),
+    ({"rename_code": {"field": "lesson_stance", "from": "cautions", "to": "cautions"}}, "still a code"),
+    ({"retire_code": {"field": "lesson_stance", "code": "cautions"}}, "remove it to retire it"),
+    ({"add_field": "nothing"}, "'nothing' is not a field"),
+    ({"add_field": "themes", "retire_field": "x"}, "changes/0"),
+])
+def test_a_change_that_does_not_match_the_codebook_is_an_error(change, message):
+    with pytest.raises(ProtocolError, match=message):
+        codebook.parse(with_changes([{"version": "2", **change}]))

@@ -73,3 +73,27 @@ def test_accepting_is_recorded_per_reviewer_in_the_tidy_values():
 def test_accept_without_a_suggestion_or_with_another_word_is_reported():
     _, problems = read(raw(tier="HWB", relevance="core", **{ACCEPT: "yes"}), raw(tier="SHA", **{ACCEPT: "please"}))
     assert [(p.code, p.column, p.row) for p in problems] == [("no-suggestion", ACCEPT, "2"), ("wrong-type", ACCEPT, "3")]
+
+
+def test_two_rows_for_one_study_and_tier_are_read_as_one_when_they_agree():
+    rows, problems = read(raw(tier="SHA", relevance="core"), raw(tier="SHA", coterminosity_lg="none", relevance="core"))
+    assert [(p.code, p.severity, p.row) for p in problems] == [("duplicate-row", "warning", "3")]
+    assert len(rows) == 1 and rows[0].values == {"tier": "SHA", "relevance": "core", "coterminosity_lg": "none"}
+
+
+def test_rows_of_merged_studies_that_differ_go_to_consensus_and_neither_value_is_used():
+    rows, problems = read(raw(tier="SHA", relevance="core", coterminosity_lg="none"),
+                          raw(tier="SHA", relevance="supporting", coterminosity_lg="none"))
+    assert [(p.code, p.row, p.column) for p in problems] == [("duplicate-row-differs", "3", "tier")]
+    assert "relevance" in problems[0].hint and "consensus" in problems[0].hint
+    combined = combine(FORM, rows, {})
+    assert ("s:1", "SHA") in combined.disputed
+    dispute = combined.disputed[("s:1", "SHA")][0]
+    assert (dispute["field"], dispute["reviewer_a"], dispute["value_a"], dispute["reviewer_b"], dispute["value_b"]) == (
+        "relevance", "alice (row 2)", "core", "alice (row 3)", "supporting")
+    standing = {(e["field"], e["value"]) for e in combined.evidence}
+    assert ("coterminosity_lg", "none") in standing and not any(f == "relevance" for f, _ in standing)
+    # a consensus value settles it
+    settled = combine(FORM, rows, {("s:1", "SHA"): check_rows([(2, raw(tier="SHA", relevance="core"))], "consensus",
+                                                              "c.xlsx", "extraction", FORM, {"s:1"}, False)[0][0]})
+    assert ("relevance", "core") in {(e["field"], e["value"]) for e in settled.evidence}

@@ -212,3 +212,106 @@ def test_configuration_overrides_reach_every_stage(project, tmp_path_factory):
     strict = snakemake(project, "--configfile", str(override), "--config", "extraction={strict: true}")
     assert strict.returncode != 0
     assert "validation errors in the extraction sheets" in strict.stderr
+
+
+def csv_rows(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+
+
+def ris_copy(row, key):
+    """A re-formatted copy of a record, as another database exports it: upper-case title, initials, no DOI."""
+    lines = ["TY  - JOUR", f"ID  - {key}"]
+    for name in [a for a in row["authors"].split("; ") if a]:
+        family, _, given = name.partition(", ")
+        lines.append(f"AU  - {family} {''.join(w[0] for w in given.split())}".rstrip())
+    lines += [f"TI  - {row['title'].upper()}", f"PY  - {row['year']}"]
+    lines += [f"JO  - {row['container']}"] if row["container"] else []
+    return "\n".join([*lines, "ER  - ", ""])
+
+
+def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_codebook_revision(project):
+    """The acceptance of issue 10: an update search from a database sorting first, then a new codebook version."""
+    assert snakemake(project).returncode == 0
+    tidy_before = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "field", "value", "entry"))
+                   for r in csv_rows(project / "results/evidence/extractions.csv")}
+    evidence_before = {tuple(r[k] for k in ("study_id", "tier", "field", "value", "basis"))
+                       for r in csv_rows(project / "results/evidence/evidence.csv")}
+    extracted = sorted({r[1] for r in tidy_before})
+    summary_before = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
+    cited = [line for line in summary_before.split("## References")[1].splitlines() if line.startswith("- ")]
+    prisma_before = {r["data"]: int(r["n"] or 0) for r in csv_rows(project / "results/prisma/counts.csv")
+                     if r["n"].isdigit()}
+    ids_before = {r["record_id"]: r["study_id"] for r in csv_rows(project / "results/dedup/groups.csv")}
+
+    # an update search from ASSIA (sorts before hmic, scopus and zotero): copies of three extracted studies, two new
+    unique = {r["study_id"]: r for r in csv_rows(project / "results/dedup/unique_records.csv")}
+    copies = extracted[:3]
+    text = "".join(ris_copy(unique[s], f"A{k}") for k, s in enumerate(copies, start=1))
+    text += ris_copy({"authors": "Webster, Charles", "title": "Regional hospital boards and the planning of 1962",
+                      "year": "1963", "container": "Public Administration"}, "A8")
+    text += ris_copy({"authors": "Nobody, Anne", "title": "Integrated care boards two years on: a survey of chairs",
+                      "year": "2025", "container": "Health Services Journal"}, "A9")
+    (project / "protocols/library/assia.ris").write_text(text, encoding="utf-8")
+    protocol = yaml.safe_load((project / "protocols/review.yaml").read_text(encoding="utf-8"))
+    protocol["sources"].append({"name": "assia", "database": "ASSIA (ProQuest)", "file": "protocols/library/assia.ris",
+                                "prisma": "databases", "search": {"interface": "ProQuest", "date": "2024-06-01",
+                                                                  "search_string": "integrated care", "records": 5}})
+    (project / "protocols/review.yaml").write_text(yaml.safe_dump(protocol, sort_keys=False), encoding="utf-8")
+    update = snakemake(project)
+    assert update.returncode == 0, update.stderr
+
+    groups = {r["record_id"]: r["study_id"] for r in csv_rows(project / "results/dedup/groups.csv")}
+    assert {k: groups[k] for k in ids_before} == ids_before  # no study changed its id
+    assert [groups[f"assia:A{k}"] for k in (1, 2, 3)] == copies  # the copies joined their studies
+    tidy_after = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "field", "value", "entry"))
+                  for r in csv_rows(project / "results/evidence/extractions.csv")}
+    assert tidy_before <= tidy_after
+    evidence_after = {tuple(r[k] for k in ("study_id", "tier", "field", "value", "basis"))
+                      for r in csv_rows(project / "results/evidence/evidence.csv")}
+    assert evidence_after == evidence_before
+    summary_after = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
+    assert all(line in summary_after for line in cited)
+    prisma = {r["data"]: int(r["n"] or 0) for r in csv_rows(project / "results/prisma/counts.csv") if r["n"].isdigit()}
+    assert prisma["database_results"] == prisma_before["database_results"] + 5
+    assert prisma["duplicates"] == prisma_before["duplicates"] + 3
+    assert prisma["records_screened"] == prisma_before["records_screened"] + 2
+    report = {(r["section"], r["item"], r["change"], r["detail"])
+              for r in csv_rows(project / "results/changes/changes.csv")}
+    new_studies = {groups["assia:A8"], groups["assia:A9"]}
+    assert new_studies == {"Webster1963", "Nobody2025"}
+    assert report == ({("records", f"assia:A{k}", "added", "assia") for k in (1, 2, 3, 8, 9)}
+                      | {("duplicates", f"assia:A{k}", "joined", s) for k, s in zip((1, 2, 3), copies)}
+                      | {("studies", s, "new", "1 record") for s in new_studies}
+                      | {("screening", s, "awaiting screening", "was new") for s in new_studies})
+    assert "**Records** (5)" in summary_after
+
+    # a field added after piloting: a new codebook version
+    codebook = yaml.safe_load((project / "protocols/codebook.yaml").read_text(encoding="utf-8"))
+    codebook["version"] = "1.1"
+    codebook["groups"][-1]["fields"].append({
+        "name": "ics_purposes", "label": "ICS core purposes", "type": "multiple", "help": "The four purposes of ICSs.",
+        "choices": [{"code": "outcomes", "label": "Improve population health outcomes"},
+                    {"code": "inequalities", "label": "Tackle inequalities"},
+                    {"code": "value", "label": "Enhance productivity and value for money"},
+                    {"code": "social", "label": "Support social and economic development"}]})
+    codebook["changes"] = [{"version": "1.1", "add_field": "ics_purposes", "note": "after piloting"}]
+    (project / "protocols/codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True),
+                                                     encoding="utf-8")
+    revised = snakemake(project)
+    assert revised.returncode == 0, revised.stderr
+    from openpyxl import load_workbook
+
+    for name in ("reviewer_a", "reviewer_b", "consensus"):
+        wb = load_workbook(project / f"extracts/{name}.xlsx")
+        header = [c.value for c in wb["extraction"][1]]
+        assert "ics_purposes:outcomes" in header and "ics_purposes:social" in header, name
+        assert dict(r[:2] for r in wb["about"].iter_rows(values_only=True))["codebook_version"] == "1.1"
+    tidy_revised = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "field", "value", "entry"))
+                    for r in csv_rows(project / "results/evidence/extractions.csv")}
+    assert tidy_after == tidy_revised
+    assert {tuple(r[k] for k in ("study_id", "tier", "field", "value", "basis"))
+            for r in csv_rows(project / "results/evidence/evidence.csv")} == evidence_before
+    assert not [r for r in csv_rows(project / "results/evidence/validation.csv") if r["code"] == "missing-column"]
+    log = csv_rows(project / "extracts/cell-changes.csv")
+    assert {r["new"] for r in log if r["why"] == "field ics_purposes added in version 1.1 (after piloting)"} == {
+        f"ics_purposes:{c}" for c in ("outcomes", "inequalities", "value", "social")}

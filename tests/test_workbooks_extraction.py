@@ -20,11 +20,11 @@ from review.stages import evidence
 from review.stages import sheets as sheets_stage
 
 FORM = codebook.load(PROJECT / "protocols/codebook.yaml")
-UNIQUE_COLUMNS = [*RECORD_COLUMNS, "group", "record_ids", "n_records"]
+UNIQUE_COLUMNS = [*RECORD_COLUMNS, "study_id", "record_ids", "n_records"]
 
 
 def study(group: str, title: str, authors: str, year: str, tags: str = "") -> dict:
-    return {"group": group, "title": title, "authors": authors, "year": year, "tags": tags, "doi": "", "url": ""}
+    return {"study_id": group, "title": title, "authors": authors, "year": year, "tags": tags, "doi": "", "url": ""}
 
 
 STUDIES = [
@@ -401,3 +401,134 @@ def test_libreoffice_prints_every_label_and_definition_and_saves_the_workbook_wi
     assert [r[0] for r in body][-1] == "z:4" and len(body) == 5
     read()
     assert csv_rows(tmp / "evidence/evidence.csv") == before
+
+
+# --- a codebook revised during the review -------------------------------------------------------------------
+
+def revised_codebook(tmp_path, retire_code=False):
+    """Version 2.0 of the project's codebook: a field added, one renamed, one retired, two codes renamed."""
+    import yaml
+
+    data = yaml.safe_load((PROJECT / "protocols/codebook.yaml").read_text(encoding="utf-8"))
+    data["version"] = "2.0"
+    fields = {f["name"]: f for g in data["groups"] for f in g["fields"]}
+    fields["lg_notes"]["name"] = "local_government_notes"
+    for choice in fields["lesson_stance"]["choices"]:
+        if choice["code"] == "cautions":
+            choice.update(code="cautions_against", label="Cautions against")
+    for choice in fields["data_sources"]["choices"]:
+        if choice["code"] == "documents":
+            choice.update(code="board_papers", label="Board papers and plans")
+    if retire_code:
+        fields["data_sources"]["choices"] = [c for c in fields["data_sources"]["choices"] if c["code"] != "archival"]
+    for group in data["groups"]:
+        group["fields"] = [f for f in group["fields"] if f["name"] != "decision_mode"]
+    data["groups"][-1]["fields"].append({
+        "name": "ics_purposes", "label": "ICS core purposes", "type": "multiple", "help": "The four purposes of ICSs.",
+        "choices": [{"code": "outcomes", "label": "Improve outcomes"}, {"code": "inequalities", "label": "Tackle inequalities"},
+                    {"code": "value", "label": "Productivity and value"}, {"code": "social", "label": "Social and economic development"}]})
+    data["changes"] = [
+        {"version": "2.0", "add_field": "ics_purposes", "note": "after piloting"},
+        {"version": "2.0", "rename_field": {"from": "lg_notes", "to": "local_government_notes"}},
+        {"version": "2.0", "retire_field": "decision_mode", "note": "too few studies report it"},
+        {"version": "2.0", "rename_code": {"field": "lesson_stance", "from": "cautions", "to": "cautions_against"}},
+        {"version": "2.0", "rename_code": {"field": "data_sources", "from": "documents", "to": "board_papers"}},
+        *([{"version": "2.0", "retire_code": {"field": "data_sources", "code": "archival"}, "note": "merged into documents"}]
+          if retire_code else [])]
+    path = tmp_path / "codebook-2.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(project):
+    tmp, config, refresh, read = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    row = set_cells(path, "z:2", "STP", lg_notes="councils kept at arm's length", decision_mode="consensual",
+                    lesson_stance="Cautions", data_sources="documents; interviews", relevance="core")
+    before = load_workbook(path)
+
+    config["extraction"]["codebook"] = str(revised_codebook(tmp))
+    outcome = {o.reviewer: o for o in refresh(STUDIES)}["alice"]
+
+    assert outcome.upgraded_from == "1.0" and outcome.outcome == "upgraded from codebook 1.0"
+    wb = load_workbook(path)
+    ws = wb["extraction"]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    assert ws.cell(row=row, column=header["local_government_notes"]).value == "councils kept at arm's length"
+    assert ws.cell(row=row, column=header["decision_mode (retired in 2.0)"]).value == "consensual"
+    assert ws.cell(row=row, column=header["lesson_stance"]).value == "Cautions against"
+    assert ws.cell(row=row, column=header["data_sources:board_papers"]).value == "x"
+    assert "lg_notes" not in header and "data_sources:documents" not in header
+    new = [header[f"ics_purposes:{c}"] for c in ("outcomes", "inequalities", "value", "social")]
+    assert min(new) > max(v for k, v in header.items() if not k.startswith("ics_purposes"))  # added at the end
+    letter = ws.cell(row=1, column=new[0]).column_letter
+    assert any(f"{letter}2" in str(dv.sqref) for dv in ws.data_validations.dataValidation)  # with its dropdown
+    assert ws.cell(row=1, column=new[0]).comment is not None  # and its help
+    retired = ws.cell(row=1, column=header["decision_mode (retired in 2.0)"]).column_letter
+    assert not any(f"{retired}2" in str(dv.sqref) for dv in ws.data_validations.dataValidation)
+    about = dict(r[:2] for r in wb["about"].iter_rows(values_only=True))
+    assert about["codebook_version"] == "2.0" and about["upgraded_from"] == "1.0"
+    assert "field decision_mode retired in version 2.0 (too few studies report it)" in about["changes"]
+    assert "ics_purposes" in {r[1] for r in wb["codebook"].iter_rows(values_only=True)}
+    assert "labels_lg_notes" not in wb.defined_names and "labels_lesson_stance" in wb.defined_names
+    # every value typed before is still in the sheet, on the same row (a backup of the old file is kept)
+    old = before["extraction"]
+    for number in range(1, old.max_row + 1):
+        for column in range(1, old.max_column + 1):
+            value = old.cell(row=number, column=column).value
+            if value is not None and number > 1:
+                assert ws.cell(row=number, column=column).value in (value, "Cautions against"), (number, column)
+    assert list((tmp / "extracts/.backup").glob("alice.*.xlsx"))
+    log = csv_rows(tmp / "extracts/cell-changes.csv")
+    changed = {(r["column"], r["old"], r["new"]) for r in log if r["file"].endswith("alice.xlsx")}
+    assert {("local_government_notes", "lg_notes", "local_government_notes"),
+            ("decision_mode (retired in 2.0)", "decision_mode", "decision_mode (retired in 2.0)"),
+            ("lesson_stance", "Cautions", "Cautions against"),
+            ("data_sources:board_papers", "data_sources:documents", "data_sources:board_papers"),
+            ("ics_purposes:outcomes", "", "ics_purposes:outcomes")} <= changed
+    assert {o.reviewer for o in refresh(STUDIES) if o.outcome == "unchanged"} == {"alice", "bob"}  # once only
+
+    result = read()
+    values = {(r["field"], r["value"]) for r in csv_rows(tmp / "evidence/extractions.csv")
+              if r["reviewer"] == "alice" and r["study_id"] == "z:2"}
+    assert {("local_government_notes", "councils kept at arm's length"), ("lesson_stance", "cautions_against"),
+            ("data_sources", "board_papers"), ("data_sources", "interviews")} <= values
+    assert not [p for p in result.problems if p.code in ("missing-column", "codebook-version-changed")]
+
+
+def test_an_older_sheet_reads_renamed_fields_and_codes_and_names_the_change_for_a_retired_code(project):
+    tmp, config, refresh, _ = project
+    config["reviewers"] = ["alice"]
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    set_cells(path, "z:2", "STP", lg_notes="notes", lesson_stance="cautions", data_sources="archival; documents")
+    form = codebook.load(revised_codebook(tmp, retire_code=True))
+    # read as it is, before any refresh upgraded it (as for a workbook that was open during the refresh)
+    rows, problems = evidence.read_sheet(path, "alice", form, {"z:2"}, require=False)
+    row = next(r for r in rows if r.study_id == "z:2")
+    assert row.values["local_government_notes"] == "notes" and row.values["lesson_stance"] == "cautions_against"
+    retired = [p for p in problems if p.code == "retired-code"]
+    assert [(p.column, p.value, p.severity) for p in retired] == [("data_sources:archival", "x", "warning")]
+    assert "code archival of data_sources retired in version 2.0 (merged into documents)" in retired[0].hint
+    assert row.values["data_sources"] == ["board_papers"]  # the renamed code's tick still counts
+    assert "codebook-version-changed" in {p.code for p in problems}
+
+
+def test_a_csv_sheet_is_upgraded_too(project):
+    tmp, config, refresh, _ = project
+    config["extraction"]["format"] = "csv"
+    config["reviewers"] = ["alice"]
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.csv"
+    table = csv_rows(path)
+    table[0].update(lg_notes="kept", lesson_stance="cautions", decision_mode="consensual")
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(table)
+    config["extraction"]["codebook"] = str(revised_codebook(tmp))
+    refresh(STUDIES)
+    after = csv_rows(path)
+    assert after[0]["local_government_notes"] == "kept" and after[0]["lesson_stance"] == "cautions_against"
+    assert after[0]["decision_mode (retired in 2.0)"] == "consensual" and "ics_purposes" in after[0]

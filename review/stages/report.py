@@ -14,12 +14,14 @@ from typing import Any
 
 import pandas as pd
 
+from .. import changes as refresh_changes
 from .. import codebook as codebooks
 from .. import documents, report, tables
 from ..errors import Problem
 from ..extraction import EVIDENCE_COLUMNS
 from ..fileio import write_csv, write_if_changed
 from ..templating import render
+from ..workbooks import changes as cell_changes
 from ..workbooks import findings as findings_sheet
 from ..workbooks.base import WorkbookError
 from .common import included_frame, read_csv, stop
@@ -30,7 +32,8 @@ CONFIG_KEYS = ("title", "review_questions", "scope", "output", "screening", "ext
 INPUTS = {"evidence": "results/evidence/evidence.csv", "validation": "results/evidence/validation.csv",
           "disagreements": "results/evidence/disagreements.csv", "counts": "results/prisma/counts.csv",
           "flow": "results/prisma/flow.svg", "included": "results/screening/included.csv",
-          "unique": "results/dedup/unique_records.csv"}
+          "unique": "results/dedup/unique_records.csv", "ids": "results/dedup/ids.csv",
+          "changes": "results/changes/changes.csv"}
 OUTPUTS = {"markdown": "results/report/executive_summary.md", "html": "results/report/executive_summary.html",
            "docx": "results/report/executive_summary.docx", "evidence_map": "results/report/evidence_map.svg",
            "issues": "results/report/issues.csv", "workbook": "results/tables/tables.xlsx"}
@@ -63,7 +66,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     flow_svg = re.sub(r"^<\?xml[^>]*>\s*", "", flow_svg)
     sheet = findings_path(config)
     findings_sheet.ensure(sheet)
-    try:
+    try:  # a finding follows its studies when they were merged into others
+        cell_changes.record(sheet.parent, cell_changes.follow_ids(
+            sheet, [findings_sheet.SHEET], ["contributing_studies"], cell_changes.Ids.read(inputs.get("ids")),
+            many=["contributing_studies"]))
         findings, problems = findings_sheet.read(sheet, dict(zip(studies["study_id"], studies["citation"])))
     except WorkbookError as exc:
         raise stop(outputs["issues"], [], sheet, exc, "the team's findings") from exc
@@ -71,6 +77,9 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), findings,
                                    computed)
+    if "changes" in inputs:
+        context["changes"] = refresh_changes.summary([{str(k): str(v) for k, v in row.items()}
+                                                      for row in read_csv(inputs["changes"]).to_dict("records")])
     context["evidence_map_svg"] = documents.evidence_map_svg(report.evidence_matrix(computed, codebook),
                                                              context["evidence_map_title"])
     write_if_changed(outputs["evidence_map"], context["evidence_map_svg"].encode("utf-8"))

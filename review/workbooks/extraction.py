@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,11 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..codebook import FALSE_WORDS, TRUE_WORDS, Codebook, Field
+from ..codebook import FALSE_WORDS, TICK_SEPARATOR, TRUE_WORDS, Codebook, Field, fold
 from ..extraction import ACCEPT, DROPPED, INCLUDED, NOTES, STUDY_COLUMNS, Study, started, study_rows
 from .base import (
     Table,
@@ -48,6 +49,7 @@ from .base import (
     append_rows,
     digest,
     header_of,
+    last_used_row,
     neutralise,
     open_for_update,
     open_read_only,
@@ -144,6 +146,9 @@ def _lists(wb: Workbook, codebook: Codebook) -> None:
                 lists.cell(row=r, column=column, value=value).data_type = "s"
             ref = f"{quote_sheetname('lists')}!${letter}$2:${letter}${len(values) + 1}"
             wb.defined_names[f"{kind}_{f.name}"] = DefinedName(f"{kind}_{f.name}", attr_text=ref)
+            # a column renamed by a codebook upgrade keeps the dropdown it had, which names the old field
+            for old in (o for o, n in codebook.renamed_headers().items() if n == f.name):
+                wb.defined_names[f"{kind}_{old}"] = DefinedName(f"{kind}_{old}", attr_text=ref)
 
 
 def _words(cell: str, words: Iterable[str]) -> str:
@@ -336,7 +341,7 @@ def _codebook_sheet(wb: Workbook, codebook: Codebook) -> None:
     sheet.print_title_rows = "1:1"
 
 
-def _about_sheet(wb: Workbook, codebook: Codebook, reviewer: str) -> None:
+def _about_sheet(wb: Workbook, codebook: Codebook, reviewer: str, upgraded_from: str = "") -> None:
     about = wb.create_sheet("about")
     how_to = (
         "Grey columns come from the references and are protected. Choose values from the dropdowns: they show "
@@ -349,6 +354,10 @@ def _about_sheet(wb: Workbook, codebook: Codebook, reviewer: str) -> None:
     for row in (["reviewer", reviewer], ["codebook", codebook.title], ["codebook_version", codebook.version],
                 ["row unit", codebook.row_unit], ["how to", how_to]):
         about.append(row)
+    if upgraded_from:
+        about.append(["upgraded_from", upgraded_from])
+        about.append(["changes", "; ".join(c.describe() for c in codebook.changes) or "(none declared)"])
+        about["B7"].alignment = _WRAP
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 100
     about["B5"].alignment = _WRAP
@@ -417,6 +426,195 @@ class SheetOutcome:
     appended: int
     dropped: int
     outcome: str
+    changes: list[dict[str, str]] = field(default_factory=list)  # cells changed by a codebook upgrade
+    upgraded_from: str = ""
+
+
+# --- codebook upgrades ----------------------------------------------------------------------------------
+
+
+def _change(path: Path, sheet: str, cell: str, study: str, column: str, old: Any, new: Any, why: str
+            ) -> dict[str, str]:
+    return {"file": str(path), "sheet": sheet, "cell": cell, "study_id": study, "column": column,
+            "old": "" if old is None else str(old), "new": "" if new is None else str(new), "why": why}
+
+
+def _why(codebook: Codebook, kind: str, name: str) -> str:
+    """The declared change behind an upgrade step (its note included), else a plain description."""
+    for c in codebook.changes:
+        if c.kind == kind and name in (c.field, c.old, f"{c.field}{TICK_SEPARATOR}{c.old}", c.new):
+            return c.describe()
+    return f"{name} added in version {codebook.version}" if kind == "add_field" else kind
+
+
+def _recode(value: Any, field: Field) -> str | None:
+    """A cell's text with codes renamed since an older version written as they are now (``None``: as it is)."""
+    if value in (None, "") or not field.renamed_codes:
+        return None
+    current = {fold(c) for c in (*field.codes, *field.labels)}
+    if field.type == "single":
+        text_ = str(value).strip()
+        code = None if fold(text_) in current else field.code_for(text_)
+        return field.label_of(code) if code else None
+    parts = [p.strip() for p in str(value).replace("\n", ";").split(";") if p.strip()]
+    new = [p if fold(p) in current else (field.code_for(p) or p) for p in parts]
+    return "; ".join(new) if new != parts else None
+
+
+def _drop_rules(ws: Worksheet, columns: set[int]) -> None:
+    """No dropdown, check or mark on ``columns`` any more (a retired field's column keeps only its values)."""
+    for validation in list(ws.data_validations.dataValidation):
+        kept = [r for r in validation.sqref.ranges if r.min_col not in columns]
+        if len(kept) != len(validation.sqref.ranges):
+            validation.sqref = MultiCellRange(" ".join(r.coord for r in kept))
+            if not kept:
+                ws.data_validations.dataValidation.remove(validation)
+    marks = list(ws.conditional_formatting)
+    ws.conditional_formatting = ConditionalFormattingList()
+    for mark in marks:
+        ranges = [r.coord for r in mark.sqref.ranges if r.min_col not in columns]
+        for rule in mark.rules if ranges else ():
+            ws.conditional_formatting.add(" ".join(ranges), rule)
+
+
+def _add_columns(ws: Worksheet, codebook: Codebook, fields: list[Field], last_row: int, path: Path
+                 ) -> list[dict[str, str]]:
+    """Columns for fields the workbook lacks, after its last column, with their dropdowns, marks and notes."""
+    changes = []
+    for f in fields:
+        for name in f.tick_columns() or (f.name,):
+            column = ws.max_column + 1
+            cell = ws.cell(row=1, column=column, value=name)
+            cell.font = Font(bold=True)
+            cell.alignment = _HEAD
+            cell.fill = PatternFill("solid", fgColor=_HEADER_FILL["field"])
+            for (row_cell,) in ws.iter_rows(min_row=2, max_row=last_row, min_col=column, max_col=column):
+                row_cell.protection = _OPEN
+                row_cell.alignment = _TICK if f.type == "multiple" else _WRAP if f.type in ("text", "single") else _TOP
+            changes.append(_change(path, ws.title, cell.coordinate, "", name, "", name, _why(codebook, "add_field",
+                                                                                              f.name)))
+        _field_columns(ws, f, header_of(ws), last_row)
+    return changes
+
+
+def _rules_last_row(ws: Worksheet) -> int:
+    """How far down the existing dropdowns reach (the rows the pipeline wrote and their spare rows)."""
+    ends = [r.max_row for v in ws.data_validations.dataValidation for r in v.sqref.ranges]
+    return max([*ends, last_used_row(ws)])
+
+
+def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, reviewer: str
+            ) -> tuple[list[dict[str, str]], str]:
+    """Bring a workbook made with an older codebook version to this one: renamed fields' and codes' columns
+    take their new names, cells holding a renamed code the new one, a retired field's column is renamed
+    aside with its values (and no dropdown), each new field gets its column(s) with dropdown and help; the
+    lists, codebook and about sheets are rewritten for this version. Returns the cells changed and the
+    version upgraded from ("" when the workbook was already up to date)."""
+    was = _about_version(workbook)
+    header = header_of(ws)
+    absent = [f for f in codebook.fields if not _represented(f, header)
+              and not any(old in header for old, new in codebook.renamed_headers().items()
+                          if new in (f.name, *f.tick_columns()))]
+    renamed = {**codebook.renamed_headers(), **codebook.retired_headers()}
+    if was == codebook.version and not absent and not set(renamed) & set(header):
+        return [], ""
+    changes: list[dict[str, str]] = []
+    study_column = header.get("study_id")
+
+    def study_of(number: int) -> str:
+        return text(ws.cell(row=number, column=study_column).value) if study_column else ""
+
+    retired_columns = set()
+    for name, column in header.items():
+        new = renamed.get(name)
+        if new is None or new in header:
+            continue
+        cell = ws.cell(row=1, column=column, value=new)
+        kind = "retire_field" if new in codebook.retired_headers().values() else "rename_field"
+        if kind == "retire_field":
+            retired_columns.add(column)
+            cell.fill = _LOCKED_FILL
+        if kind == "rename_field" and name.split(TICK_SEPARATOR)[0] not in {
+                c.old for c in codebook.changes if c.kind == "rename_field"}:
+            kind = "rename_code"  # a code column whose code was renamed
+        changes.append(_change(path, ws.title, cell.coordinate, "", new, name, new, _why(codebook, kind, name)))
+    _drop_rules(ws, retired_columns)
+    header = header_of(ws)
+    for f in codebook.fields:
+        if f.name not in header or not f.renamed_codes:
+            continue
+        column = header[f.name]
+        for number in range(2, ws.max_row + 1):
+            target = ws.cell(row=number, column=column)
+            new = _recode(target.value, f)
+            if new is not None:
+                changes.append(_change(path, ws.title, target.coordinate, study_of(number), f.name, target.value,
+                                       new, "; ".join(c.describe() for c in codebook.changes
+                                                      if c.kind == "rename_code" and c.field == f.name)))
+                target.value = new
+    last_row = _rules_last_row(ws)
+    changes += _add_columns(ws, codebook, absent, last_row, path)
+    for name in ("lists", "codebook", "about"):
+        if name in workbook.sheetnames:
+            del workbook[name]
+    for name in [n for n in workbook.defined_names if n.startswith(("labels_", "codes_"))]:
+        del workbook.defined_names[name]
+    _lists(workbook, codebook)
+    _codebook_sheet(workbook, codebook)
+    _about_sheet(workbook, codebook, reviewer, upgraded_from=was)
+    return changes, was or "(none recorded)"
+
+
+def upgrade_file(path: Path, codebook: Codebook, reviewer: str) -> list[dict[str, str]]:
+    """Upgrade a workbook in this layout that the pipeline does not otherwise append to (the consensus
+    workbook) to the codebook's version; saved (after a backup) only when something changed."""
+    workbook = open_for_update(path)
+    if workbook is None:
+        return []
+    ws, _ = sheet_for_update(workbook, path, SHEET, ("study_id",))
+    changes, was = upgrade(workbook, ws, path, codebook, reviewer)
+    if was:
+        save(workbook, path)
+    return changes
+
+
+def _upgrade_csv(path: Path, fieldnames: list[str], rows: list[dict[str, str]], codebook: Codebook
+                 ) -> list[dict[str, str]]:
+    """The CSV sheet's header and cells brought to the codebook's version, in place (see ``upgrade``)."""
+    changes = []
+    renamed = {**codebook.renamed_headers(), **codebook.retired_headers()}
+    for k, name in enumerate(list(fieldnames)):
+        new = renamed.get(name)
+        if new is None or new in fieldnames:
+            continue
+        fieldnames[k] = new
+        for row in rows:
+            row[new] = row.pop(name, "")
+        kind = "retire_field" if new in codebook.retired_headers().values() else "rename_field"
+        changes.append(_change(path, "", f"{get_column_letter(k + 1)}1", "", new, name, new, _why(codebook, kind, name)))
+    for f in codebook.fields:
+        if f.name not in fieldnames:
+            fieldnames.append(f.name)
+            changes.append(_change(path, "", f"{get_column_letter(len(fieldnames))}1", "", f.name, "", f.name,
+                                   _why(codebook, "add_field", f.name)))
+            continue
+        column = get_column_letter(fieldnames.index(f.name) + 1)
+        for number, row in enumerate(rows, start=2):
+            new = _recode(row.get(f.name), f)
+            if new is not None:
+                # a CSV holds codes, not labels
+                new = f.code_for(new) or new if f.type == "single" else new
+                changes.append(_change(path, "", f"{column}{number}", row.get("study_id", ""), f.name,
+                                       row.get(f.name), new, _why(codebook, "rename_code", f.name)))
+                row[f.name] = new
+    return changes
+
+
+def _about_version(workbook: Workbook) -> str:
+    if "about" not in workbook.sheetnames:
+        return ""
+    return next((str(v) for k, v, *_ in workbook["about"].iter_rows(max_col=2, values_only=True)
+                 if k == "codebook_version"), "")
 
 
 def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Study], spare_rows: int = 200
@@ -432,6 +630,8 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
         save(workbook, path)
         return SheetOutcome(reviewer, path, len(rows), len(rows), 0, "created")
     ws, header = sheet_for_update(workbook, path, SHEET, REQUIRED)
+    changes, upgraded_from = upgrade(workbook, ws, path, codebook, reviewer)
+    header = header_of(ws)
     present: dict[str, list[int]] = {}
     column = header["study_id"]
     for number, (sid,) in enumerate(ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True),
@@ -441,7 +641,7 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
     wanted = {s.study_id for s in studies}
     new_rows = [_as_shown(r, codebook) for s in studies if s.study_id not in present for r in study_rows(s, codebook)]
     dropped = 0
-    changed = bool(new_rows)
+    changed = bool(new_rows or upgraded_from)
     for sid, row_numbers in present.items():
         status = INCLUDED if sid in wanted else DROPPED
         for number in row_numbers:
@@ -451,10 +651,6 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
                 changed = True
             dropped += status == DROPPED
     if new_rows:
-        absent = [f.name for f in codebook.fields if not _represented(f, header)]
-        if absent:
-            raise WorkbookError(f"{path} lacks the columns {', '.join(absent)} of codebook {codebook.version}; "
-                                "it was left as it is (a codebook change needs a new workbook)")
         start = append_rows(ws, ({n: r[n] for n in header if n in r} for r in new_rows), _style)
         last = start + len(new_rows) + spare_rows
         _unlock(ws, codebook, start, last, spare_from=start + len(new_rows))
@@ -463,7 +659,8 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
     if changed:
         save(workbook, path)
     total = sum(len(v) for v in present.values()) + len(new_rows)
-    return SheetOutcome(reviewer, path, total, len(new_rows), dropped, "updated" if changed else "unchanged")
+    outcome = f"upgraded from codebook {upgraded_from}" if upgraded_from else "updated" if changed else "unchanged"
+    return SheetOutcome(reviewer, path, total, len(new_rows), dropped, outcome, changes, upgraded_from)
 
 
 def _represented(field: Field, header: Iterable[str]) -> bool:
@@ -484,6 +681,7 @@ def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Stud
             existing = list(reader)
         if "study_id" not in fieldnames or "status" not in fieldnames:
             raise WorkbookError(f"{path} has no study_id or status column; it was left as it is")
+    changes = _upgrade_csv(path, fieldnames, existing, codebook) if path.exists() else []
     present = {r["study_id"] for r in existing}
     wanted = {s.study_id for s in studies}
     new_rows = [r for s in studies if s.study_id not in present for r in study_rows(s, codebook)]
@@ -501,7 +699,7 @@ def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Stud
     if not path.exists() or path.read_bytes() != data:
         outcome = "updated" if existing else "created"
         save_bytes(data, path)
-    return SheetOutcome(reviewer, path, len(existing) + len(new_rows), len(new_rows), dropped, outcome)
+    return SheetOutcome(reviewer, path, len(existing) + len(new_rows), len(new_rows), dropped, outcome, changes)
 
 
 def update(path: Path, reviewer: str, codebook: Codebook, studies: list[Study], spare_rows: int = 200
@@ -520,23 +718,40 @@ def read(path: Path) -> Table:
     return read_table(path, None if path.suffix == ".csv" else SHEET, required=("study_id",))
 
 
+def _sources(table: Table, codebook: Codebook) -> list[tuple[str, str]]:
+    """(name now, header in this sheet) for each column the reader takes: a sheet not yet upgraded keeps
+    the headers of an older codebook version (a renamed field or code), read as their names now."""
+    old_for: dict[str, str] = {}
+    for old, new in codebook.renamed_headers().items():
+        if table.has(old):
+            old_for.setdefault(new, old)
+    for column, aside in codebook.retired_headers().items():  # ticks under a retired code: reported, not used
+        if TICK_SEPARATOR in column:
+            old_for[column] = column if table.has(column) else aside
+    names = [*read_columns(codebook), *(c for c in codebook.retired_headers() if TICK_SEPARATOR in c)]
+    return [(name, name if table.has(name) or name not in old_for else old_for[name]) for name in names]
+
+
 def records(table: Table, codebook: Codebook) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, {column: raw value}) of each row: the study id, accept_suggested and every field's
     column or code columns (a column the sheet lacks reads as ``None``)."""
-    return table.records(read_columns(codebook))
+    sources = _sources(table, codebook)
+    for number, raw in table.records([header for _, header in sources]):
+        yield number, {name: raw[header] for name, header in sources}
 
 
 def missing_columns(table: Table, codebook: Codebook) -> list[str]:
     """Columns of the codebook the sheet lacks: a field with neither its column nor its code columns, or
     a code column gone from a field entered by code."""
+    shown = {name for name, header in _sources(table, codebook) if table.has(header)}
     missing = []
     for f in codebook.fields:
         ticks = f.tick_columns()
-        present = [c for c in ticks if table.has(c)]
-        if not table.has(f.name) and not present:
+        present = [c for c in ticks if c in shown]
+        if f.name not in shown and not present:
             missing.append(f.name)
         elif present:
-            missing += [c for c in ticks if not table.has(c)]
+            missing += [c for c in ticks if c not in shown]
     return missing
 
 

@@ -1,0 +1,178 @@
+"""What a refresh changed: a snapshot of the review's state, and the differences between two snapshots.
+
+A snapshot is plain, sorted data (JSON-ready) built from the stages' tables: the records of each source,
+the records of each study, each study's screening status, a digest of each reviewer's values per study and
+key, a digest of the evidence that stands per study, the studies each written finding rests on, and the
+open problems. ``compare`` lists every difference as a row (section, item, change, detail); ``markdown``
+renders them for the team. Pure: the stage (``review.stages.changes``) reads the tables and keeps the
+snapshots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+CHANGE_COLUMNS = ["section", "item", "change", "detail"]
+SECTIONS = ("records", "studies", "duplicates", "screening", "extraction", "evidence", "findings", "problems")
+TITLES = {"records": "Records", "studies": "Studies", "duplicates": "New duplicates", "screening": "Screening",
+          "extraction": "Extraction rows", "evidence": "Evidence", "findings": "Findings whose evidence changed",
+          "problems": "Validation problems"}
+FORMAT = 1  # the snapshot's layout: a snapshot of another layout is not compared
+
+
+def _digest(parts: Iterable[Any]) -> str:
+    return hashlib.sha256(json.dumps(sorted(parts), ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
+
+
+def snapshot(records: Iterable[Mapping[str, str]], groups: Iterable[Mapping[str, str]],
+             screening: Iterable[Mapping[str, str]], tidy: Iterable[Mapping[str, str]],
+             evidence: Iterable[Mapping[str, str]], findings: Iterable[Mapping[str, Any]],
+             problems: Iterable[Mapping[str, str]]) -> dict[str, Any]:
+    """The state of the review, from its tables (each an iterable of CSV rows)."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        by_source[r["source"]].append(r["record_id"])
+    studies: dict[str, list[str]] = defaultdict(list)
+    for g in groups:
+        studies[g["study_id"]].append(g["record_id"])
+    values: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for t in tidy:
+        values[t["reviewer"]][f"{t['study_id']} | {t['tier']}"].append([t["field"], t["value"]])
+    standing: dict[str, list[Any]] = defaultdict(list)
+    for e in evidence:
+        standing[e["study_id"]].append([e["tier"], e["field"], e["value"], e["basis"]])
+    return {
+        "format": FORMAT,
+        "records": {s: sorted(ids) for s, ids in sorted(by_source.items())},
+        "studies": {s: sorted(ids) for s, ids in sorted(studies.items())},
+        "screening": {r["study_id"]: r["status"] for r in sorted(screening, key=lambda r: r["study_id"])},
+        "extraction": {name: {key: _digest(v) for key, v in sorted(rows.items())}
+                       for name, rows in sorted(values.items())},
+        "evidence": {s: _digest(v) for s, v in sorted(standing.items())},
+        "findings": {str(f.get("finding_id") or f["finding"][:60]): sorted(f["study_ids"])
+                     for f in sorted(findings, key=lambda f: str(f.get("finding_id") or f["finding"]))},
+        "problems": sorted({" | ".join(str(p.get(k, "")) for k in ("code", "file", "sheet", "row", "column", "value"))
+                            for p in problems if p.get("severity") == "error"}),
+    }
+
+
+def _row(section: str, item: str, change: str, detail: str = "") -> dict[str, str]:
+    return {"section": section, "item": item, "change": change, "detail": detail}
+
+
+EMPTY: dict[str, Any] = {"format": FORMAT, "records": {}, "studies": {}, "screening": {}, "extraction": {},
+                         "evidence": {}, "findings": {}, "problems": []}
+
+
+def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Every difference from ``before`` to ``after``; with no ``before`` (the first refresh, or a state kept
+    in another layout), everything is new."""
+    if not before or before.get("format") != FORMAT:
+        before = EMPTY
+    out: list[dict[str, str]] = []
+    for source in sorted(set(before["records"]) | set(after["records"])):
+        old, new = set(before["records"].get(source, ())), set(after["records"].get(source, ()))
+        out += [_row("records", r, "added", source) for r in sorted(new - old)]
+        out += [_row("records", r, "removed", source) for r in sorted(old - new)]
+    old_studies, new_studies = before["studies"], after["studies"]
+    study_of = {r: s for s, ids in old_studies.items() for r in ids}
+    for study in sorted(set(new_studies) - set(old_studies)):
+        came_from = sorted({study_of[r] for r in new_studies[study] if r in study_of})
+        out.append(_row("studies", study, "split off" if came_from else "new",
+                        f"from {', '.join(came_from)}" if came_from else _records(len(new_studies[study]))))
+    new_study_of = {r: s for s, ids in new_studies.items() for r in ids}
+    for study in sorted(set(old_studies) - set(new_studies)):
+        went = sorted({new_study_of[r] for r in old_studies[study] if r in new_study_of})
+        out.append(_row("studies", study, "merged" if went else "gone",
+                        f"into {', '.join(went)}" if went else "none of its records is left"))
+    for study in sorted(set(new_studies) & set(old_studies)):
+        joined = sorted(set(new_studies[study]) - set(old_studies[study]))
+        out += [_row("duplicates", r, "joined", study) for r in joined]
+    for study in sorted(set(before["screening"]) | set(after["screening"])):
+        old_status, new_status = before["screening"].get(study, ""), after["screening"].get(study, "")
+        if old_status != new_status:
+            out.append(_row("screening", study, new_status or "no longer screened", f"was {old_status or 'new'}"))
+    for reviewer in sorted(set(before["extraction"]) | set(after["extraction"])):
+        old_rows, new_rows = before["extraction"].get(reviewer, {}), after["extraction"].get(reviewer, {})
+        for key in sorted(set(old_rows) | set(new_rows)):
+            change = ("added" if key not in old_rows else "removed" if key not in new_rows
+                      else "changed" if old_rows[key] != new_rows[key] else "")
+            if change:
+                out.append(_row("extraction", key, change, reviewer))
+    changed_evidence = {s for s in set(before["evidence"]) | set(after["evidence"])
+                        if before["evidence"].get(s) != after["evidence"].get(s)}
+    for study in sorted(changed_evidence):
+        change = ("added" if study not in before["evidence"] else "removed" if study not in after["evidence"]
+                  else "changed")
+        out.append(_row("evidence", study, change))
+    for finding, studies in sorted(after["findings"].items()):
+        touched = sorted(set(studies) & changed_evidence)
+        if touched or set(studies) != set(before["findings"].get(finding, studies)):
+            out.append(_row("findings", finding, "evidence changed", ", ".join(touched) or "its studies changed"))
+    old_problems, new_problems = set(before["problems"]), set(after["problems"])
+    out += [_row("problems", p, "opened") for p in sorted(new_problems - old_problems)]
+    out += [_row("problems", p, "closed") for p in sorted(old_problems - new_problems)]
+    return out
+
+
+def _records(n: int) -> str:
+    return f"{n} record" if n == 1 else f"{n} records"
+
+
+def summary(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Per section: counts per kind of change (for the Markdown page and the executive summary)."""
+    out = []
+    for section in SECTIONS:
+        mine = [r for r in rows if r["section"] == section]
+        if not mine:
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for r in mine:
+            counts[r["change"]] += 1
+        if section == "records":
+            detail = "; ".join(f"{source}: " + ", ".join(f"{n} {change}" for change, n in sorted(kinds.items()))
+                               for source, kinds in sorted(_by(mine, "detail").items()))
+        elif section == "extraction":
+            detail = "; ".join(f"{who}: " + ", ".join(f"{n} {change}" for change, n in sorted(kinds.items()))
+                               for who, kinds in sorted(_by(mine, "detail").items()))
+        else:
+            detail = ", ".join(f"{n} {change}" for change, n in sorted(counts.items()))
+        out.append({"section": section, "title": TITLES[section], "count": len(mine), "detail": detail,
+                    "items": [f"{r['item']}" + (f" ({r['change']}{': ' + r['detail'] if r['detail'] else ''})")
+                              for r in mine[:20]], "more": max(0, len(mine) - 20)})
+    return out
+
+
+def _by(rows: list[dict[str, str]], key: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        out[r[key]][r["change"]] += 1
+    return out
+
+
+def markdown(rows: list[dict[str, str]], against: str) -> str:
+    """The change report for the team: a summary per section, then the first items of each."""
+    lines = ["# What changed", "", f"Compared with {against}.", ""]
+    parts = summary(rows)
+    if not parts:
+        return "\n".join(lines + ["Nothing changed.", ""])
+    lines += ["| | changes | |", "|---|---:|---|"]
+    lines += [f"| {p['title']} | {p['count']} | {_cell(p['detail'])} |" for p in parts]
+    lines.append("")
+    for p in parts:
+        lines += [f"## {p['title']}", ""]
+        lines += [f"- {_cell(item)}" for item in p["items"]]
+        if p["more"]:
+            lines.append(f"- ... and {p['more']} more (see changes.csv)")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text safe in a Markdown table cell and as Markdown (no HTML from data reaches the page)."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+            .replace("\n", " "))
