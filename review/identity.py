@@ -98,12 +98,13 @@ def readable_base(authors: str, year: str, title: str = "") -> str:
     return f"{name or 'Study'}{year}"
 
 
-def unique_id(base: str, taken: set[str]) -> str:
-    """``base``, else ``base`` with the first free suffix b, c, ... z, then bb, bc, ..."""
+def unique_id(base: str, taken: set[str], tried: dict[str, int] | None = None) -> str:
+    """``base``, else ``base`` with the first free suffix b, c, ... z, then bb, bc, ...; ``tried`` remembers
+    how far each base's suffixes are taken, so that thousands of studies of one name stay linear."""
     if base not in taken:
         return base
     letters = "bcdefghijklmnopqrstuvwxyz"
-    n = 0
+    n = tried.get(base, 0) if tried is not None else 0
     while True:
         suffix, k = "", n
         while True:
@@ -112,6 +113,8 @@ def unique_id(base: str, taken: set[str]) -> str:
             if k < 0:
                 break
         if base + suffix not in taken:
+            if tried is not None:
+                tried[base] = n + 1
             return base + suffix
         n += 1
 
@@ -191,6 +194,7 @@ def assign(groups: Sequence[Group], ledger: Ledger) -> Assignment:
     merged, events = _known_studies(groups, ledger, ids)
     split: dict[str, str] = {}
     taken = ledger.taken()
+    tried: dict[str, int] = {}
     claimed = {s for s in ids if s}
     for g, group in enumerate(groups):
         if ids[g] is not None:
@@ -202,7 +206,7 @@ def assign(groups: Sequence[Group], ledger: Ledger) -> Assignment:
             ids[g] = again
             claimed.add(again)
             continue
-        new = unique_id(readable_base(group.authors, group.year, group.title), taken)
+        new = unique_id(readable_base(group.authors, group.year, group.title), taken, tried)
         if known:  # records of studies that went to other groups: a split off the study of the earliest
             split[new] = known[0][1]
             events.append({"study_id": new, "event": SPLIT, "record_id": "", "other": known[0][1], "fingerprint": ""})

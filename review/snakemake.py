@@ -121,8 +121,14 @@ def typed(config: dict[str, Any], rule: str) -> str:
             ((name, extraction_sheets.sheet_path(folder, name, fmt))
              for name in [*config.get("reviewers", []), "consensus"]), codebook)
     if rule in ("write_report", "report_changes"):
-        return findings_sheet.typed_digest(report.findings_path(config))
+        return _findings_digest(report.findings_path(config))
     raise ValueError(f"no reviewers' file is read by {rule}")
+
+
+@cache
+def _findings_digest(path: Path) -> str:
+    """The findings' digest, read once per Snakefile parse (two rules' parameters need it)."""
+    return findings_sheet.typed_digest(path)
 
 
 def missing_sheets(config: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ rule read_extractions:
     input:
         sheets=rules.write_sheets.output.summary,
         unique=rules.find_duplicates.output.unique,
+        ids=rules.find_duplicates.output.ids,
         included=rules.screen_records.output.included,
         codebook=config["extraction"]["codebook"],
     output:

@@ -270,3 +270,16 @@ def test_a_workbook_open_elsewhere_stops_the_stage_when_its_ids_must_follow(revi
 def rows(path):
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_rows_of_a_study_split_at_this_refresh_are_flagged_for_the_reviewer(review):
+    tmp, write, _, sheets, evidence = review
+    write(STUDIES)
+    sheets()
+    set_cells(tmp / "extracts/alice.xlsx", "extraction", "s:1", relevance="core")
+    write([*STUDIES, study("s:1b", "Strategic health authorities (second edition)", "tier-sha")],
+          ids=[{"id": "s:1", "study_id": "s:1b", "how": "split"}])
+    sheets()
+    flagged = [p for p in evidence().problems if p.code == "study-split"]
+    assert [(p.file.rsplit("/", 1)[1], p.value, p.severity) for p in flagged] == [("alice.xlsx", "s:1", "warning")]
+    assert "s:1b now holds some of its records" in flagged[0].hint

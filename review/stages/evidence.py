@@ -30,6 +30,7 @@ from ..extraction import (
     validation_markdown,
 )
 from ..fileio import write_csv, write_if_changed
+from ..workbooks import changes as cell_changes
 from ..workbooks import consensus as consensus_sheet
 from ..workbooks import extraction as sheets
 from ..workbooks.base import WorkbookError
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_KEYS = ("reviewers", "extraction", "screening")
 INPUTS = {"sheets": "results/sheets/sheets.csv", "unique": "results/dedup/unique_records.csv",
-          "included": "results/screening/included.csv"}
+          "included": "results/screening/included.csv", "ids": "results/dedup/ids.csv"}
 OUTPUTS = {"evidence": "results/evidence/evidence.csv", "tidy": "results/evidence/extractions.csv",
            "wide": "results/evidence/extractions_wide.csv", "agreement": "results/evidence/agreement.csv",
            "disagreements": "results/evidence/disagreements.csv", "validation": "results/evidence/validation.csv",
@@ -76,6 +77,16 @@ def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included
     return rows, problems + found
 
 
+def split_warnings(rows: list[Row], splits: dict[str, list[str]], file: str) -> list[Problem]:
+    """A row of a study that was split at the last refresh may be about the part that left it: flagged."""
+    return [Problem(code="study-split", severity=WARNING, file=file, sheet=sheets.SHEET, row=str(r.row),
+                    column="study_id", value=r.study_id, expected=f"{r.study_id}, or {' or '.join(splits[r.study_id])}",
+                    hint=f"{r.study_id} was split: {', '.join(splits[r.study_id])} now holds some of its records. "
+                         f"Check the row is about {r.study_id} (its title); if not, write the other id",
+                    record_id=r.study_id)
+            for r in rows if r.study_id in splits]
+
+
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     settings = config["extraction"]
     codebook = codebooks.load(settings["codebook"])
@@ -85,6 +96,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     info = {s.study_id: {"citation": s.citation, "title": s.title, "year": s.year, "doi": s.doi} for s in studies}
     all_rows: list[Row] = []
     problems: list[Problem] = []
+    splits = cell_changes.Ids.read(inputs.get("ids")).splits
     for reviewer in config.get("reviewers", []):
         path = sheets.sheet_path(folder, reviewer, fmt)
         if not path.exists():
@@ -96,7 +108,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         except WorkbookError as exc:
             raise stop(outputs["validation"], problems, path, exc, f"{reviewer}'s extraction sheet") from exc
         all_rows += rows
-        problems += found
+        problems += found + split_warnings(rows, splits, str(path))
     consensus_path = sheets.sheet_path(folder, CONSENSUS, fmt)
     consensus_rows: dict[tuple[str, str], Row] = {}
     if consensus_path.exists():
