@@ -119,6 +119,9 @@ def unique_id(base: str, taken: set[str], tried: dict[str, int] | None = None) -
         n += 1
 
 
+_POSITIONAL = re.compile(r":L\d+(?:@L\d+)?$")  # a record id made from a line number: another export may reuse it
+
+
 class Ledger:
     """The ledger's rows, read into what ``assign`` asks of them."""
 
@@ -129,6 +132,7 @@ class Ledger:
         self.study_of: dict[str, str] = {}  # record -> study of its latest member row
         self.since: dict[str, int] = {}  # record -> position of that row
         self.fingerprints: dict[str, list[str]] = defaultdict(list)  # fingerprint -> studies, oldest row first
+        self.printed: dict[str, str] = {}  # record -> its fingerprint when it joined
         for k, row in enumerate(self.rows):
             study, event = row["study_id"], row["event"]
             self.created.setdefault(study, k)
@@ -137,6 +141,7 @@ class Ledger:
             elif event == MEMBER:
                 self.study_of[row["record_id"]] = study
                 self.since[row["record_id"]] = k
+                self.printed[row["record_id"]] = row.get("fingerprint", "")
                 if row.get("fingerprint"):
                     self.fingerprints[row["fingerprint"]].append(study)
 
@@ -146,6 +151,15 @@ class Ledger:
             seen.add(study)
             study = self.merged_into[study]
         return study
+
+    def knows(self, member: Member) -> bool:
+        """Whether ``member`` is a record the ledger has seen: its id, unless the id is made from a line number
+        and now names another work (a re-export shifted the lines)."""
+        if member.record_id not in self.study_of:
+            return False
+        before = self.printed.get(member.record_id, "")
+        return not (_POSITIONAL.search(member.record_id) and before and member.fingerprint
+                    and before != member.fingerprint)
 
     def taken(self) -> set[str]:
         return set(self.created)
@@ -166,7 +180,7 @@ def _known_studies(groups: Sequence[Group], ledger: Ledger, ids: list[str | None
     present: dict[str, list[tuple[int, int]]] = defaultdict(list)  # study -> (position of member row, group)
     for g, group in enumerate(groups):
         for m in group.members:
-            if m.record_id in ledger.study_of:
+            if ledger.knows(m):
                 present[ledger.resolve(ledger.study_of[m.record_id])].append((ledger.since[m.record_id], g))
     merged: dict[str, str] = {}
     events: list[dict[str, str]] = []
@@ -200,7 +214,7 @@ def assign(groups: Sequence[Group], ledger: Ledger) -> Assignment:
         if ids[g] is not None:
             continue
         known = sorted((ledger.since[m.record_id], ledger.resolve(ledger.study_of[m.record_id]))
-                       for m in group.members if m.record_id in ledger.study_of)
+                       for m in group.members if ledger.knows(m))
         again = None if known else _by_fingerprint(group, ledger, claimed)
         if again is not None:
             ids[g] = again
@@ -220,7 +234,7 @@ def assign(groups: Sequence[Group], ledger: Ledger) -> Assignment:
     for group, study in zip(groups, done):
         # the record a new study is named after is its first member: the one that keeps the id in a split
         for m in sorted(group.members, key=lambda m: (m.record_id != group.named_after, m.record_id)):
-            if m.record_id not in ledger.study_of or ledger.resolve(ledger.study_of[m.record_id]) != study:
+            if not ledger.knows(m) or ledger.resolve(ledger.study_of[m.record_id]) != study:
                 events.append(_member_row(study, m))
     renamed = {old: merged.get(new, new) for old, new in ledger.renamed().items()} | merged
     return Assignment(done, events, merged, split, renamed)

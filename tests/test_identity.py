@@ -119,3 +119,13 @@ def test_assignment_is_deterministic_whatever_the_group_order():
     forward = refresh(ledger, [group("a:1", "b:2"), group("c:3"), group("d:4")])
     backward = refresh(ledger, [group("d:4"), group("c:3"), group("b:2", "a:1")])
     assert forward[0] == list(reversed(backward[0]))
+
+
+def test_a_line_number_id_reused_by_another_work_after_a_re_export_is_not_taken_for_the_old_one():
+    first, second = fingerprint("", "Regional health authorities", "1990"), fingerprint("", "Clinical commissioning", "2013")
+    _, ledger, _ = refresh([], [group("ris:L1", prints={"ris:L1": first}, authors="Ham, C"),
+                                group("ris:L9", prints={"ris:L9": second}, authors="Checkland, K")])
+    # the re-export put the commissioning paper first and the RHA paper on line 5
+    ids, _, _ = refresh(ledger, [group("ris:L1", prints={"ris:L1": second}, authors="Checkland, K"),
+                                 group("ris:L5", prints={"ris:L5": first}, authors="Ham, C")])
+    assert ids == ["Checkland2023", "Ham2023"]
