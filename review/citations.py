@@ -1,36 +1,93 @@
 """How a study is cited: the short in-text form and the reference list (citeproc-py, a CSL style).
 
-Pure functions of record fields; the report, the screening workbooks and the extraction sheets all
-cite a study through ``short_citation`` so that one study reads the same everywhere.
+Pure functions of record fields. ``citations`` gives every study of a set one short citation
+(``Ham et al. 2018``; a corporate author whole, ``Department for Levelling Up, Housing and Communities
+2022``; the title when there is no author), with ``a``/``b`` after the year where two studies would
+otherwise read the same; the reference list carries the same letters, in the style's order, and keeps
+the style's italics as marked parts, so each output (Markdown, HTML, Word) renders them its own way.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+# data never reaches the formatter's markup: angle brackets are held aside while citeproc renders
+_LT, _GT = "\ue000", "\ue001"
+_ITALIC = re.compile(r"<i>(.*?)</i>", re.DOTALL)
+_TAGS = re.compile(r"</?(?:b|span|sup|sub)[^>]*>")
+_TITLE_WORDS = 6
+
+
+def authors_of(row: Mapping[str, Any]) -> list[str]:
+    """The authors' family names, or an organisation's whole name (commas and all), in order."""
+    try:
+        people = [c for c in json.loads(row.get("creators") or "[]") if c.get("role", "author") == "author"]
+    except (TypeError, ValueError):
+        people = []
+    if people:
+        return [c.get("name") or c.get("family", "") for c in people if c.get("name") or c.get("family")]
+    return [a.split(",")[0].strip() for a in (row.get("authors") or "").split("; ") if a.strip()]
+
+
+def short_form(names: list[str], year: str, title: str = "") -> str:
+    """``Lorne et al. 2019``; with no author, the title's first words (``Integrated care systems explained 2020``)."""
+    when = year or "n.d."
+    if not names:
+        words = (title or "Untitled").split()
+        return " ".join(words[:_TITLE_WORDS]) + ("..." if len(words) > _TITLE_WORDS else "") + f" {when}"
+    rest = "" if len(names) == 1 else f" and {names[1]}" if len(names) == 2 else " et al."
+    return f"{names[0]}{rest} {when}"
+
 
 def short_citation(authors: str, year: str) -> str:
-    """``Lorne et al. 2019`` from a ``; ``-joined author list (first author's family name)."""
-    names = [a for a in (authors or "").split("; ") if a]
-    if not names:
-        return year or "n.d."
-    first = names[0].split(",")[0].strip()
-    rest = "" if len(names) == 1 else f" and {names[1].split(',')[0].strip()}" if len(names) == 2 else " et al."
-    return f"{first}{rest} {year or 'n.d.'}"
+    """``Lorne et al. 2019`` from a ``; ``-joined author list (when only that is at hand)."""
+    return short_form(authors_of({"authors": authors}), year)
+
+
+def year_suffixes(rows: Iterable[Mapping[str, Any]], key: str = "study_id") -> dict[str, str]:
+    """``a``, ``b``, ... for the studies whose short citations would otherwise be the same (ordered by title,
+    as the reference list orders them); ``""`` for the others."""
+    same: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in rows:
+        same[short_form(authors_of(row), row.get("year", ""), row.get("title", ""))].append(
+            (str(row.get("title", "")).casefold(), str(row[key])))
+    out = {}
+    for group in same.values():
+        letters = len(group) > 1
+        for k, (_, study) in enumerate(sorted(group)):
+            out[study] = "abcdefghijklmnopqrstuvwxyz"[k % 26] * (k // 26 + 1) if letters else ""
+    return out
+
+
+def citations(rows: Iterable[Mapping[str, Any]], key: str = "study_id") -> dict[str, str]:
+    """Each study's short citation, unambiguous within ``rows`` (one citation per study everywhere)."""
+    rows = list(rows)
+    suffix = year_suffixes(rows, key)
+    return {str(r[key]): short_form(authors_of(r), (r.get("year") or "n.d.") + suffix[str(r[key])], r.get("title", ""))
+            for r in rows}
 
 
 def csl_item(row: Mapping[str, Any]) -> dict[str, Any]:
     """A CSL-JSON item from a study row (``study_id`` plus the canonical record columns)."""
-    people = [c for c in json.loads(row["creators"] or "[]") if c.get("role", "author") == "author"]
-    item: dict[str, Any] = {
-        "id": row["study_id"], "type": row["item_type"] or "document", "title": row["title"],
-        "author": [{"literal": c["name"]} if c.get("name") else {"family": c.get("family", ""),
-                                                                 "given": c.get("given", "")} for c in people]}
-    if row["year"]:
+    try:
+        creators = json.loads(row.get("creators") or "[]")
+    except (TypeError, ValueError):
+        creators = []
+    people = [c for c in creators if c.get("role", "author") == "author"]
+    item: dict[str, Any] = {"id": row["study_id"], "type": row.get("item_type") or "document",
+                            "title": row.get("title", "")}
+    if people:  # an empty author list would keep the style from putting the title in the author's place
+        item["author"] = [{"literal": c["name"]} if c.get("name") else {"family": c.get("family", ""),
+                                                                        "given": c.get("given", "")} for c in people]
+    if row.get("year"):
         item["issued"] = {"date-parts": [[int(row["year"])]]}
+    if row.get("year_suffix"):
+        item["year-suffix"] = row["year_suffix"]
     for field, csl in (("container", "container-title"), ("volume", "volume"), ("issue", "issue"),
                        ("pages", "page"), ("doi", "DOI"), ("place", "publisher-place")):
         if row.get(field):
@@ -41,16 +98,73 @@ def csl_item(row: Mapping[str, Any]) -> dict[str, Any]:
     return item
 
 
-def references(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cite-them-right") -> list[str]:
-    """The reference list, formatted by citeproc-py, sorted as the style sorts it."""
+def _held(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("<", _LT).replace(">", _GT)
+    if isinstance(value, list):
+        return [_held(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _held(v) for k, v in value.items()}
+    return value
+
+
+def _parts(entry: str) -> list[dict[str, Any]]:
+    """A formatted entry as parts ``{"text", "italic"}``, the data's own angle brackets given back."""
+    entry = _TAGS.sub("", re.sub(r"\s+", " ", entry)).strip()
+    parts: list[tuple[str, bool]] = []
+    at = 0
+    for match in _ITALIC.finditer(entry):
+        if match.start() > at:
+            parts.append((entry[at:match.start()], False))
+        parts.append((match.group(1), True))
+        at = match.end()
+    if at < len(entry):
+        parts.append((entry[at:], False))
+    return [{"text": html.unescape(text).replace(_LT, "<").replace(_GT, ">"), "italic": italic}
+            for text, italic in parts if text]
+
+
+def _without_repeated_title(parts: list[dict[str, Any]], title: str) -> list[dict[str, Any]]:
+    """With no author the style puts the title first; citeproc-py prints it a second time: kept once."""
+    if len(parts) < 2 or not title or parts[0]["text"].strip() != title.strip():
+        return parts
+    for k in range(len(parts) - 1, 0, -1):
+        if parts[k]["text"].strip() == title.strip():
+            tail = parts[k + 1:]
+            if tail and not tail[0]["italic"]:
+                tail = [{"text": tail[0]["text"].lstrip(". ") or "", "italic": False}, *tail[1:]]
+            head = parts[:k]
+            head[-1] = {"text": head[-1]["text"].rstrip(" ") + ("." if not tail or tail[0]["text"] == "" else ""),
+                        "italic": head[-1]["italic"]}
+            return [p for p in [*head, *tail] if p["text"]]
+    return parts
+
+
+def reference_parts(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cite-them-right"
+                    ) -> list[list[dict[str, Any]]]:
+    """The reference list in the style's order, each entry as parts (text, italic)."""
     from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
     from citeproc.source.json import CiteProcJSON
 
+    rows = sorted(rows, key=lambda r: (short_form(authors_of(r), r.get("year", "")).casefold(),
+                                       str(r.get("title", "")).casefold()))
     items = [csl_item(row) for row in rows]
     if not items:
         return []
-    bibliography = CitationStylesBibliography(CitationStylesStyle(style, validate=False), CiteProcJSON(items),
-                                              formatter.plain)
+    # citeproc-py keeps item ids in lower case
+    titles = {str(row["study_id"]).lower(): str(row.get("title", "")) if not authors_of(row) else "" for row in rows}
+    bibliography = CitationStylesBibliography(CitationStylesStyle(style, validate=False),
+                                              CiteProcJSON([_held(i) for i in items]), formatter.html)
     for item in items:
         bibliography.register(Citation([CitationItem(item["id"])]))
-    return [re.sub(r"\s+", " ", str(entry)).strip() for entry in bibliography.bibliography()]
+    bibliography.sort()
+    entries = [_without_repeated_title(_parts(str(entry)), titles.get(str(key).lower(), ""))
+               for key, entry in zip(bibliography.keys, bibliography.bibliography())]
+    # the style sorts by author, and by the title that takes an absent author's place: citeproc-py leaves
+    # those first, so the list is put in that order here (stable: the style's order otherwise)
+    return sorted(entries, key=lambda parts: "".join(p["text"] for p in parts).casefold())
+
+
+def references(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cite-them-right") -> list[str]:
+    """The reference list as plain text, in the style's order."""
+    return ["".join(p["text"] for p in entry) for entry in reference_parts(rows, style)]

@@ -42,7 +42,7 @@ class Choice:
     code: str
     label: str
     definition: str = ""
-    period: tuple[int, int] | None = None
+    period: tuple[int, int | None] | None = None  # (first, last); last None: the tier still exists
     defaults: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
 

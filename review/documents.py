@@ -17,30 +17,51 @@ from .fileio import stable_zip
 
 
 def evidence_map_svg(counts: pd.DataFrame, title: str) -> str:
-    """A tier x function heatmap as SVG text (no date or random ids inside: same data, same bytes)."""
+    """A key x code heatmap as SVG text: every row and column the codebook has, labelled; a cell with no
+    evidence is a grey gap; the scale counts whole studies (no date or random ids inside: same bytes)."""
+    return _evidence_map(counts, title, "svg").decode("utf-8")
+
+
+def evidence_map_png(counts: pd.DataFrame, title: str) -> bytes:
+    """The same figure as PNG, for Word (which shows no SVG everywhere)."""
+    return _evidence_map(counts, title, "png")
+
+
+def _evidence_map(counts: pd.DataFrame, title: str, fmt: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm, ListedColormap
 
     matplotlib.rcParams["svg.hashsalt"] = "review"
     if counts.empty:
-        return ""
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(counts.columns) + 2), max(3, 0.45 * len(counts.index) + 1.5)))
-    image = ax.imshow(counts.values, cmap="Blues", aspect="auto")
-    ax.set_xticks(range(len(counts.columns)), [c.split("_", 1)[0] for c in counts.columns])
-    ax.set_yticks(range(len(counts.index)), list(counts.index))
-    for (i, j), value in pd.DataFrame(counts.values).stack().items():  # type: ignore[misc]  # (row, column) pairs
+        return b""
+    values = counts.to_numpy(dtype=float)
+    top = max(1, int(values.max()))
+    # one shade per whole number of studies, the lightest still clearly apart from the grey of a gap
+    cmap = ListedColormap(plt.get_cmap("Blues")(np.linspace(0.35, 0.95, top))).with_extremes(bad="#e8e8e8")
+    norm = BoundaryNorm(np.arange(0.5, top + 1.5), cmap.N)
+    fig, ax = plt.subplots(figsize=(max(7, 0.55 * len(counts.columns) + 4), max(3, 0.32 * len(counts.index) + 2.5)))
+    image = ax.imshow(np.ma.masked_equal(values, 0), cmap=cmap, norm=norm, aspect="auto")
+    ax.set_xticks(range(len(counts.columns)), [str(c) for c in counts.columns], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(counts.index)), [str(i) for i in counts.index], fontsize=8)
+    for (i, j), value in np.ndenumerate(values):
         if value:
-            ax.text(j, i, str(value), ha="center", va="center",
-                    color="white" if value > counts.values.max() / 2 else "black", fontsize=9)
+            ax.text(j, i, str(int(value)), ha="center", va="center",
+                    color="white" if value > top / 2 or top == 1 else "black", fontsize=8)
     ax.set_title(title, fontsize=11)
-    fig.colorbar(image, ax=ax, label="studies")
-    fig.tight_layout()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    colorbar = fig.colorbar(image, ax=ax, ticks=range(1, top + 1), label="studies")
+    colorbar.ax.tick_params(labelsize=8)
+    fig.text(0.01, 0.01, "Grey: no study extracted yet gives evidence for this cell.", fontsize=8)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    buffer = io.BytesIO()
+    metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+    fig.savefig(buffer, format=fmt, metadata=metadata, dpi=150)
     plt.close(fig)
     return buffer.getvalue()
+
 
 def tables_workbook(tables: list[dict[str, Any]]) -> bytes:
     """Every evidence table as a sheet of one workbook (text a spreadsheet would run is neutralised)."""
@@ -61,8 +82,13 @@ def tables_workbook(tables: list[dict[str, Any]]) -> bytes:
 def docx(context: dict[str, Any]) -> bytes:
     """The same content as Word, with real Word tables (for teams that edit in Word)."""
     from docx import Document
+    from docx.shared import Cm
 
     doc = Document()
+    for section in doc.sections:  # A4, as reports in England are printed (python-docx starts in US Letter)
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+        section.left_margin = section.right_margin = Cm(2.0)
+        section.top_margin = section.bottom_margin = Cm(2.0)
     doc.core_properties.title = context["title"]
     doc.add_heading(context["title"], level=0)
     doc.add_heading("Review questions", level=1)
@@ -75,6 +101,9 @@ def docx(context: dict[str, Any]) -> bytes:
     doc.add_paragraph(f"{context['identified']} records identified; {p['duplicates']} duplicates removed; "
                       f"{p['records_screened']} screened; {p['records_excluded']} excluded at title and abstract; "
                       f"{p['dbr_assessed']} full texts assessed; {p['new_studies']} studies included.")
+    if context.get("evidence_map_png"):
+        doc.add_heading(context["evidence_map_title"], level=2)
+        doc.add_picture(io.BytesIO(context["evidence_map_png"]), width=Cm(17.0))
     doc.add_heading(context["findings_heading"], level=1)
     for finding in context["findings"]:
         doc.add_paragraph(f"{finding['label']}: {finding['studies']} studies ({', '.join(finding['key_codes'])}): "
@@ -84,30 +113,38 @@ def docx(context: dict[str, Any]) -> bytes:
         if not table["rows"]:
             doc.add_paragraph("No evidence yet.")
             continue
-        word = doc.add_table(rows=1, cols=len(table["columns"]))
-        word.style = "Table Grid"
-        for cell, name in zip(word.rows[0].cells, table["columns"]):
-            cell.text = name
-        for row in table["rows"]:
-            for cell, value in zip(word.add_row().cells, row):
-                cell.text = value
+        _table(doc, table["columns"], table["rows"])
     if context["cerqual"]:
         doc.add_heading("Summary of qualitative findings (GRADE-CERQual)", level=1)
         columns = ["finding", "studies", "methodological_limitations", "coherence", "adequacy", "relevance",
                    "overall_confidence", "explanation"]
-        word = doc.add_table(rows=1, cols=len(columns))
-        word.style = "Table Grid"
-        for cell, name in zip(word.rows[0].cells, columns):
-            cell.text = name
-        for finding in context["cerqual"]:
-            values = [finding["finding"], "; ".join(s["citation"] for s in finding["studies"])] + [
-                finding[c] for c in columns[2:]]
-            for cell, value in zip(word.add_row().cells, values):
-                cell.text = value
+        _table(doc, columns, [[f["finding"], "; ".join(s["citation"] for s in f["studies"])] + [f[c] for c in columns[2:]]
+                              for f in context["cerqual"]])
     _closing_sections(doc, context)
     buffer = io.BytesIO()
     doc.save(buffer)
     return stable_zip(buffer.getvalue())
+
+
+def _table(doc: Any, columns: list[str], rows: list[list[str]]) -> None:
+    """A Word table whose columns share the page's width by how much text they hold, so that a short
+    column is not squeezed into breaking words and a long one wraps."""
+    from docx.shared import Cm
+
+    word = doc.add_table(rows=1, cols=len(columns))
+    word.style = "Table Grid"
+    word.autofit = False
+    longest = [max([len(str(c)), *(max((len(w) for w in str(r[k]).split()), default=0) * 2 for r in rows),
+                    *(min(len(str(r[k])), 60) for r in rows)]) + 3 for k, c in enumerate(columns)]
+    widths = [Cm(17.0 * n / sum(longest)) for n in longest]
+    for row_values in [columns, *rows]:
+        cells = word.rows[0].cells if row_values is columns else word.add_row().cells
+        for cell, value, width in zip(cells, row_values, widths):
+            cell.text = str(value)
+            cell.width = width
+    for cell in word.rows[0].cells:
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
 
 
 def _closing_sections(doc: Any, context: dict[str, Any]) -> None:
@@ -123,5 +160,7 @@ def _closing_sections(doc: Any, context: dict[str, Any]) -> None:
     if not context["changes"]:
         doc.add_paragraph("Nothing changed in the evidence since the last refresh.")
     doc.add_heading("References", level=1)
-    for reference in context["references"]:
-        doc.add_paragraph(reference)
+    for reference in context["reference_parts"]:
+        paragraph = doc.add_paragraph()
+        for part in reference:
+            paragraph.add_run(part["text"]).italic = part["italic"]

@@ -347,9 +347,10 @@ def _within_key_period(row: Row, codebook: Codebook, check: Check, problem: Repo
     choice = next((c for c in key.choices if c.code == row.values[key.name]), None)
     if choice and choice.period:
         first, last = choice.period
-        if end < first - check.slack or start > last + check.slack:
+        if end < first - check.slack or (last is not None and start > last + check.slack):
+            span = f"{first}-{last}" if last is not None else f"{first} onwards"
             problem("period-outside-tier", WARNING, row.row, check.first, f"{start}-{end}",
-                    f"years around {first}-{last}, when {choice.code} existed", "check the tier or the period",
+                    f"years around {span}, when {choice.code} existed", "check the tier or the period",
                     row.study_id)
 
 

@@ -124,7 +124,9 @@ def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, s
         awaiting_ft=status["awaiting full text"],
         assessed=status["excluded at full text"] + status["included"],
         excluded_ft=dict(Counter(labels.get(r, r or "no reason given") for r in ft_excluded["ft_reason"])),
-        included=status["included"], reports_included=sum(reports.get(s, 1) for s in included_ids),
+        # PRISMA 2020: a record is an entry in a database; a report is a document about a study. Copies of one
+        # report from several sources are records of one report, so each included study here has one report
+        included=status["included"], reports_included=sum(1 for s in included_ids if reports.get(s, 1) > 0),
     )
     flow.problems = check(flow) + search_log_problems(config, identified)
     return flow

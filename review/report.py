@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from . import tables
-from .citations import references
+from .citations import reference_parts
 from .codebook import Codebook
 
 
@@ -60,6 +60,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         caption = next(t.caption for t in codebook.tables if t.name == name)
         lessons = {"name": name, "heading": spec.get("lessons_heading", caption), **table_payload(computed[name])}
     field = spec.get("findings_field")
+    cited = studies[studies["study_id"].isin(set(evidence["study_id"]))].to_dict("records")
+    parts = reference_parts(cited)  # type: ignore[arg-type]  # str columns
     return {
         "title": config["title"], "questions": config.get("review_questions", []), "scope": config.get("scope", ""),
         "criteria": config.get("screening", {}).get("inclusion_criteria", []),
@@ -79,7 +81,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
                         "studies_included": len(studies)},
         "cerqual": findings,
         "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
-        "references": references(studies[studies["study_id"].isin(set(evidence["study_id"]))].to_dict("records")),  # type: ignore[arg-type]  # str columns
+        # the reference list in the style's order: plain text, and as parts with the style's italics
+        "references": ["".join(p["text"] for p in entry) for entry in parts], "reference_parts": parts,
         "codebook_version": codebook.version,
         "evidence_map_title": spec.get("evidence_map", {}).get("title", "Evidence map"),
     }
@@ -90,4 +93,7 @@ def evidence_matrix(context_tables: dict[str, pd.DataFrame], codebook: Codebook)
     spec = codebook.report.get("evidence_map")
     if not spec:
         return pd.DataFrame()
-    return tables.matrix(context_tables[spec["table"]], codebook, spec["field"])
+    counts = tables.matrix(context_tables[spec["table"]], codebook, spec["field"])
+    key = codebook.key_fields[0]
+    # labels, not codes: the reader of the figure has no codebook at hand
+    return counts.rename(index=key.label_of, columns=codebook[spec["field"]].label_of)

@@ -141,8 +141,12 @@ def key_periods(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codeboo
         if not choice.period:
             continue
         ids = evidence[evidence[KEY] == choice.code]["study_id"]
-        rows.append({KEY: choice.code, "label": choice.label, "from": choice.period[0], "to": choice.period[1],
-                     "studies": ids.nunique(), "citations": _citations(ids, studies) if len(ids) else ""})
+        last = choice.period[1]
+        rows.append({KEY: choice.code, "label": choice.label, "from": choice.period[0],
+                     "to": "present" if last is None else last,
+                     # no evidence yet is not evidence of nothing: said as such, not as 0
+                     "studies": ids.nunique() if len(ids) else "none extracted yet",
+                     "citations": _citations(ids, studies) if len(ids) else ""})
     return pd.DataFrame(rows, columns=[KEY, "label", "from", "to", "studies", "citations"])
 
 
@@ -180,10 +184,10 @@ def compute_all(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codeboo
 
 
 def matrix(long: pd.DataFrame, codebook: Codebook, field: str) -> pd.DataFrame:
-    """The counts of a ``by_key`` table as a key x code matrix (rows and columns that have evidence only)."""
+    """The counts of a ``by_key`` table as a key x code matrix: every key code and every code of ``field`` in
+    the codebook's order, 0 where there is no evidence (a gap is shown as one, never left out)."""
+    tiers, codes = key_order(codebook), list(codebook[field].codes)
     if long.empty:
-        return pd.DataFrame()
+        return pd.DataFrame(0, index=tiers, columns=codes)
     wide = long.pivot_table(index=KEY, columns="code", values="studies", aggfunc="sum", fill_value=0)
-    tiers = [t for t in key_order(codebook) if t in wide.index]
-    codes = [c for c in codebook[field].codes if c in wide.columns]
-    return wide.reindex(index=tiers, columns=codes).astype(int)
+    return wide.reindex(index=tiers, columns=codes, fill_value=0).astype(int)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -30,8 +31,11 @@ def environment(team_templates: str | None = "templates") -> Environment:
 
 def markdown_text(value: object) -> str:
     """Data as Markdown text: HTML in it is shown, not run; a table cell's bar and line breaks kept in the cell."""
-    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-            .replace("\n", " "))
+    text = _ENTITY.sub(r"&amp;\1", str(value))  # a bare & reads as itself; only an entity-like & is escaped
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
+
+
+_ENTITY = re.compile(r"&(#?\w+;)")
 
 
 def render(name: str, team_templates: str | None = "templates", **context) -> str:

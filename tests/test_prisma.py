@@ -96,7 +96,9 @@ def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, dup
             decisions.append(decision(study, FT, ft[k], "alice", "not-tier" if ft[k] == "exclude" else ""))
     table, _ = screening.screen(studies, decisions)
     write_csv(tmp / "screening.csv", SCREENING_COLUMNS, table)
-    write_csv(tmp / "unique.csv", ["study_id", "n_records"], [{"study_id": s, "n_records": 1} for s in studies])
+    # copies of one report from several sources: records, not reports
+    write_csv(tmp / "unique.csv", ["study_id", "n_records"], [{"study_id": s, "n_records": 1 + k % 3}
+                                                               for k, s in enumerate(studies)])
     write_csv(tmp / "sources.csv", ["source", "records"], [{"source": "hmic", "records": len(studies) + duplicates}])
     write_csv(tmp / "dedup.csv", ["measure", "source", "value"],
               [{"measure": "duplicates_removed", "source": "", "value": duplicates}])
@@ -106,6 +108,7 @@ def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, dup
     assert [p for p in f.problems if p.code == "prisma-inconsistent"] == []
     assert f.screened == f.excluded_ta + f.sought + f.awaiting_ta
     assert f.included == sum(1 for r in table if r["status"] == "included")
+    assert f.reports_included == f.included <= f.screened  # never more reports than records screened
     assert pd.Series([r["status"] for r in table]).isin(
         ["included", "excluded at full text", "excluded at title/abstract", "not retrieved", "awaiting screening",
          "awaiting full text"]).all()

@@ -11,7 +11,7 @@ import pytest
 from conftest import EVIDENCE, FORM, STUDIES
 from docx import Document
 
-from review import documents, report
+from review import documents, report, tables
 from review.fileio import stable_zip
 from review.workbooks import findings as findings_sheet
 
@@ -46,6 +46,25 @@ def test_word_output_has_real_tables(tmp_path):
     assert ("tier", "code", "studies", "citations") in headers
     with zipfile.ZipFile(path) as archive:
         assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}  # reproducible bytes
+
+
+def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic_references(tmp_path):
+    matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
+    assert list(matrix.index)[:2] == ["Regional Hospital Board", "Hospital Management Committee / Board of Governors"]
+    png = documents.evidence_map_png(matrix, "Evidence map")
+    assert png.startswith(b"\x89PNG") and png == documents.evidence_map_png(matrix, "Evidence map")
+    path = tmp_path / "summary.docx"
+    path.write_bytes(documents.docx(context(evidence_map_png=png)))
+    document = Document(str(path))
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert len(document.inline_shapes) == 1  # the evidence map
+    timeline = next(t for t in document.tables if t.rows[0].cells[0].text == "tier" and
+                    t.rows[0].cells[1].text == "label")
+    widths = [c.width for c in timeline.rows[0].cells]
+    assert widths[1] > widths[0] and widths[-1] > widths[2]  # labels and citations wider than codes and years
+    references = [p for p in document.paragraphs if p.text.startswith("Lorne, C. (2019)")]
+    assert references and any(run.italic for run in references[0].runs)
 
 
 def test_stable_zip_gives_the_same_bytes_for_the_same_content(tmp_path):

@@ -22,8 +22,16 @@ def test_tier_function_counts_studies_in_historical_order():
         ("RHA", "F1_strategic_planning", 1), ("SHA", "F1_strategic_planning", 1),
         ("SHA", "F4_performance_oversight", 1), ("STP", "F1_strategic_planning", 1)]
     wide = tables.matrix(long, FORM, "functions")
-    assert list(wide.index) == ["RHA", "SHA", "STP"]
+    # every tier and function of the codebook, in its order: a tier or function with no evidence is a gap shown
+    assert list(wide.index) == list(FORM["tier"].codes) and list(wide.columns) == list(FORM["functions"].codes)
     assert wide.loc["SHA", "F4_performance_oversight"] == 1 and wide.loc["STP", "F4_performance_oversight"] == 0
+    assert wide.loc["RHB"].sum() == 0 and int(wide.to_numpy().sum()) == 4
+
+
+def test_the_timeline_shows_current_tiers_as_present_and_no_evidence_as_not_yet_extracted():
+    timeline = declared("timeline").set_index("tier")
+    assert timeline.loc["ICB", "to"] == "present" and timeline.loc["SHA", "to"] == 2013
+    assert timeline.loc["RHB", "studies"] == "none extracted yet" and timeline.loc["SHA", "studies"] == 1
 
 
 def test_theme_tier_lists_citations():
@@ -49,7 +57,7 @@ def test_lg_relations_lessons_enablers_timeline_quality():
     timeline = declared("timeline")
     rha = timeline[timeline["tier"] == "RHA"].iloc[0]
     assert (rha["from"], rha["to"], rha["studies"]) == (1974, 1996, 1)
-    assert timeline[timeline["tier"] == "RHB"].iloc[0]["studies"] == 0
+    assert timeline[timeline["tier"] == "RHB"].iloc[0]["studies"] == "none extracted yet"
     quality = declared("quality").set_index("tool")
     assert quality.loc["SANRA", "moderate"] == 1 and quality.loc["CASP_qual", "high"] == 1
 

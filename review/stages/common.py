@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..citations import short_citation
+from ..citations import citations, year_suffixes
 from ..errors import ERROR, Problem, ReviewError
 from ..extraction import Study
 from ..fileio import write_csv
@@ -35,7 +35,10 @@ def included_frame(unique_csv: Path, included_csv: Path | None) -> pd.DataFrame:
     if included_csv is not None and included_csv.exists():
         keep = set(pd.read_csv(included_csv, dtype=str, keep_default_na=False)["study_id"])
         unique = unique[unique["study_id"].isin(keep)]
-    unique["citation"] = [short_citation(a, y) for a, y in zip(unique["authors"], unique["year"])]
+    rows = [{str(k): v for k, v in row.items()} for row in unique.to_dict("records")]
+    cite, suffix = citations(rows), year_suffixes(rows)  # one citation per study, unambiguous among them
+    unique["citation"] = [cite[s] for s in unique["study_id"]]
+    unique["year_suffix"] = [suffix[s] for s in unique["study_id"]]
     return unique.sort_values("study_id").reset_index(drop=True)
 
 

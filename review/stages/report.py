@@ -80,8 +80,9 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     if "changes" in inputs:
         context["changes"] = refresh_changes.summary([{str(k): str(v) for k, v in row.items()}
                                                       for row in read_csv(inputs["changes"]).to_dict("records")])
-    context["evidence_map_svg"] = documents.evidence_map_svg(report.evidence_matrix(computed, codebook),
-                                                             context["evidence_map_title"])
+    matrix = report.evidence_matrix(computed, codebook)
+    context["evidence_map_svg"] = documents.evidence_map_svg(matrix, context["evidence_map_title"])
+    context["evidence_map_png"] = documents.evidence_map_png(matrix, context["evidence_map_title"])
     write_if_changed(outputs["evidence_map"], context["evidence_map_svg"].encode("utf-8"))
     for table in context["tables"]:  # each beside the workbook unless the rule names its path
         path = outputs.get(f"table_{table['name']}", outputs["workbook"].parent / f"{table['name']}.csv")

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .. import screening
-from ..citations import short_citation
+from ..citations import citations
 from ..errors import ERROR, WARNING, Problem
 from ..fileio import write_csv
 from ..screening import CONSENSUS, FT, INCLUDE, STAGES, TA, Outcome, Settings
@@ -40,7 +40,8 @@ AGREEMENT_COLUMNS = ["stage", "reviewer_a", "reviewer_b", "items_compared", "agr
 
 
 def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
-    return {row["study_id"]: {"study_id": row["study_id"], "citation": short_citation(row["authors"], row["year"]),
+    cite = citations(unique.to_dict("records"))  # type: ignore[arg-type]  # str columns
+    return {row["study_id"]: {"study_id": row["study_id"], "citation": cite[row["study_id"]],
                            "year": row["year"], "title": row["title"], "abstract": row["abstract"][:5000],
                            "container": row["container"]}
             for row in unique.to_dict("records")}

@@ -1,0 +1,55 @@
+"""Citations and the reference list (review.citations): the style's order, a/b, corporate authors, no author, italics."""
+
+from __future__ import annotations
+
+import json
+
+from review.citations import citations, reference_parts, references, short_citation, year_suffixes
+
+
+def row(sid, creators, year, title, container="", kind="article-journal", volume=""):
+    return {"study_id": sid, "creators": json.dumps(creators), "item_type": kind, "title": title, "year": year,
+            "container": container, "volume": volume, "issue": "", "pages": "", "doi": "", "place": "",
+            "publisher": "", "institution": ""}
+
+
+ROWS = [row("Zeta2020", [{"family": "Zeta", "given": "Ann"}], "2020", "Zed <b>paper</b>", "BMJ", volume="3"),
+        row("DLUHC2022", [{"name": "Department for Levelling Up, Housing and Communities"}], "2022",
+            "Levelling Up the United Kingdom", kind="report"),
+        row("Integrated2020", [], "2020", "Integrated care systems explained", kind="webpage"),
+        row("Ham2018", [{"family": "Ham", "given": "Chris"}], "2018", "Making sense of integrated care systems", "BMJ",
+            volume="1"),
+        row("Ham2018b", [{"family": "Ham", "given": "Chris"}], "2018", "Another look at integrated care", "HSJ",
+            volume="2"),
+        row("Lorne2019", [{"family": "Lorne", "given": "C"}, {"family": "Allen", "given": "P"},
+                          {"family": "Checkland", "given": "K"}], "2019", "Integrated care systems: what can reforms learn",
+            "PRUComm", kind="report")]
+
+
+def test_short_citations_keep_a_corporate_author_whole_use_the_title_without_one_and_tell_same_names_apart():
+    cite = citations(ROWS)
+    assert cite["DLUHC2022"] == "Department for Levelling Up, Housing and Communities 2022"
+    assert cite["Integrated2020"] == "Integrated care systems explained 2020"
+    assert cite["Lorne2019"] == "Lorne et al. 2019"
+    assert (cite["Ham2018b"], cite["Ham2018"]) == ("Ham 2018a", "Ham 2018b")  # by title, as the list orders them
+    assert short_citation("Smith, Ann; Jones, Bo", "") == "Smith and Jones n.d."
+
+
+def test_the_reference_list_is_in_the_styles_order_with_the_same_letters_and_no_repeated_title():
+    suffix = year_suffixes(ROWS)
+    text = references([dict(r, year_suffix=suffix[r["study_id"]]) for r in ROWS])
+    assert [t.split(" (")[0] for t in text] == ["Department for Levelling Up, Housing and Communities", "Ham, C.",
+                                                 "Ham, C.", "Integrated care systems explained",
+                                                 "Lorne, C., Allen, P. and Checkland, K.",
+                                                 "Zeta, A."]
+    assert text[1].startswith("Ham, C. (2018a) “Another look") and text[2].startswith("Ham, C. (2018b) “Making sense")
+    assert text[3] == "Integrated care systems explained (2020)."
+
+
+def test_italics_are_marked_parts_and_markup_in_the_data_stays_text():
+    parts = {"".join(p["text"] for p in entry): entry for entry in reference_parts(ROWS)}
+    zeta = next(entry for text, entry in parts.items() if text.startswith("Zeta"))
+    assert {"text": "BMJ", "italic": True} in zeta
+    assert "Zed <b>paper</b>" in "".join(p["text"] for p in zeta if not p["italic"])  # as typed, never as markup
+    report = next(entry for text, entry in parts.items() if text.startswith("Department"))
+    assert {"text": "Levelling Up the United Kingdom", "italic": True} in report
