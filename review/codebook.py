@@ -379,6 +379,19 @@ def _default_problems(fields: list[Field], by_name: dict[str, Field]) -> list[st
     return problems
 
 
+def _synthesis_problems(synthesis: dict[str, Any], names: list[str], known: Any) -> list[str]:
+    """The fields and table the synthesis workbook's evidence sheet names exist (``known`` reports a field)."""
+    for k, fields in enumerate(synthesis.get("questions", [])):
+        for name in fields:
+            known(name, f"report.synthesis.questions[{k}]")
+    for name in synthesis.get("summary", []):
+        known(name, "report.synthesis.summary")
+    if "locator" in synthesis:
+        known(synthesis["locator"], "report.synthesis.locator")
+    table = synthesis.get("enablers_barriers_table")
+    return [f"report.synthesis.enablers_barriers_table: no table named {table!r}"] if table and table not in names else []
+
+
 def _check_declarations(by_name: dict[str, Field], checks: tuple[Check, ...], tables: tuple[TableSpec, ...],
                         report: dict[str, Any]) -> list[str]:
     """Every field a check, a table or the report names exists (and has the type its use needs)."""
@@ -404,6 +417,7 @@ def _check_declarations(by_name: dict[str, Field], checks: tuple[Check, ...], ta
         known(report["low_quality"]["field"], "report.low_quality.field")
     if "lessons_table" in report and report["lessons_table"] not in names:
         problems.append(f"report.lessons_table: no table named {report['lessons_table']!r} (tables: {', '.join(names)})")
+    problems += _synthesis_problems(report.get("synthesis", {}), names, known)
     if "evidence_map" in report:
         known(report["evidence_map"]["field"], "report.evidence_map.field", CHOICE_TYPES)
         if report["evidence_map"]["table"] not in names:

@@ -91,29 +91,7 @@ def docx(context: dict[str, Any]) -> bytes:
         section.top_margin = section.bottom_margin = Cm(2.0)
     doc.core_properties.title = context["title"]
     doc.add_heading(context["title"], level=0)
-    doc.add_heading("Review questions", level=1)
-    for question in context["questions"]:
-        doc.add_paragraph(question, style="List Number")
-    if context["scope"]:
-        doc.add_paragraph(context["scope"])
-    doc.add_heading("Studies and flow", level=1)
-    p = context["prisma"]
-    doc.add_paragraph(f"{context['identified']} records identified; {p['duplicates']} duplicates removed; "
-                      f"{p['records_screened']} screened; {p['records_excluded']} excluded at title and abstract; "
-                      f"{p['dbr_assessed']} full texts assessed; {p['new_studies']} studies included.")
-    if context.get("evidence_map_png"):
-        doc.add_heading(context["evidence_map_title"], level=2)
-        doc.add_picture(io.BytesIO(context["evidence_map_png"]), width=Cm(17.0))
-    doc.add_heading(context["findings_heading"], level=1)
-    for finding in context["findings"]:
-        doc.add_paragraph(f"{finding['label']}: {finding['studies']} studies ({', '.join(finding['key_codes'])}): "
-                          f"{'; '.join(finding['citations'])}.", style="List Bullet")
-    for table in context["tables"]:
-        doc.add_heading(table["caption"], level=2)
-        if not table["rows"]:
-            doc.add_paragraph("No evidence yet.")
-            continue
-        _table(doc, table["columns"], table["rows"])
+    _synthesis_sections(doc, context)
     if context["cerqual"]:
         doc.add_heading("Summary of qualitative findings (GRADE-CERQual)", level=1)
         columns = ["finding", "studies", "methodological_limitations", "coherence", "adequacy", "relevance",
@@ -124,6 +102,83 @@ def docx(context: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return stable_zip(buffer.getvalue())
+
+
+def _synthesis_sections(doc: Any, context: dict[str, Any]) -> None:
+    """Key messages, the issue, methods, findings per question, recommendations, enablers and barriers, gaps:
+    what the team wrote, and where nothing is written yet, saying so."""
+    doc.add_heading("Key messages", level=1)
+    for m in context["key_messages"]:
+        paragraph = doc.add_paragraph(style="List Bullet")
+        paragraph.add_run(m["key_message"]).bold = True
+        if m["confidence"]:
+            paragraph.add_run(f" (confidence: {m['confidence']})")
+    if not context["key_messages"]:
+        doc.add_paragraph("No key messages have been written yet (extracts/synthesis.xlsx, sheet key messages).")
+    doc.add_heading("The issue and the questions", level=1)
+    if context["scope"]:
+        doc.add_paragraph(context["scope"])
+    for question in context["questions"]:
+        doc.add_paragraph(question, style="List Number")
+    doc.add_heading("Methods", level=1)
+    m, p = context["methods"], context["prisma"]
+    doc.add_paragraph("Searches: " + "; ".join(
+        f"{s['database']}" + (f" ({s['interface']})" if s["interface"] else "") + (f", {s['date']}" if s["date"] else "")
+        + (f": {s['records']} records" if s["records"] != "" else "") + (f"; search: {s['search_string']}"
+                                                                         if s["search_string"] else "")
+        for s in m["sources"]) + ".")
+    doc.add_paragraph(f"{context['identified']} records identified; {p['duplicates']} duplicates removed; "
+                      f"{p['records_screened']} screened; {p['records_excluded']} excluded at title and abstract; "
+                      f"{p['dbr_assessed']} full texts assessed; {p['new_studies']} studies included.")
+    agreement = " ".join(f"Screening at {s['stage']}: {s['compared']} records compared, agreement {s['agreement']}, "
+                         f"kappa {s['kappa']}." for s in m["screening"])
+    doc.add_paragraph(f"{agreement} Data were extracted by {len(m['reviewers'])} reviewers"
+                      + (f" (median kappa {m['extraction_kappa_median']} over {m['extraction_fields']} fields)"
+                         if m["extraction_kappa_median"] else "") + "; disagreements were settled by consensus.")
+    _findings_sections(doc, context)
+
+
+def _findings_sections(doc: Any, context: dict[str, Any]) -> None:
+    """Findings per question, recommendations by audience, enablers and barriers, evidence gaps."""
+    from docx.shared import Cm
+
+    doc.add_heading("Findings by review question", level=1)
+    for q in context["by_question"]:
+        doc.add_heading(f"{q['code']}. {q['question']}" if q["code"] else q["question"], level=2)
+        for f in q["findings"]:
+            paragraph = doc.add_paragraph(f["finding"], style="List Bullet")
+            if f["overall_confidence"]:
+                paragraph.add_run(f" Confidence: {f['overall_confidence']}.").italic = True
+            if f["studies"]:
+                paragraph.add_run(" (" + "; ".join(s["citation"] for s in f["studies"]) + ")")
+            if f["quotes"]:
+                doc.add_paragraph(f["quotes"], style="Quote")
+        if not q["findings"]:
+            doc.add_paragraph("No finding has been written for this question yet"
+                              + (f"; {q['candidate_studies']} studies give candidate evidence (extracts/synthesis.xlsx, "
+                                 "sheet evidence)" if q["candidate_studies"] else "") + ".")
+    doc.add_heading("Recommendations", level=1)
+    for group in context["recommendations"]:
+        doc.add_heading(f"For {group['audience']}", level=2)
+        for r in group["recommendations"]:
+            doc.add_paragraph(r["recommendation"], style="List Bullet")
+    if not context["recommendations"]:
+        doc.add_paragraph("No recommendations have been written yet (extracts/synthesis.xlsx, sheet recommendations).")
+    if context["enablers_barriers"]:
+        doc.add_heading(context["enablers_barriers"]["caption"], level=1)
+        if context["enablers_barriers"]["rows"]:
+            _table(doc, context["enablers_barriers"]["columns"], context["enablers_barriers"]["rows"])
+    gaps = context["gaps"]
+    doc.add_heading("Evidence gaps", level=1)
+    if gaps["cells"]:
+        doc.add_paragraph(f"{gaps['empty_cells']} of {gaps['cells']} cells of the evidence map have no evidence yet."
+                          + (f" Tiers with no evidence at all: {'; '.join(gaps['empty_rows'])}." if gaps["empty_rows"]
+                             else ""))
+    if gaps["not_extracted"]:
+        doc.add_paragraph("Included studies not yet extracted (not evidence of absence): "
+                          + "; ".join(gaps["not_extracted"]) + ".")
+    if context.get("evidence_map_png"):
+        doc.add_picture(io.BytesIO(context["evidence_map_png"]), width=Cm(17.0))
 
 
 def _table(doc: Any, columns: list[str], rows: list[list[str]]) -> None:
@@ -164,3 +219,10 @@ def _closing_sections(doc: Any, context: dict[str, Any]) -> None:
         paragraph = doc.add_paragraph()
         for part in reference:
             paragraph.add_run(part["text"]).italic = part["italic"]
+    doc.add_heading("Appendix: evidence tables", level=1)
+    for table in context["appendix"]:
+        doc.add_heading(table["caption"], level=2)
+        if table["rows"]:
+            _table(doc, table["columns"], table["rows"])
+        else:
+            doc.add_paragraph("No evidence yet.")

@@ -7,11 +7,12 @@ is declared in the codebook's ``report:`` section, the tables in its ``tables:``
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 
-from . import tables
+from . import synthesis, tables
 from .citations import reference_parts
 from .codebook import Codebook
 
@@ -39,11 +40,50 @@ def findings_by_code(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Co
     return sorted(out, key=lambda f: (-f["studies"], f["code"]))
 
 
+_COUNTED = re.compile(r"^(.+?) \((\d+)\)$")
+
+
+def labelled(frame: pd.DataFrame, codebook: Codebook, field: str | None = None) -> pd.DataFrame:
+    """A table as a reader sees it: every code (alone, in a list, or counted as ``code (2)``) as its label;
+    a ``label`` column that only repeated a code's label is dropped; a ``code`` column is headed by the label
+    of its ``field``."""
+    names = {c.code: c.label for f in codebook.fields for c in f.choices}
+
+    def one(value: Any) -> Any:
+        text = str(value)
+        counted = _COUNTED.match(text)
+        if counted and counted.group(1) in names:
+            return f"{names[counted.group(1)]} ({counted.group(2)})"
+        for separator in ("; ", ", "):
+            parts = text.split(separator)
+            if len(parts) > 1 and all(p in names or _COUNTED.match(p) for p in parts):
+                return separator.join(str(one(p)) for p in parts)
+        return names.get(text, value)
+
+    out = frame.copy()
+    relabelled = []
+    for column in out.columns:
+        mapped = out[column].map(one)
+        if not mapped.equals(out[column]):
+            relabelled.append(str(column))
+        out[column] = mapped
+    # a label column that now repeats a relabelled column says nothing more
+    drop = [c for c in out.columns if (c == "label" or str(c).endswith("_label"))
+            and any(out[r].astype(str).equals(out[c].astype(str)) for r in relabelled if r != c)]
+    out = out.drop(columns=drop)
+    if field and "code" in out.columns:
+        out = out.rename(columns={"code": codebook[field].label.lower()})
+    return out
+
+
 def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataFrame, studies: pd.DataFrame,
                   prisma_counts: pd.DataFrame, flow_svg: str, validation: pd.DataFrame,
                   disagreements: pd.DataFrame, findings: list[dict[str, Any]],
-                  computed: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
-    """Plain data for the templates; ``computed`` are the declared tables if already computed."""
+                  computed: dict[str, pd.DataFrame] | None = None, written: dict[str, list[dict[str, Any]]] | None = None,
+                  screening_agreement: pd.DataFrame | None = None,
+                  extraction_agreement: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Plain data for the templates; ``computed`` are the declared tables if already computed, ``written``
+    what the team wrote in the synthesis workbook (key messages, findings, recommendations)."""
     spec = codebook.report
     computed = tables.compute_all(evidence, studies, codebook) if computed is None else computed
     counts = dict(zip(prisma_counts["data"], prisma_counts["n"])) if not prisma_counts.empty else {}
@@ -62,7 +102,28 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     field = spec.get("findings_field")
     cited = studies[studies["study_id"].isin(set(evidence["study_id"]))].to_dict("records")
     parts = reference_parts(cited)  # type: ignore[arg-type]  # str columns
+    written = written or {}
+    questions = config.get("review_questions", [])
+    candidates = synthesis.candidate_evidence(evidence, studies, codebook, len(questions))
+    matrix = evidence_matrix(computed, codebook)
+    barriers = spec.get("synthesis", {}).get("enablers_barriers_table")
+    captions = {t.name: t.caption for t in codebook.tables}
+    specs = {t.name: t.options for t in codebook.tables}
     return {
+        "key_messages": written.get("key messages", []),
+        "by_question": synthesis.by_question(questions, written.get("findings", findings), candidates),
+        "recommendations": synthesis.by_audience(written.get("recommendations", []), synthesis.AUDIENCES),
+        "methods": synthesis.methods(config, screening_agreement if screening_agreement is not None
+                                     else pd.DataFrame(), extraction_agreement if extraction_agreement is not None
+                                     else pd.DataFrame()),
+        "gaps": synthesis.gaps(matrix, studies, evidence),
+        "enablers_barriers": ({"caption": captions[barriers],
+                               **table_payload(labelled(computed[barriers], codebook, specs[barriers].get("field")))}
+                              if barriers else None),
+        "appendix": [{"name": t.name, "caption": t.caption,
+                      **table_payload(labelled(computed[t.name], codebook, t.options.get("field")))}
+                     for t in codebook.tables],
+        "candidate_evidence": candidates,
         "title": config["title"], "questions": config.get("review_questions", []), "scope": config.get("scope", ""),
         "criteria": config.get("screening", {}).get("inclusion_criteria", []),
         "prisma": {k: counts.get(k, "") for k in ("records_screened", "records_excluded", "dbr_sought_reports",
@@ -79,7 +140,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "limitations": {"low_quality": low_quality, "open_disagreements": len(open_disagreements),
                         "validation_errors": len(errors), "studies_extracted": evidence["study_id"].nunique(),
                         "studies_included": len(studies)},
-        "cerqual": findings,
+        "cerqual": written.get("findings", findings),
         "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
         # the reference list in the style's order: plain text, and as parts with the style's italics
         "references": ["".join(p["text"] for p in entry) for entry in parts], "reference_parts": parts,

@@ -28,8 +28,8 @@ from .errors import ReviewError
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
 from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
-from .workbooks import findings as findings_sheet
 from .workbooks import screening as screening_sheets
+from .workbooks import synthesis as synthesis_sheet
 from .zotero import snapshot_path, sync_all
 
 PROTOCOL = "protocols/review.yaml"
@@ -121,14 +121,14 @@ def typed(config: dict[str, Any], rule: str) -> str:
             ((name, extraction_sheets.sheet_path(folder, name, fmt))
              for name in [*config.get("reviewers", []), "consensus"]), codebook)
     if rule in ("write_report", "report_changes"):
-        return _findings_digest(report.findings_path(config))
+        return _synthesis_digest(report.synthesis_path(config))
     raise ValueError(f"no reviewers' file is read by {rule}")
 
 
 @cache
-def _findings_digest(path: Path) -> str:
-    """The findings' digest, read once per Snakefile parse (two rules' parameters need it)."""
-    return findings_sheet.typed_digest(path)
+def _synthesis_digest(path: Path) -> str:
+    """The synthesis workbook's digest, read once per Snakefile parse (two rules' parameters need it)."""
+    return synthesis_sheet.typed_digest(path)
 
 
 def missing_sheets(config: dict[str, Any]) -> str:

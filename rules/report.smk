@@ -1,6 +1,7 @@
 # Stage 5: evidence tables (results/tables/) and the executive summary (results/report/).
-# extracts/findings.xlsx (GRADE-CERQual findings) is a reviewers' file: created once, never an output;
-# a digest of the findings written in it is a parameter, as are the templates (team overrides included).
+# extracts/synthesis.xlsx (key messages, findings per question with GRADE-CERQual, recommendations) is the
+# team's file: created once, never an output; a digest of what the team wrote in it is a parameter, as are the
+# templates (team overrides included). Its evidence sheet is the pipeline's, rewritten at each refresh.
 # The tables are the ones the codebook declares (tables:).
 
 
@@ -15,6 +16,8 @@ rule write_report:
         unique=rules.find_duplicates.output.unique,
         ids=rules.find_duplicates.output.ids,
         changes=rules.report_changes.output.csv,
+        screening_agreement=rules.screen_records.output.agreement,
+        extraction_agreement=rules.read_extractions.output.agreement,
         codebook=config["extraction"]["codebook"],
     output:
         **OUTPUTS["write_report"],

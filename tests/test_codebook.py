@@ -130,6 +130,8 @@ def test_a_retired_code_names_its_change_and_headers_follow_renames():
     def edit(data):
         f = by_name(data)
         f["lg_notes"]["name"] = "local_government_notes"
+        summary = data["report"]["synthesis"]["summary"]
+        summary[summary.index("lg_notes")] = "local_government_notes"  # what names a renamed field follows it
         f["data_sources"]["choices"] = [c for c in f["data_sources"]["choices"] if c["code"] != "archival"]
     form = codebook.parse(with_changes([
         {"version": "2", "rename_field": {"from": "lg_notes", "to": "local_government_notes"}},

@@ -43,7 +43,7 @@ def test_word_output_has_real_tables(tmp_path):
     document = Document(str(path))
     assert len(document.tables) >= 5
     headers = {tuple(c.text for c in t.rows[0].cells) for t in document.tables}
-    assert ("tier", "code", "studies", "citations") in headers
+    assert ("tier", "functions", "studies", "citations") in headers  # the code column headed by its field
     with zipfile.ZipFile(path) as archive:
         assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}  # reproducible bytes
 
@@ -59,10 +59,10 @@ def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic
     section = document.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     assert len(document.inline_shapes) == 1  # the evidence map
-    timeline = next(t for t in document.tables if t.rows[0].cells[0].text == "tier" and
-                    t.rows[0].cells[1].text == "label")
+    timeline = next(t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["tier", "from"])
+    assert timeline.rows[1].cells[0].text == "Regional Hospital Board"  # labels, not codes, in the appendix
     widths = [c.width for c in timeline.rows[0].cells]
-    assert widths[1] > widths[0] and widths[-1] > widths[2]  # labels and citations wider than codes and years
+    assert widths[0] > widths[1] and widths[-1] > widths[1]  # tier names and citations wider than years
     references = [p for p in document.paragraphs if p.text.startswith("Lorne, C. (2019)")]
     assert references and any(run.italic for run in references[0].runs)
 

@@ -413,6 +413,8 @@ def revised_codebook(tmp_path, retire_code=False):
     data["version"] = "2.0"
     fields = {f["name"]: f for g in data["groups"] for f in g["fields"]}
     fields["lg_notes"]["name"] = "local_government_notes"
+    summary = data["report"]["synthesis"]["summary"]
+    summary[summary.index("lg_notes")] = "local_government_notes"
     for choice in fields["lesson_stance"]["choices"]:
         if choice["code"] == "cautions":
             choice.update(code="cautions_against", label="Cautions against")
@@ -423,6 +425,7 @@ def revised_codebook(tmp_path, retire_code=False):
         fields["data_sources"]["choices"] = [c for c in fields["data_sources"]["choices"] if c["code"] != "archival"]
     for group in data["groups"]:
         group["fields"] = [f for f in group["fields"] if f["name"] != "decision_mode"]
+    data["report"]["synthesis"]["questions"][1].remove("decision_mode")  # what names a retired field lets it go
     data["groups"][-1]["fields"].append({
         "name": "ics_purposes", "label": "ICS core purposes", "type": "multiple", "help": "The four purposes of ICSs.",
         "choices": [{"code": "outcomes", "label": "Improve outcomes"}, {"code": "inequalities", "label": "Tackle inequalities"},

@@ -16,7 +16,7 @@ from typing import Any
 from .. import changes
 from ..errors import ReviewError
 from ..fileio import atomic_write_bytes, json_bytes, read_json, write_csv, write_if_changed
-from ..workbooks import findings as findings_sheet
+from ..workbooks import synthesis as synthesis_sheet
 from ..workbooks.base import WorkbookError
 from .common import read_csv
 
@@ -43,7 +43,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def current_snapshot(config: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
     folder = Path(config.get("extraction", {}).get("folder", "extracts"))
     try:
-        findings = findings_sheet.contributions(folder / "findings.xlsx")
+        findings = synthesis_sheet.contributions(folder / "synthesis.xlsx")
     except WorkbookError as exc:
         log.warning("%s", exc)
         findings = []

@@ -16,24 +16,25 @@ import pandas as pd
 
 from .. import changes as refresh_changes
 from .. import codebook as codebooks
-from .. import documents, report, tables
-from ..errors import Problem
+from .. import documents, report, synthesis, tables
+from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
 from ..fileio import write_csv, write_if_changed
 from ..templating import render
 from ..workbooks import changes as cell_changes
-from ..workbooks import findings as findings_sheet
-from ..workbooks.base import WorkbookError
+from ..workbooks import synthesis as synthesis_sheet
+from ..workbooks.base import WorkbookError, unreadable
 from .common import included_frame, read_csv, stop
 
 log = logging.getLogger(__name__)
 
-CONFIG_KEYS = ("title", "review_questions", "scope", "output", "screening", "extraction")
+CONFIG_KEYS = ("title", "review_questions", "scope", "output", "screening", "extraction", "sources", "reviewers")
 INPUTS = {"evidence": "results/evidence/evidence.csv", "validation": "results/evidence/validation.csv",
           "disagreements": "results/evidence/disagreements.csv", "counts": "results/prisma/counts.csv",
           "flow": "results/prisma/flow.svg", "included": "results/screening/included.csv",
           "unique": "results/dedup/unique_records.csv", "ids": "results/dedup/ids.csv",
-          "changes": "results/changes/changes.csv"}
+          "changes": "results/changes/changes.csv", "screening_agreement": "results/screening/agreement.csv",
+          "extraction_agreement": "results/evidence/agreement.csv"}
 OUTPUTS = {"markdown": "results/report/executive_summary.md", "html": "results/report/executive_summary.html",
            "docx": "results/report/executive_summary.docx", "evidence_map": "results/report/evidence_map.svg",
            "issues": "results/report/issues.csv", "workbook": "results/tables/tables.xlsx"}
@@ -52,7 +53,39 @@ class Outcome:
 
 
 def findings_path(config: dict[str, Any]) -> Path:
+    """The older GRADE-CERQual workbook: read once, into the synthesis workbook when that is created."""
     return Path(config["extraction"].get("folder", "extracts")) / "findings.xlsx"
+
+
+def synthesis_path(config: dict[str, Any]) -> Path:
+    return Path(config["extraction"].get("folder", "extracts")) / "synthesis.xlsx"
+
+
+def _synthesis(config: dict[str, Any], codebook: codebooks.Codebook, evidence: pd.DataFrame, studies: pd.DataFrame,
+               inputs: dict[str, Path], outputs: dict[str, Path]) -> tuple[dict[str, list[dict[str, Any]]],
+                                                                          list[Problem]]:
+    """The team's synthesis workbook: created once, its study ids following merges, its evidence sheet
+    rewritten with the candidate evidence; then what the team wrote in it, checked."""
+    path = synthesis_path(config)
+    questions = config.get("review_questions", [])
+    problems: list[Problem] = []
+    try:
+        if synthesis_sheet.ensure(path, questions, legacy=findings_path(config)):
+            log.info("%s created (the findings of %s copied into it)", path, findings_path(config))
+        # a finding follows its studies when they were merged into others
+        cell_changes.record(path.parent, cell_changes.follow_ids(
+            path, [synthesis_sheet.FINDINGS], ["contributing_studies"], cell_changes.Ids.read(inputs.get("ids")),
+            many=["contributing_studies"]))
+        written, problems = synthesis_sheet.read(path, dict(zip(studies["study_id"], studies["citation"])), questions)
+    except WorkbookError as exc:
+        raise stop(outputs["issues"], [], path, exc, "the team's synthesis") from exc
+    try:
+        synthesis_sheet.refresh_evidence(path, synthesis.candidate_evidence(evidence, studies, codebook,
+                                                                            len(questions)))
+    except WorkbookError as exc:  # the candidate evidence is the pipeline's: it waits for the next refresh
+        problems.append(unreadable(path, exc, "the evidence sheet was not refreshed this time", WARNING,
+                                   "a closed, readable workbook"))
+    return written, problems
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
@@ -64,19 +97,12 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
     flow_svg = inputs["flow"].read_text(encoding="utf-8") if inputs["flow"].exists() else ""
     flow_svg = re.sub(r"^<\?xml[^>]*>\s*", "", flow_svg)
-    sheet = findings_path(config)
-    findings_sheet.ensure(sheet)
-    try:  # a finding follows its studies when they were merged into others
-        cell_changes.record(sheet.parent, cell_changes.follow_ids(
-            sheet, [findings_sheet.SHEET], ["contributing_studies"], cell_changes.Ids.read(inputs.get("ids")),
-            many=["contributing_studies"]))
-        findings, problems = findings_sheet.read(sheet, dict(zip(studies["study_id"], studies["citation"])))
-    except WorkbookError as exc:
-        raise stop(outputs["issues"], [], sheet, exc, "the team's findings") from exc
+    written, problems = _synthesis(config, codebook, evidence, studies, inputs, outputs)
     computed = tables.compute_all(evidence, studies, codebook)
     context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
-                                   read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), findings,
-                                   computed)
+                                   read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],
+                                   computed, written, read_csv(inputs["screening_agreement"]),
+                                   read_csv(inputs["extraction_agreement"]))
     if "changes" in inputs:
         context["changes"] = refresh_changes.summary([{str(k): str(v) for k, v in row.items()}
                                                       for row in read_csv(inputs["changes"]).to_dict("records")])

@@ -1,0 +1,115 @@
+"""What the synthesis starts from, and what the executive summary says of it. Pure: plain data in and out.
+
+``candidate_evidence`` lists, for each review question, the evidence the codebook declares for it
+(``report.synthesis.questions``: the fields whose values answer it), one row per field x value x tier x
+study, with the study's summary text and page locator, labels never codes. ``gaps`` lists the key x code
+cells of the evidence map with no evidence, and the included studies not yet extracted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .codebook import Codebook
+from .tables import KEY, key_order
+
+# who a recommendation is for
+AUDIENCES = ("national bodies", "systems", "places", "local government")
+
+
+def _question_fields(codebook: Codebook) -> list[list[str]]:
+    return [list(q) for q in codebook.report.get("synthesis", {}).get("questions", [])]
+
+
+def candidate_evidence(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook,
+                       n_questions: int) -> list[dict[str, str]]:
+    """The evidence sheet's rows: question, field, value, tier (labels), study, citation, summary, locator."""
+    spec = codebook.report.get("synthesis", {})
+    if evidence.empty:
+        return []
+    records = [{str(k): str(v) for k, v in r.items()} for r in evidence.to_dict("records")]
+    cite = dict(zip(studies["study_id"], studies["citation"]))
+    texts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for name in spec.get("summary", []):
+        for r in records:
+            if r["field"] == name:
+                texts[(r["study_id"], r[KEY])].append(f"{codebook[name].label}: {r['value']}")
+    where = {(r["study_id"], r[KEY]): r["value"] for r in records if r["field"] == spec.get("locator")}
+    key = codebook.key_fields[0]
+    order = {code: k for k, code in enumerate(key_order(codebook))}
+    rows = []
+    for number, fields in enumerate(_question_fields(codebook)[:n_questions], start=1):
+        for name in fields:
+            f = codebook[name]
+            position = {code: k for k, code in enumerate(f.codes)}
+            given = sorted((r for r in records if r["field"] == name),
+                           key=lambda r: (position.get(r["value"], 999), r["value"], order.get(r[KEY], 999),
+                                          r["study_id"]))
+            for r in given:
+                rows.append({"question": f"Q{number}", "field": f.label,
+                             "value": f.label_of(r["value"]) if f.choices else r["value"],
+                             "tier": key.label_of(r[KEY]), "study_id": r["study_id"],
+                             "citation": cite.get(r["study_id"], ""),
+                             "summary": " | ".join(texts.get((r["study_id"], r[KEY]), [])),
+                             "locator": where.get((r["study_id"], r[KEY]), "")})
+    return rows
+
+
+def by_question(questions: Sequence[str], findings: list[dict[str, Any]],
+                candidates: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Each review question with the findings the team wrote for it and how much candidate evidence it has."""
+    out = []
+    for number, question in enumerate(questions, start=1):
+        code = f"Q{number}"
+        mine = [f for f in findings if f["question"] == code]
+        studies = sorted({c["study_id"] for c in candidates if c["question"] == code})
+        out.append({"code": code, "question": question, "findings": mine, "candidate_studies": len(studies)})
+    other = [f for f in findings if not f["question"]]
+    if other:
+        out.append({"code": "", "question": "Other findings", "findings": other, "candidate_studies": 0})
+    return out
+
+
+def by_audience(recommendations: list[dict[str, Any]], audiences: Sequence[str]) -> list[dict[str, Any]]:
+    """Recommendations grouped by audience, in the workbook's order of audiences (unassigned last)."""
+    groups = [{"audience": a, "recommendations": [r for r in recommendations if r["audience"] == a]}
+              for a in audiences]
+    rest = [r for r in recommendations if r["audience"] not in audiences]
+    if rest:
+        groups.append({"audience": "audience not given", "recommendations": rest})
+    return [g for g in groups if g["recommendations"]]
+
+
+def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, Any]:
+    """What the evidence does not cover: empty cells of the evidence map (rows with no evidence at all named
+    apart), and the included studies nobody has extracted yet."""
+    extracted = set(evidence["study_id"]) if not evidence.empty else set()
+    waiting = sorted(studies[~studies["study_id"].isin(extracted)]["citation"]) if len(studies) else []
+    if matrix.empty:
+        return {"cells": 0, "empty_cells": 0, "empty_rows": [], "thin_rows": [], "not_extracted": waiting}
+    values = matrix.to_numpy()
+    empty_rows = [str(i) for i, row in zip(matrix.index, values) if not row.any()]
+    thin = [{"row": str(i), "columns": [str(c) for c, v in zip(matrix.columns, row) if v]}
+            for i, row in zip(matrix.index, values) if row.any() and (row > 0).sum() <= 2]
+    return {"cells": int(values.size), "empty_cells": int((values == 0).sum()), "empty_rows": empty_rows,
+            "thin_rows": thin, "not_extracted": waiting}
+
+
+def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
+            extraction_agreement: pd.DataFrame) -> dict[str, Any]:
+    """The methods box: each source's search (database, interface, date, search string, records), and the
+    agreement between reviewers at screening and extraction."""
+    sources = [{"name": s["name"], "database": s.get("database", s["name"]),
+                "interface": s.get("search", {}).get("interface", ""), "date": s.get("search", {}).get("date", ""),
+                "search_string": s.get("search", {}).get("search_string", ""),
+                "records": s.get("search", {}).get("records", "")} for s in config.get("sources", [])]
+    screening = [{"stage": r["stage"].replace("_", "/"), "compared": r["items_compared"], "agreement": r["agreement"],
+                  "kappa": r["kappa"]} for r in screening_agreement.to_dict("records")] if len(screening_agreement) else []
+    kappas = pd.to_numeric(extraction_agreement.get("kappa", pd.Series(dtype=str)), errors="coerce").dropna()
+    return {"sources": sources, "screening": screening, "reviewers": list(config.get("reviewers", [])),
+            "extraction_fields": int(len(extraction_agreement)),
+            "extraction_kappa_median": f"{kappas.median():.2f}" if len(kappas) else ""}

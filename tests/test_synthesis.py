@@ -1,0 +1,137 @@
+"""The synthesis (review.synthesis and review.workbooks.synthesis): candidate evidence per question, gaps,
+the methods box, labels for readers, and the team's synthesis workbook written and read back."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import EVIDENCE, FORM, STUDIES, ev
+from openpyxl import load_workbook
+
+from review import report, synthesis, tables
+from review.workbooks import findings as findings_sheet
+from review.workbooks import synthesis as sheet
+
+QUESTIONS = ["What functions?", "How governed?", "Relations with local government?", "Lessons for ICSs?"]
+MORE = pd.concat([EVIDENCE, ev([("s2", "STP", "findings_summary", "Horizontal accountability was weak."),
+                                ("s2", "STP", "evidence_locator", "pp. 4-6")])])
+
+
+def test_candidate_evidence_lists_each_questions_fields_with_labels_summary_and_locator():
+    rows = synthesis.candidate_evidence(MORE, STUDIES, FORM, len(QUESTIONS))
+    q1 = [r for r in rows if r["question"] == "Q1"]
+    assert {(r["value"], r["tier"], r["citation"]) for r in q1} == {
+        ("Strategic planning", "Strategic Health Authority", "Lorne et al. 2019"),
+        ("Performance oversight", "Strategic Health Authority", "Lorne et al. 2019"),
+        ("Strategic planning", "Regional Health Authority", "Lorne et al. 2019"),
+        ("Strategic planning", "Sustainability and Transformation Partnership", "Moran et al. 2021")}
+    stp = next(r for r in rows if r["question"] == "Q4" and r["study_id"] == "s2" and r["field"] == "Themes")
+    assert stp["summary"] == (f"{FORM['findings_summary'].label}: Horizontal accountability was weak. | "
+                              f"{FORM['lessons_for_ics'].label}: Back horizontal accountability.")
+    assert stp["locator"] == "pp. 4-6"
+    assert synthesis.candidate_evidence(MORE, STUDIES, FORM, 1) == q1  # a protocol with fewer questions
+
+
+def test_gaps_name_empty_tiers_thin_rows_and_studies_not_yet_extracted():
+    matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
+    gaps = synthesis.gaps(matrix, STUDIES, EVIDENCE)
+    assert gaps["cells"] == len(FORM["tier"].codes) * len(FORM["functions"].codes)
+    assert gaps["empty_cells"] == gaps["cells"] - 4 and "Regional Hospital Board" in gaps["empty_rows"]
+    assert {"row": "Strategic Health Authority", "columns": ["Strategic planning", "Performance oversight"]} in gaps[
+        "thin_rows"]
+    assert gaps["not_extracted"] == ["Ham 1981"]
+
+
+def test_tables_for_readers_show_labels_never_codes():
+    lessons = report.labelled(tables.compute_all(EVIDENCE, STUDIES, FORM)["lessons"], FORM)
+    assert lessons.columns.tolist() == ["theme", "lesson", "stance", "citations"]
+    assert lessons.iloc[0][["theme", "stance"]].tolist() == [FORM["themes"].label_of("S23_accountability"),
+                                                             "Recommends change"]
+    lg = report.labelled(pd.DataFrame({"tier": ["RHA"], "mechanisms": ["lg_members_on_board (1); none_reported (2)"],
+                                       "studies": [3]}), FORM)
+    assert lg.iloc[0].tolist() == ["Regional Health Authority",
+                                   f"{FORM['lg_mechanisms'].label_of('lg_members_on_board')} (1); "
+                                   f"{FORM['lg_mechanisms'].label_of('none_reported')} (2)", 3]
+
+
+def test_methods_box_has_each_search_and_the_agreement():
+    config = {"sources": [{"name": "hmic", "database": "HMIC", "search": {"interface": "Ovid", "date": "2024-01-10",
+                                                                         "search_string": "ICS*", "records": 35}}],
+              "reviewers": ["a", "b"]}
+    box = synthesis.methods(config, pd.DataFrame([{"stage": "title_abstract", "items_compared": "11",
+                                                   "agreement": "0.818", "kappa": "0.40"}]),
+                            pd.DataFrame({"kappa": ["1.000", "0.500", ""]}))
+    assert box["sources"][0] == {"name": "hmic", "database": "HMIC", "interface": "Ovid", "date": "2024-01-10",
+                                 "search_string": "ICS*", "records": 35}
+    assert box["screening"][0]["stage"] == "title/abstract" and box["extraction_kappa_median"] == "0.75"
+
+
+# --- the workbook -------------------------------------------------------------------------------------------
+
+def write_rows(path, name, rows):
+    wb = load_workbook(path)
+    ws = wb[name]
+    header = [c.value for c in ws[1]]
+    for number, values in enumerate(rows, start=2):
+        for column, value in values.items():
+            ws.cell(row=number, column=header.index(column) + 1, value=value)
+    wb.save(path)
+
+
+def test_the_workbook_is_created_once_with_dropdowns_and_takes_the_older_findings(tmp_path):
+    legacy = tmp_path / "findings.xlsx"
+    findings_sheet.ensure(legacy)
+    write_rows(legacy, "findings", [{"finding_id": "F1", "finding": "Tiers are reinvented", "contributing_studies": "s1",
+                                     "overall_confidence": "low"}])
+    path = tmp_path / "synthesis.xlsx"
+    assert sheet.ensure(path, QUESTIONS, legacy) and not sheet.ensure(path, QUESTIONS, legacy)
+    wb = load_workbook(path)
+    assert wb.sheetnames == [sheet.MESSAGES, sheet.FINDINGS, sheet.RECOMMENDATIONS, sheet.EVIDENCE, sheet.HOW]
+    lists = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in wb[sheet.FINDINGS].data_validations.dataValidation}
+    assert lists["A2"] == '"Q1,Q2,Q3,Q4"' and "very low" in lists["J2"]
+    copied = [c.value for c in wb[sheet.FINDINGS][2]]
+    assert copied[1:4] == ["F1", "Tiers are reinvented", "s1"] and copied[9] == "low"
+
+
+def test_what_the_team_wrote_is_read_checked_and_the_evidence_sheet_never_touches_it(tmp_path):
+    path = tmp_path / "synthesis.xlsx"
+    sheet.ensure(path, QUESTIONS)
+    write_rows(path, sheet.FINDINGS, [
+        {"question": "q1", "finding_id": "F1", "finding": "Planning persisted", "contributing_studies": "s1; nobody",
+         "quotes": "\"the region plans\" (p. 4)", "overall_confidence": "Moderate"},
+        {"question": "Q9", "finding_id": "F2", "finding": "Other", "coherence": "fine"}])
+    write_rows(path, sheet.MESSAGES, [{"key_message": "Tiers come and go", "confidence": "moderate",
+                                       "finding_ids": "F1; F7"}])
+    write_rows(path, sheet.RECOMMENDATIONS, [{"recommendation": "Keep a regional tier", "audience": "national bodies"}])
+    typed = sheet.typed_digest(path)
+    assert sheet.refresh_evidence(path, synthesis.candidate_evidence(MORE, STUDIES, FORM, 4))
+    assert not sheet.refresh_evidence(path, synthesis.candidate_evidence(MORE, STUDIES, FORM, 4))  # unchanged
+    assert sheet.typed_digest(path) == typed  # the pipeline's sheet is not the team's typing
+
+    written, problems = sheet.read(path, dict(zip(STUDIES["study_id"], STUDIES["citation"])), QUESTIONS)
+    f1, f2 = written[sheet.FINDINGS]
+    assert (f1["question"], f1["overall_confidence"], [s["citation"] for s in f1["studies"]]) == (
+        "Q1", "moderate", ["Lorne et al. 2019"])
+    assert f2["question"] == "" and f2["coherence"] == ""
+    assert {(p.code, p.sheet, p.value) for p in problems} == {
+        ("unknown-study", sheet.FINDINGS, "nobody"), ("unknown-question", sheet.FINDINGS, "Q9"),
+        ("not-in-list", sheet.FINDINGS, "fine"), ("unknown-finding", sheet.MESSAGES, "F7")}
+    grouped = synthesis.by_question(QUESTIONS, written[sheet.FINDINGS], [])
+    assert [g["code"] for g in grouped] == ["Q1", "Q2", "Q3", "Q4", ""] and grouped[0]["findings"] == [f1]
+    assert synthesis.by_audience(written[sheet.RECOMMENDATIONS], synthesis.AUDIENCES)[0]["audience"] == "national bodies"
+    evidence = [list(r) for r in load_workbook(path)[sheet.EVIDENCE].iter_rows(values_only=True)]
+    assert evidence[0] == sheet.EVIDENCE_COLUMNS and len(evidence) > 5
+
+
+@pytest.mark.parametrize("kind", ["md", "html"])
+def test_the_summary_says_plainly_what_is_not_written_yet(kind):
+    from review.templating import render
+
+    context = report.build_context({"title": "T", "review_questions": QUESTIONS, "scope": "S"}, FORM, EVIDENCE,
+                                   STUDIES, pd.DataFrame({"data": [], "n": []}), "", pd.DataFrame(), pd.DataFrame(), [])
+    context["evidence_map_svg"] = ""
+    text = render(f"executive_summary.{kind}.j2", None, **context)
+    assert "No key messages have been written yet" in text and "No recommendations have been written yet" in text
+    assert text.count("No finding has been written for this question yet") == 4
+    assert "Included studies not yet extracted (not evidence of absence): Ham 1981" in text
+    assert "F1_strategic_planning" not in text.split("Appendix")[1] and "Strategic planning" in text
