@@ -287,14 +287,14 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
 
     # a field added after piloting: a new codebook version
     codebook = yaml.safe_load((project / "protocols/codebook.yaml").read_text(encoding="utf-8"))
-    codebook["version"] = "1.1"
+    codebook["version"] = "1.2"
     codebook["groups"][-1]["fields"].append({
-        "name": "ics_purposes", "label": "ICS core purposes", "type": "multiple", "help": "The four purposes of ICSs.",
+        "name": "system_aims", "label": "System aims", "type": "multiple", "help": "The four purposes of ICSs.",
         "choices": [{"code": "outcomes", "label": "Improve population health outcomes"},
                     {"code": "inequalities", "label": "Tackle inequalities"},
                     {"code": "value", "label": "Enhance productivity and value for money"},
                     {"code": "social", "label": "Support social and economic development"}]})
-    codebook["changes"] = [{"version": "1.1", "add_field": "ics_purposes", "note": "after piloting"}]
+    codebook["changes"].append({"version": "1.2", "add_field": "system_aims", "note": "after piloting"})
     (project / "protocols/codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True),
                                                      encoding="utf-8")
     revised = snakemake(project)
@@ -304,8 +304,8 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
     for name in ("reviewer_a", "reviewer_b", "consensus"):
         wb = load_workbook(project / f"extracts/{name}.xlsx")
         header = [c.value for c in wb["extraction"][1]]
-        assert "ics_purposes:outcomes" in header and "ics_purposes:social" in header, name
-        assert dict(r[:2] for r in wb["about"].iter_rows(values_only=True))["codebook_version"] == "1.1"
+        assert "system_aims:outcomes" in header and "system_aims:social" in header, name
+        assert dict(r[:2] for r in wb["about"].iter_rows(values_only=True))["codebook_version"] == "1.2"
     tidy_revised = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "field", "value", "entry"))
                     for r in csv_rows(project / "results/evidence/extractions.csv")}
     assert tidy_after == tidy_revised
@@ -313,5 +313,5 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
             for r in csv_rows(project / "results/evidence/evidence.csv")} == evidence_before
     assert not [r for r in csv_rows(project / "results/evidence/validation.csv") if r["code"] == "missing-column"]
     log = csv_rows(project / "extracts/cell-changes.csv")
-    assert {r["new"] for r in log if r["why"] == "field ics_purposes added in version 1.1 (after piloting)"} == {
-        f"ics_purposes:{c}" for c in ("outcomes", "inequalities", "value", "social")}
+    assert {r["new"] for r in log if r["why"] == "field system_aims added in version 1.2 (after piloting)"} == {
+        f"system_aims:{c}" for c in ("outcomes", "inequalities", "value", "social")}

@@ -427,11 +427,11 @@ def revised_codebook(tmp_path, retire_code=False):
         group["fields"] = [f for f in group["fields"] if f["name"] != "decision_mode"]
     data["report"]["synthesis"]["questions"][1].remove("decision_mode")  # what names a retired field lets it go
     data["groups"][-1]["fields"].append({
-        "name": "ics_purposes", "label": "ICS core purposes", "type": "multiple", "help": "The four purposes of ICSs.",
+        "name": "system_aims", "label": "System aims", "type": "multiple", "help": "The four purposes of ICSs.",
         "choices": [{"code": "outcomes", "label": "Improve outcomes"}, {"code": "inequalities", "label": "Tackle inequalities"},
                     {"code": "value", "label": "Productivity and value"}, {"code": "social", "label": "Social and economic development"}]})
-    data["changes"] = [
-        {"version": "2.0", "add_field": "ics_purposes", "note": "after piloting"},
+    data["changes"] = [*data.get("changes", []),
+        {"version": "2.0", "add_field": "system_aims", "note": "after piloting"},
         {"version": "2.0", "rename_field": {"from": "lg_notes", "to": "local_government_notes"}},
         {"version": "2.0", "retire_field": "decision_mode", "note": "too few studies report it"},
         {"version": "2.0", "rename_code": {"field": "lesson_stance", "from": "cautions", "to": "cautions_against"}},
@@ -454,7 +454,7 @@ def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(projec
     config["extraction"]["codebook"] = str(revised_codebook(tmp))
     outcome = {o.reviewer: o for o in refresh(STUDIES)}["alice"]
 
-    assert outcome.upgraded_from == "1.0" and outcome.outcome == "upgraded from codebook 1.0"
+    assert outcome.upgraded_from == "1.1" and outcome.outcome == "upgraded from codebook 1.1"
     wb = load_workbook(path)
     ws = wb["extraction"]
     header = {c.value: c.column for c in ws[1] if c.value}
@@ -463,17 +463,17 @@ def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(projec
     assert ws.cell(row=row, column=header["lesson_stance"]).value == "Cautions against"
     assert ws.cell(row=row, column=header["data_sources:board_papers"]).value == "x"
     assert "lg_notes" not in header and "data_sources:documents" not in header
-    new = [header[f"ics_purposes:{c}"] for c in ("outcomes", "inequalities", "value", "social")]
-    assert min(new) > max(v for k, v in header.items() if not k.startswith("ics_purposes"))  # added at the end
+    new = [header[f"system_aims:{c}"] for c in ("outcomes", "inequalities", "value", "social")]
+    assert min(new) > max(v for k, v in header.items() if not k.startswith("system_aims"))  # added at the end
     letter = ws.cell(row=1, column=new[0]).column_letter
     assert any(f"{letter}2" in str(dv.sqref) for dv in ws.data_validations.dataValidation)  # with its dropdown
     assert ws.cell(row=1, column=new[0]).comment is not None  # and its help
     retired = ws.cell(row=1, column=header["decision_mode (retired in 2.0)"]).column_letter
     assert not any(f"{retired}2" in str(dv.sqref) for dv in ws.data_validations.dataValidation)
     about = dict(r[:2] for r in wb["about"].iter_rows(values_only=True))
-    assert about["codebook_version"] == "2.0" and about["upgraded_from"] == "1.0"
+    assert about["codebook_version"] == "2.0" and about["upgraded_from"] == "1.1"
     assert "field decision_mode retired in version 2.0 (too few studies report it)" in about["changes"]
-    assert "ics_purposes" in {r[1] for r in wb["codebook"].iter_rows(values_only=True)}
+    assert "system_aims" in {r[1] for r in wb["codebook"].iter_rows(values_only=True)}
     assert "labels_lg_notes" not in wb.defined_names and "labels_lesson_stance" in wb.defined_names
     # every value typed before is still in the sheet, on the same row (a backup of the old file is kept)
     old = before["extraction"]
@@ -489,7 +489,7 @@ def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(projec
             ("decision_mode (retired in 2.0)", "decision_mode", "decision_mode (retired in 2.0)"),
             ("lesson_stance", "Cautions", "Cautions against"),
             ("data_sources:board_papers", "data_sources:documents", "data_sources:board_papers"),
-            ("ics_purposes:outcomes", "", "ics_purposes:outcomes")} <= changed
+            ("system_aims:outcomes", "", "system_aims:outcomes")} <= changed
     assert {o.reviewer for o in refresh(STUDIES) if o.outcome == "unchanged"} == {"alice", "bob"}  # once only
 
     result = read()
@@ -534,4 +534,4 @@ def test_a_csv_sheet_is_upgraded_too(project):
     refresh(STUDIES)
     after = csv_rows(path)
     assert after[0]["local_government_notes"] == "kept" and after[0]["lesson_stance"] == "cautions_against"
-    assert after[0]["decision_mode (retired in 2.0)"] == "consensual" and "ics_purposes" in after[0]
+    assert after[0]["decision_mode (retired in 2.0)"] == "consensual" and "system_aims" in after[0]
