@@ -63,6 +63,48 @@ def _evidence_map(counts: pd.DataFrame, title: str, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def timeline(periods: pd.DataFrame, fmt: str = "svg") -> bytes:
+    """The tiers since 1948 as bars from their first to their last year (an arrow for a tier that still
+    exists), blue where studies give evidence and grey where none is extracted yet, each with its count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.hashsalt"] = "review"
+    if periods.empty:
+        return b""
+    starts = [int(v) for v in periods["from"]]
+    ends = [None if str(v) == "present" else int(v) for v in periods["to"]]
+    # a tier that still exists runs to the year after the latest year the codebook names (never today's date)
+    horizon = max([*starts, *(e for e in ends if e is not None)]) + 1
+    fig, ax = plt.subplots(figsize=(10, 0.3 * len(periods) + 1.4))
+    for row, (start, end, studies) in enumerate(zip(starts, ends, periods["studies"])):
+        has = str(studies).isdigit() and int(studies) > 0
+        ax.barh(row, (end or horizon) - start, left=start, height=0.6, color="#2f5597" if has else "#d0d0d0",
+                edgecolor="#2f5597" if has else "#9a9a9a")
+        if end is None:
+            ax.annotate("", xy=(horizon + 1.5, row), xytext=(horizon, row),
+                        arrowprops={"arrowstyle": "->", "color": "#2f5597" if has else "#9a9a9a"})
+        ax.text((end or horizon) + (2.2 if end is None else 0.6), row,
+                f"{studies} {'study' if str(studies) == '1' else 'studies'}" if has else "none extracted yet",
+                va="center", fontsize=7, color="#333333")
+    ax.set_yticks(range(len(periods)), list(periods["label"]), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(min(starts) - 2, horizon + 24)  # room for the counts written after each bar
+    ax.set_xticks(range(10 * -(-min(starts) // 10), horizon + 1, 10))  # no year after the codebook's last
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", color="#eeeeee")
+    ax.set_axisbelow(True)
+    ax.set_title("The intermediate tiers and the evidence behind each (arrow: the tier still exists)", fontsize=10)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, metadata={"Date": None, "Creator": None} if fmt == "svg" else {"Software": None},
+                dpi=150)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def tables_workbook(tables: list[dict[str, Any]]) -> bytes:
     """Every evidence table as a sheet of one workbook (text a spreadsheet would run is neutralised)."""
     wb = Workbook()
@@ -120,6 +162,10 @@ def _synthesis_sections(doc: Any, context: dict[str, Any]) -> None:
         doc.add_paragraph(context["scope"])
     for question in context["questions"]:
         doc.add_paragraph(question, style="List Number")
+    if context.get("timeline_png"):
+        from docx.shared import Cm
+
+        doc.add_picture(io.BytesIO(context["timeline_png"]), width=Cm(17.0))
     doc.add_heading("Methods", level=1)
     m, p = context["methods"], context["prisma"]
     doc.add_paragraph("Searches: " + "; ".join(
@@ -192,6 +238,8 @@ def _table(doc: Any, columns: list[str], rows: list[list[str]]) -> None:
     longest = [max([len(str(c)), *(max((len(w) for w in str(r[k]).split()), default=0) * 2 for r in rows),
                     *(min(len(str(r[k])), 60) for r in rows)]) + 3 for k, c in enumerate(columns)]
     widths = [Cm(17.0 * n / sum(longest)) for n in longest]
+    for column, width in zip(word.columns, widths):  # the grid (LibreOffice reads it) and each cell (Word does)
+        column.width = width
     for row_values in [columns, *rows]:
         cells = word.rows[0].cells if row_values is columns else word.add_row().cells
         for cell, value, width in zip(cells, row_values, widths):

@@ -146,6 +146,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "references": ["".join(p["text"] for p in entry) for entry in parts], "reference_parts": parts,
         "codebook_version": codebook.version,
         "evidence_map_title": spec.get("evidence_map", {}).get("title", "Evidence map"),
+        "evidence_map_svg": "", "timeline_svg": "",  # the figures, drawn by the stage
     }
 
 

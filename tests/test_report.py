@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import zipfile
@@ -63,6 +64,7 @@ def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic
     assert timeline.rows[1].cells[0].text == "Regional Hospital Board"  # labels, not codes, in the appendix
     widths = [c.width for c in timeline.rows[0].cells]
     assert widths[0] > widths[1] and widths[-1] > widths[1]  # tier names and citations wider than years
+    assert len(Document(io.BytesIO(documents.docx(context(evidence_map_png=png, timeline_png=png)))).inline_shapes) == 2
     references = [p for p in document.paragraphs if p.text.startswith("Lorne, C. (2019)")]
     assert references and any(run.italic for run in references[0].runs)
 
@@ -109,3 +111,38 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     image = Image.open(shot).convert("L")
     colours = image.getcolors(maxcolors=256 * 256)
     assert colours is not None and len(colours) > 10  # text and tables drawn, not a blank page
+
+
+def test_the_timeline_shows_every_tier_with_its_evidence_and_no_year_after_the_codebooks_last():
+    periods = tables.compute_all(EVIDENCE, STUDIES, FORM)["timeline"]
+    svg = documents.timeline(periods).decode("utf-8")
+    assert svg == documents.timeline(periods).decode("utf-8")  # same data, same bytes
+    for label in ("Regional Hospital Board", "Integrated Care Board", "none extracted yet", "1 study"):
+        assert label in svg
+    assert "<!-- 2020 -->" in svg and "<!-- 2030 -->" not in svg  # tick labels are drawn with their text as a comment
+    assert documents.timeline(periods.iloc[0:0]) == b""
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_prints_the_word_file_on_a4_with_its_sections_and_figures(tmp_path):
+    from pypdf import PdfReader
+
+    matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
+    periods = tables.compute_all(EVIDENCE, STUDIES, FORM)["timeline"]
+    path = tmp_path / "summary.docx"
+    path.write_bytes(documents.docx(context(evidence_map_png=documents.evidence_map_png(matrix, "Evidence map"),
+                                            timeline_png=documents.timeline(periods, "png"))))
+    # a profile of its own: another LibreOffice running (a second test run, an open window) would take the file
+    profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
+    result = subprocess.run(["soffice", profile, "--headless", "--norestore", "--convert-to", "pdf", "--outdir",
+                             str(tmp_path), str(path)], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    pdf = PdfReader(tmp_path / "summary.pdf")
+    width, height = (round(float(v)) for v in pdf.pages[0].mediabox.upper_right)
+    assert (width, height) == (595, 842)  # A4 in points
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    for heading in ("Key messages", "Methods", "Findings by review question", "Evidence gaps",
+                    "Appendix: evidence tables"):
+        assert heading in text
+    # the timeline and the evidence map (pages share their image resources, so distinct images are counted)
+    assert len({image.image.size for page in pdf.pages for image in page.images}) == 2

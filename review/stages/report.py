@@ -37,6 +37,7 @@ INPUTS = {"evidence": "results/evidence/evidence.csv", "validation": "results/ev
           "extraction_agreement": "results/evidence/agreement.csv"}
 OUTPUTS = {"markdown": "results/report/executive_summary.md", "html": "results/report/executive_summary.html",
            "docx": "results/report/executive_summary.docx", "evidence_map": "results/report/evidence_map.svg",
+           "timeline": "results/report/timeline.svg",
            "issues": "results/report/issues.csv", "workbook": "results/tables/tables.xlsx"}
 TEMPLATES = ("executive_summary.md.j2", "executive_summary.html.j2", "_table.md.j2")
 
@@ -110,6 +111,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     context["evidence_map_svg"] = documents.evidence_map_svg(matrix, context["evidence_map_title"])
     context["evidence_map_png"] = documents.evidence_map_png(matrix, context["evidence_map_title"])
     write_if_changed(outputs["evidence_map"], context["evidence_map_svg"].encode("utf-8"))
+    periods = next((computed[t.name] for t in codebook.tables if t.kind == "key_periods"), pd.DataFrame())
+    context["timeline_svg"] = documents.timeline(periods).decode("utf-8")
+    context["timeline_png"] = documents.timeline(periods, "png")
+    write_if_changed(outputs["timeline"], context["timeline_svg"].encode("utf-8"))
     for table in context["tables"]:  # each beside the workbook unless the rule names its path
         path = outputs.get(f"table_{table['name']}", outputs["workbook"].parent / f"{table['name']}.csv")
         write_csv(path, table["columns"],
