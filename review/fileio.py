@@ -65,6 +65,22 @@ def write_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterab
     return write_if_changed(path, csv_bytes(columns, rows))
 
 
+def append_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add rows at the end of a CSV file (created with its header the first time), atomically: the rows
+    already there stay byte for byte (the ledger and the log of changed cells are only ever appended to)."""
+    rows = list(rows)
+    if not rows:
+        return
+    path = Path(path)
+    new = csv_bytes(columns, rows)
+    if path.exists():
+        old = path.read_bytes()
+        if old and not old.endswith(b"\n"):
+            old += b"\n"
+        new = old + new.split(b"\n", 1)[1]  # without the header row
+    atomic_write_bytes(path, new)
+
+
 def json_bytes(data: Any) -> bytes:
     """Deterministic JSON: sorted keys, UTF-8, trailing newline."""
     return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")

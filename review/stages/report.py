@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import changes as refresh_changes
 from .. import codebook as codebooks
-from .. import documents, report, synthesis, tables
+from .. import documents, report, tables
 from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
 from ..fileio import write_csv, write_if_changed
@@ -62,11 +62,10 @@ def synthesis_path(config: dict[str, Any]) -> Path:
     return Path(config["extraction"].get("folder", "extracts")) / "synthesis.xlsx"
 
 
-def _synthesis(config: dict[str, Any], codebook: codebooks.Codebook, evidence: pd.DataFrame, studies: pd.DataFrame,
-               inputs: dict[str, Path], outputs: dict[str, Path]) -> tuple[dict[str, list[dict[str, Any]]],
-                                                                          list[Problem]]:
-    """The team's synthesis workbook: created once, its study ids following merges, its evidence sheet
-    rewritten with the candidate evidence; then what the team wrote in it, checked."""
+def _synthesis(config: dict[str, Any], studies: pd.DataFrame, inputs: dict[str, Path], outputs: dict[str, Path]
+               ) -> tuple[dict[str, list[dict[str, Any]]], list[Problem]]:
+    """The team's synthesis workbook: created once, its study ids following merges; what the team wrote in
+    it, checked."""
     path = synthesis_path(config)
     questions = config.get("review_questions", [])
     problems: list[Problem] = []
@@ -80,13 +79,17 @@ def _synthesis(config: dict[str, Any], codebook: codebooks.Codebook, evidence: p
         written, problems = synthesis_sheet.read(path, dict(zip(studies["study_id"], studies["citation"])), questions)
     except WorkbookError as exc:
         raise stop(outputs["issues"], [], path, exc, "the team's synthesis") from exc
+    return written, problems
+
+
+def _refresh_evidence(path: Path, candidates: list[dict[str, str]], problems: list[Problem]) -> None:
+    """The synthesis workbook's evidence sheet rewritten with the candidate evidence (the pipeline's sheet:
+    when the workbook is open elsewhere it waits for the next refresh)."""
     try:
-        synthesis_sheet.refresh_evidence(path, synthesis.candidate_evidence(evidence, studies, codebook,
-                                                                            len(questions)))
-    except WorkbookError as exc:  # the candidate evidence is the pipeline's: it waits for the next refresh
+        synthesis_sheet.refresh_evidence(path, candidates)
+    except WorkbookError as exc:
         problems.append(unreadable(path, exc, "the evidence sheet was not refreshed this time", WARNING,
                                    "a closed, readable workbook"))
-    return written, problems
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
@@ -98,12 +101,13 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
     flow_svg = inputs["flow"].read_text(encoding="utf-8") if inputs["flow"].exists() else ""
     flow_svg = re.sub(r"^<\?xml[^>]*>\s*", "", flow_svg)
-    written, problems = _synthesis(config, codebook, evidence, studies, inputs, outputs)
+    written, problems = _synthesis(config, studies, inputs, outputs)
     computed = tables.compute_all(evidence, studies, codebook)
     context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],
                                    computed, written, read_csv(inputs["screening_agreement"]),
                                    read_csv(inputs["extraction_agreement"]))
+    _refresh_evidence(synthesis_path(config), context["candidate_evidence"], problems)
     if "changes" in inputs:
         context["changes"] = refresh_changes.summary([{str(k): str(v) for k, v in row.items()}
                                                       for row in read_csv(inputs["changes"]).to_dict("records")])

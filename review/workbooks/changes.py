@@ -18,7 +18,7 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from ..fileio import atomic_write_bytes, csv_bytes
+from ..fileio import append_csv
 from .base import WorkbookError, header_of, open_for_update, open_read_only, read_tables, save, save_bytes, text
 
 LOG_NAME = "cell-changes.csv"
@@ -64,25 +64,7 @@ def log_path(folder: Path) -> Path:
 
 def record(folder: Path, changes: Iterable[Mapping[str, str]]) -> None:
     """Append changes to the log (created with its header the first time), atomically."""
-    rows = list(changes)
-    if not rows:
-        return
-    path = log_path(folder)
-    new = csv_bytes(CHANGE_COLUMNS, rows)
-    if path.exists():
-        old = path.read_bytes()
-        data = (old if old.endswith(b"\n") or not old else old + b"\n") + new.split(b"\n", 1)[1]
-    else:
-        data = new
-    atomic_write_bytes(path, data)
-
-
-def read_log(folder: Path) -> list[dict[str, str]]:
-    path = log_path(folder)
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    append_csv(log_path(folder), CHANGE_COLUMNS, changes)
 
 
 def follow_ids(path: Path, sheets: Sequence[str | None], columns: Sequence[str], ids: Ids,

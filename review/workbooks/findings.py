@@ -83,16 +83,3 @@ def typed_digest(path: Path) -> str:
         return digest(["unreadable", str(exc)])
     return digest(raw for _, raw in table.records(COLUMNS) if text(raw["finding"]))
 
-
-def contributions(path: Path) -> list[dict[str, Any]]:
-    """Each written finding's id, text and the study ids it names (as typed, known or not)."""
-    if not path.exists():
-        return []
-    table = read_table(path, SHEET, required=("finding", "contributing_studies"))
-    out = []
-    for number, raw in table.records(COLUMNS):
-        finding = text(raw["finding"])
-        if finding:
-            out.append({"finding_id": text(raw["finding_id"]) or f"row {number}", "finding": finding,
-                        "study_ids": [s.strip() for s in text(raw["contributing_studies"]).split(";") if s.strip()]})
-    return out

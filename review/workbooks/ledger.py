@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..fileio import atomic_write_bytes, csv_bytes
+from ..fileio import append_csv
 from ..identity import EVENTS, LEDGER_COLUMNS
 from .base import WorkbookError, read_table, text
 
@@ -36,12 +36,4 @@ def read(path: Path) -> list[dict[str, str]]:
 
 def append(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
     """Add rows at the end, atomically: the old rows stay byte for byte."""
-    new = csv_bytes(LEDGER_COLUMNS, rows)
-    if path.exists():
-        old = path.read_bytes()
-        if old and not old.endswith(b"\n"):
-            old += b"\n"
-        data = old + new.split(b"\n", 1)[1]  # without the header row
-    else:
-        data = new
-    atomic_write_bytes(path, data)
+    append_csv(path, LEDGER_COLUMNS, rows)
