@@ -134,6 +134,7 @@ def _lists(wb: Workbook, codebook: Codebook) -> None:
     named ``labels_<field>`` and ``codes_<field>`` so that dropdowns and marks refer to them by name."""
     lists = wb.create_sheet("lists")
     lists.sheet_state = "hidden"
+    renamed = codebook.renamed_headers()
     column = 0
     for f in codebook.fields:
         if f.type != "single":
@@ -147,7 +148,7 @@ def _lists(wb: Workbook, codebook: Codebook) -> None:
             ref = f"{quote_sheetname('lists')}!${letter}$2:${letter}${len(values) + 1}"
             wb.defined_names[f"{kind}_{f.name}"] = DefinedName(f"{kind}_{f.name}", attr_text=ref)
             # a column renamed by a codebook upgrade keeps the dropdown it had, which names the old field
-            for old in (o for o, n in codebook.renamed_headers().items() if n == f.name):
+            for old in (o for o, n in renamed.items() if n == f.name):
                 wb.defined_names[f"{kind}_{old}"] = DefinedName(f"{kind}_{old}", attr_text=ref)
 
 
@@ -503,6 +504,16 @@ def _rules_last_row(ws: Worksheet) -> int:
     return max([*ends, last_used_row(ws)])
 
 
+def _header_changes(codebook: Codebook) -> dict[str, tuple[str, str]]:
+    """Each header of an older version -> (its header now, the kind of change): a retired field or code
+    column set aside, a renamed field's column (or code column), a renamed code's column."""
+    fields = {c.old for c in codebook.changes if c.kind == "rename_field"}
+    out = {old: (new, "rename_field" if old.split(TICK_SEPARATOR)[0] in fields else "rename_code")
+           for old, new in codebook.renamed_headers().items()}
+    out.update((old, (new, "retire_field")) for old, new in codebook.retired_headers().items())
+    return out
+
+
 def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, reviewer: str
             ) -> tuple[list[dict[str, str]], str]:
     """Bring a workbook made with an older codebook version to this one: renamed fields' and codes' columns
@@ -515,8 +526,7 @@ def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, r
     absent = [f for f in codebook.fields if not _represented(f, header)
               and not any(old in header for old, new in codebook.renamed_headers().items()
                           if new in (f.name, *f.tick_columns()))]
-    renamed = {**codebook.renamed_headers(), **codebook.retired_headers()}
-    if was == codebook.version and not absent and not set(renamed) & set(header):
+    if was == codebook.version and not absent and not set(_header_changes(codebook)) & set(header):
         return [], ""
     changes: list[dict[str, str]] = []
     study_column = header.get("study_id")
@@ -525,18 +535,15 @@ def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, r
         return text(ws.cell(row=number, column=study_column).value) if study_column else ""
 
     retired_columns = set()
+    moved = _header_changes(codebook)
     for name, column in header.items():
-        new = renamed.get(name)
-        if new is None or new in header:
+        if name not in moved or moved[name][0] in header:
             continue
+        new, kind = moved[name]
         cell = ws.cell(row=1, column=column, value=new)
-        kind = "retire_field" if new in codebook.retired_headers().values() else "rename_field"
         if kind == "retire_field":
             retired_columns.add(column)
             cell.fill = _LOCKED_FILL
-        if kind == "rename_field" and name.split(TICK_SEPARATOR)[0] not in {
-                c.old for c in codebook.changes if c.kind == "rename_field"}:
-            kind = "rename_code"  # a code column whose code was renamed
         changes.append(_change(path, ws.title, cell.coordinate, "", new, name, new, _why(codebook, kind, name)))
     _drop_rules(ws, retired_columns)
     header = header_of(ws)
@@ -546,12 +553,12 @@ def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, r
         column = header[f.name]
         for number in range(2, ws.max_row + 1):
             target = ws.cell(row=number, column=column)
-            new = _recode(target.value, f)
-            if new is not None:
+            recoded = _recode(target.value, f)
+            if recoded is not None:
                 changes.append(_change(path, ws.title, target.coordinate, study_of(number), f.name, target.value,
-                                       new, "; ".join(c.describe() for c in codebook.changes
+                                       recoded, "; ".join(c.describe() for c in codebook.changes
                                                       if c.kind == "rename_code" and c.field == f.name)))
-                target.value = new
+                target.value = recoded
     last_row = _rules_last_row(ws)
     changes += _add_columns(ws, codebook, absent, last_row, path)
     for name in ("lists", "codebook", "about"):
@@ -582,15 +589,14 @@ def _upgrade_csv(path: Path, fieldnames: list[str], rows: list[dict[str, str]], 
                  ) -> list[dict[str, str]]:
     """The CSV sheet's header and cells brought to the codebook's version, in place (see ``upgrade``)."""
     changes = []
-    renamed = {**codebook.renamed_headers(), **codebook.retired_headers()}
+    moved = _header_changes(codebook)
     for k, name in enumerate(list(fieldnames)):
-        new = renamed.get(name)
-        if new is None or new in fieldnames:
+        if name not in moved or moved[name][0] in fieldnames:
             continue
+        new, kind = moved[name]
         fieldnames[k] = new
         for row in rows:
             row[new] = row.pop(name, "")
-        kind = "retire_field" if new in codebook.retired_headers().values() else "rename_field"
         changes.append(_change(path, "", f"{get_column_letter(k + 1)}1", "", new, name, new, _why(codebook, kind, name)))
     for f in codebook.fields:
         if f.name not in fieldnames:
@@ -600,13 +606,13 @@ def _upgrade_csv(path: Path, fieldnames: list[str], rows: list[dict[str, str]], 
             continue
         column = get_column_letter(fieldnames.index(f.name) + 1)
         for number, row in enumerate(rows, start=2):
-            new = _recode(row.get(f.name), f)
-            if new is not None:
+            recoded = _recode(row.get(f.name), f)
+            if recoded is not None:
                 # a CSV holds codes, not labels
-                new = f.code_for(new) or new if f.type == "single" else new
+                code = f.code_for(recoded) or recoded if f.type == "single" else recoded
                 changes.append(_change(path, "", f"{column}{number}", row.get("study_id", ""), f.name,
-                                       row.get(f.name), new, _why(codebook, "rename_code", f.name)))
-                row[f.name] = new
+                                       row.get(f.name), code, _why(codebook, "rename_code", f.name)))
+                row[f.name] = code
     return changes
 
 
@@ -766,10 +772,7 @@ def codebook_version(path: Path) -> str:
     if workbook is None:
         return ""
     try:
-        if "about" not in workbook.sheetnames:
-            return ""
-        return next((str(v) for k, v, *_ in workbook["about"].iter_rows(max_col=2, values_only=True)
-                     if k == "codebook_version"), "")
+        return _about_version(workbook)
     finally:
         workbook.close()
 
