@@ -31,6 +31,9 @@ ACCEPT = "accept_suggested"
 TYPED, SUGGESTED = "typed", "suggestion accepted"
 INCLUDED, DROPPED = "included", "no longer included"
 CONSENSUS = "consensus"
+# two reviewers' free text for one study x key is rarely worded alike, and that is no disagreement: both
+# wordings stand in the evidence (unless the consensus workbook gives one), and nothing waits for a meeting
+OWN_WORDS = "each reviewer's words"
 TIDY_COLUMNS = ["study_id", "tier", "field", "value", "reviewer", "entry", "codebook_version"]
 AGREEMENT_COLUMNS = ["field", "type", "items_compared", "agreement", "kappa"]
 DISAGREEMENT_COLUMNS = ["study_id", "tier", "field", "reviewer_a", "value_a", "reviewer_b", "value_b", "resolved_by"]
@@ -387,7 +390,7 @@ def agreement(codebook: Codebook, by_key: Mapping[tuple[str, str], Mapping[str, 
             pairs.append((shown(va), shown(vb)))
             if f.type == "multiple":  # kappa per code: each code chosen or not by each reviewer
                 binary += [(int(c in (va or [])), int(c in (vb or []))) for c in f.codes]
-            if shown(va) != shown(vb):
+            if shown(va) != shown(vb) and f.type != "text":  # wording is compared, not disputed (OWN_WORDS)
                 disagreements.append({"study_id": key[0], "tier": key[1], "field": f.name, "reviewer_a": ra,
                                       "value_a": shown(va), "reviewer_b": rb, "value_b": shown(vb)})
         if not pairs:
@@ -427,8 +430,9 @@ def _own_conflicts(by_key: Mapping[tuple[str, str], Mapping[str, Row]]) -> list[
 
 
 def combine(codebook: Codebook, rows: Iterable[Row], consensus: Mapping[tuple[str, str], Row]) -> Combined:
-    """Reviewers' rows -> evidence: consensus values win, agreed or single-reviewer values stand, and a
-    disputed value is left out until the consensus workbook settles it."""
+    """Reviewers' rows -> evidence: consensus values win, agreed or single-reviewer values stand, two
+    reviewers' different free text stands as both wordings (``OWN_WORDS``), and a disputed code, number or
+    year is left out until the consensus workbook settles it."""
     by_key: dict[tuple[str, str], dict[str, Row]] = defaultdict(dict)
     for row in rows:
         by_key[row.key(codebook)][row.reviewer] = row
@@ -463,6 +467,8 @@ def combine(codebook: Codebook, rows: Iterable[Row], consensus: Mapping[tuple[st
             elif len(given) == 1:
                 value = next(v for v in per_reviewer.values() if v is not None)
                 basis = "agreed" if sum(v is not None for v in per_reviewer.values()) > 1 else "single reviewer"
+            elif f.type == "text":
+                value, basis = sorted(given), OWN_WORDS
             else:
                 continue  # disputed and not yet resolved: left out, listed in disagreements.csv
             for v in value if isinstance(value, list) else [value]:

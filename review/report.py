@@ -116,7 +116,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "methods": synthesis.methods(config, screening_agreement if screening_agreement is not None
                                      else pd.DataFrame(), extraction_agreement if extraction_agreement is not None
                                      else pd.DataFrame()),
-        "gaps": synthesis.gaps(matrix, studies, evidence),
+        "gaps": {**synthesis.gaps(matrix, studies, evidence, disputed_rows(open_disagreements, studies, codebook)),
+                 "axes": map_axes(codebook)},
         "enablers_barriers": ({"caption": captions[barriers],
                                **table_payload(labelled(computed[barriers], codebook, specs[barriers].get("field")))}
                               if barriers else None),
@@ -148,6 +149,28 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "evidence_map_title": spec.get("evidence_map", {}).get("title", "Evidence map"),
         "evidence_map_svg": "", "timeline_svg": "",  # the figures, drawn by the stage
     }
+
+
+def map_axes(codebook: Codebook) -> str:
+    """What the evidence map crosses, in words ("tier by functions"), for the text about its gaps."""
+    spec = codebook.report.get("evidence_map")
+    if not spec or not codebook.key_fields:
+        return ""
+    return f"{codebook.key_fields[0].label.lower()} by {codebook[spec['field']].label.lower()}"
+
+
+def disputed_rows(open_disagreements: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]:
+    """Rows of the evidence map (key labels) whose mapped field some study still has in dispute, with the
+    citations of those studies: the map shows them empty until the consensus settles them."""
+    spec = codebook.report.get("evidence_map")
+    if not spec or open_disagreements.empty or not codebook.key_fields:
+        return {}
+    key = codebook.key_fields[0]
+    cite = dict(zip(studies["study_id"], studies["citation"]))
+    rows: dict[str, list[str]] = {}
+    for d in open_disagreements[open_disagreements["field"] == spec["field"]].to_dict("records"):
+        rows.setdefault(key.label_of(d[tables.KEY]), []).append(cite.get(d["study_id"], d["study_id"]))
+    return rows
 
 
 def evidence_matrix(context_tables: dict[str, pd.DataFrame], codebook: Codebook) -> pd.DataFrame:

@@ -150,6 +150,9 @@ def template_digest(config: dict[str, Any], rule: str) -> str:
     for name in STAGES[rule].TEMPLATES:
         source, _, _ = env.loader.get_source(env, name)
         digest.update(source.encode())
+    for name in getattr(STAGES[rule], "FILES", ()):  # the team's non-Jinja templates (a house Word style)
+        path = Path(config.get("output", {}).get("templates", "templates")) / name
+        digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()[:16]
 
 

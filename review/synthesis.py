@@ -38,7 +38,11 @@ def candidate_evidence(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: 
         for r in records:
             if r["field"] == name:
                 texts[(r["study_id"], r[KEY])].append(f"{codebook[name].label}: {r['value']}")
-    where = {(r["study_id"], r[KEY]): r["value"] for r in records if r["field"] == spec.get("locator")}
+    places: dict[tuple[str, str], set[str]] = defaultdict(set)  # each reviewer's locator, when they differ
+    for r in records:
+        if r["field"] == spec.get("locator"):
+            places[(r["study_id"], r[KEY])].add(r["value"])
+    where = {k: " / ".join(sorted(v)) for k, v in places.items()}
     key = codebook.key_fields[0]
     order = {code: k for k, code in enumerate(key_order(codebook))}
     rows = []
@@ -84,19 +88,27 @@ def by_audience(recommendations: list[dict[str, Any]], audiences: Sequence[str])
     return [g for g in groups if g["recommendations"]]
 
 
-def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, Any]:
+def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame,
+         disputed: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
     """What the evidence does not cover: empty cells of the evidence map (rows with no evidence at all named
-    apart), and the included studies nobody has extracted yet."""
+    apart), and the included studies nobody has extracted yet. ``disputed`` maps a row of the map to the
+    citations whose values for the mapped field wait for the consensus: such a row is not a gap, and is
+    listed as disputed rather than empty."""
+    disputed = dict(disputed or {})
     extracted = set(evidence["study_id"]) if not evidence.empty else set()
     waiting = sorted(studies[~studies["study_id"].isin(extracted)]["citation"]) if len(studies) else []
+    pending = [{"row": row, "citations": sorted(set(cites))} for row, cites in disputed.items()]
     if matrix.empty:
-        return {"cells": 0, "empty_cells": 0, "empty_rows": [], "thin_rows": [], "not_extracted": waiting}
+        return {"cells": 0, "empty_cells": 0, "empty_rows": [], "thin_rows": [], "not_extracted": waiting,
+                "disputed_rows": pending}
     values = matrix.to_numpy()
-    empty_rows = [str(i) for i, row in zip(matrix.index, values) if not row.any()]
+    order = [str(i) for i in matrix.index]
+    pending.sort(key=lambda d: order.index(d["row"]) if d["row"] in order else len(order))
+    empty_rows = [str(i) for i, row in zip(matrix.index, values) if not row.any() and str(i) not in disputed]
     thin = [{"row": str(i), "columns": [str(c) for c, v in zip(matrix.columns, row) if v]}
             for i, row in zip(matrix.index, values) if row.any() and (row > 0).sum() <= 2]
     return {"cells": int(values.size), "empty_cells": int((values == 0).sum()), "empty_rows": empty_rows,
-            "thin_rows": thin, "not_extracted": waiting}
+            "thin_rows": thin, "not_extracted": waiting, "disputed_rows": pending}
 
 
 def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,

@@ -14,22 +14,27 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-# question, id, finding, title fragments, quotes, four CERQual components, confidence, explanation
+# question, id, finding, title fragments, quotes, four CERQual components, confidence, explanation. Quotes are word for
+# word from the sources as the review's domain notes give them.
 FINDINGS = [
     ("Q2", "F1", "Consensual decision making in system bodies works for agreeable issues but avoids hard choices, "
                  "especially over money.",
      ["developing architecture of system management", "agreeing the allocation", "spatial politics of place"],
-     "Decisions were made by consensus, which worked until money was at stake (Sanderson et al. 2023, p. 6).",
+     "\"Reticence addressing difficult issues collaboratively\" (Sanderson et al. 2023, abstract).",
      "minor concerns", "no or very minor concerns", "minor concerns", "no or very minor concerns", "moderate",
      "Three qualitative studies of STPs and ICSs agree; few sites and a short period."),
     ("Q2", "F2", "Organisations keep their vertical accountabilities, which crowd out accountability to the system.",
-     ["challenges of maintaining accountability", "accountable to whom"],
-     "Accountability ran upwards to regulators rather than across the partnership (Moran et al. 2021).",
+     ["challenges of maintaining accountability", "accountable to whom", "developing architecture of system management"],
+     "Statutory accountabilities allowed \"a 'retreat' from the confrontation of difficult issues\" "
+     "(Sanderson et al. 2023, abstract).",
      "minor concerns", "no or very minor concerns", "moderate concerns", "minor concerns", "moderate",
-     "Two studies in different tiers (CCGs, STPs) point the same way; thin data for statutory ICBs."),
+     "Three studies in different tiers (CCGs, STPs, ICSs) point the same way; thin data for statutory ICBs."),
     ("Q4", "F3", "Intermediate tiers have been reinvented repeatedly, and each reorganisation carried costs.",
-     ["what can current reforms learn"], "", "moderate concerns", "no or very minor concerns", "serious concerns",
-     "minor concerns", "low", "One narrative review supports the finding."),
+     ["what can current reforms learn"],
+     "An intermediate tier has existed for most of the NHS's history \"despite undergoing continuous reinvention\" "
+     "(Lorne et al. 2019, executive summary).", "moderate concerns", "no or very minor concerns", "serious concerns",
+     "minor concerns", "low",
+     "One narrative review, covering four tiers from 1948 to 2019, supports the finding."),
 ]
 MESSAGES = [
     ("M1", "Systems decide by consensus; that works for shared aims but not for allocating money, so statutory ICBs "

@@ -85,3 +85,14 @@ def test_a_configuration_that_is_not_json_is_an_error_line(tmp_path):
     result = run_cli("duplicates", "--config", "{dedup: ", "--records", str(tmp_path / "r.csv"))
     assert result.returncode == 2
     assert result.stderr.startswith("Error: --config is not JSON") and "Traceback" not in result.stderr
+
+
+def test_the_report_rules_template_digest_changes_with_the_house_word_style(tmp_path):
+    from review.snakemake import template_digest
+
+    config = {"output": {"templates": str(tmp_path)}}
+    before = template_digest(config, "write_report")
+    (tmp_path / "reference.docx").write_bytes(b"house style v1")
+    with_house = template_digest(config, "write_report")
+    (tmp_path / "reference.docx").write_bytes(b"house style v2")
+    assert len({before, with_house, template_digest(config, "write_report")}) == 3  # each edit reruns the report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import FORM
 
-from review.extraction import ACCEPT, SUGGESTED, TYPED, check_rows, combine, defaults, suggestion, ticks
+from review.extraction import ACCEPT, OWN_WORDS, SUGGESTED, TYPED, check_rows, combine, defaults, suggestion, ticks
 
 FUNCTIONS = FORM["functions"]
 
@@ -97,3 +97,24 @@ def test_rows_of_merged_studies_that_differ_go_to_consensus_and_neither_value_is
     settled = combine(FORM, rows, {("s:1", "SHA"): check_rows([(2, raw(tier="SHA", relevance="core"))], "consensus",
                                                               "c.xlsx", "extraction", FORM, {"s:1"}, False)[0][0]})
     assert ("relevance", "core") in {(e["field"], e["value"]) for e in settled.evidence}
+
+
+def test_two_reviewers_free_text_stands_in_both_wordings_and_only_codes_are_disputed():
+    def one(reviewer, **values):
+        return check_rows([(2, raw(tier="STP", **values))], reviewer, f"{reviewer}.xlsx", "extraction", FORM,
+                          {"s:1"}, require=False)[0]
+
+    rows = [*one("alice", relevance="core", findings_summary="Consensus avoided hard choices."),
+            *one("bob", relevance="supporting", findings_summary="Hard choices were put off.")]
+    combined = combine(FORM, rows, {})
+    assert [d["field"] for d in combined.disagreements] == ["relevance"]
+    summary = [(e["value"], e["basis"]) for e in combined.evidence if e["field"] == "findings_summary"]
+    assert summary == [("Consensus avoided hard choices.", OWN_WORDS), ("Hard choices were put off.", OWN_WORDS)]
+    assert not any(e["field"] == "relevance" for e in combined.evidence)
+    text = next(s for s in combined.agreement if s["field"] == "findings_summary")
+    assert text["agreement"] == "0.000" and text["kappa"] == ""  # the wording is still compared
+    # a consensus wording, when the team writes one, replaces both
+    agreed = one("consensus", findings_summary="Systems put hard choices off.")[0]
+    settled = combine(FORM, rows, {("s:1", "STP"): agreed})
+    assert [(e["value"], e["basis"]) for e in settled.evidence if e["field"] == "findings_summary"] == [
+        ("Systems put hard choices off.", "consensus")]

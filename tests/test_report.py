@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from conftest import EVIDENCE, FORM, STUDIES
 from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm
 
 from review import documents, report, tables
 from review.fileio import stable_zip
@@ -67,6 +69,51 @@ def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic
     assert len(Document(io.BytesIO(documents.docx(context(evidence_map_png=png, timeline_png=png)))).inline_shapes) == 2
     references = [p for p in document.paragraphs if p.text.startswith("Lorne, C. (2019)")]
     assert references and any(run.italic for run in references[0].runs)
+
+
+def test_word_has_a_contents_field_figures_with_captions_and_table_headers_that_repeat():
+    flow = documents.svg_png('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+                             '<rect width="40" height="20" fill="#9dc3e6"/></svg>')
+    assert flow is not None and flow.startswith(b"\x89PNG")
+    data = documents.docx(context(flow_png=flow))
+    document = Document(io.BytesIO(data))
+    texts = [p.text for p in document.paragraphs]
+    assert "Figure 1. PRISMA 2020 flow diagram" in texts and len(document.inline_shapes) == 1
+    caption = document.paragraphs[texts.index("Figure 1. PRISMA 2020 flow diagram")]
+    assert caption.paragraph_format.keep_with_next
+    assert all(p.paragraph_format.keep_with_next for p in document.paragraphs if p.style.name.startswith("Heading"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        body = archive.read("word/document.xml").decode()
+        settings = archive.read("word/settings.xml").decode()
+    assert 'TOC \\o "1-2"' in body and body.count('w:fldCharType="begin"') == 1 and "<w:updateFields" in settings
+    # until Word updates the field, the contents list the headings in order
+    start = texts.index("Contents") + 1
+    contents = texts[start:texts.index("Key messages", start + 1)]  # up to the heading itself
+    assert contents[:3] == ["Key messages", "The issue and the questions", "Methods"] and "References" in contents
+    assert all(t.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None for t in document.tables)
+    # without the cairo library there is no PNG: the summary points to the SVG
+    plain = Document(io.BytesIO(documents.docx(context(flow_png=None))))
+    assert "The PRISMA 2020 flow diagram is in results/prisma/flow.svg." in [p.text for p in plain.paragraphs]
+
+
+def test_word_takes_the_house_templates_styles_and_page_and_drops_its_text():
+    house = Document()
+    house.add_paragraph("HOUSE BOILERPLATE")
+    house.styles["Normal"].font.name = "Georgia"
+    house.sections[0].page_width, house.sections[0].page_height = Cm(21.59), Cm(27.94)  # the house prints Letter
+    for name in ("List Bullet", "Caption"):  # a house template need not define every style
+        house.styles.element.remove(house.styles[name].element)
+    buffer = io.BytesIO()
+    house.save(buffer)
+    document = Document(io.BytesIO(documents.docx(context(), buffer.getvalue())))
+    texts = [p.text for p in document.paragraphs]
+    assert "HOUSE BOILERPLATE" not in texts and "Key messages" in texts
+    assert document.styles["Normal"].font.name == "Georgia"
+    assert round(document.sections[0].page_width.cm, 2) == 21.59
+    assert any(t.startswith("\u2022 ") for t in texts)  # a bullet by hand where the style is missing
+    table = document.tables[0]
+    width = document.sections[0].page_width - document.sections[0].left_margin - document.sections[0].right_margin
+    assert abs(sum(c.width for c in table.rows[0].cells) - width) < 635 * len(table.columns)  # in twips: the house text width
 
 
 def test_stable_zip_gives_the_same_bytes_for_the_same_content(tmp_path):

@@ -42,11 +42,26 @@ def test_gaps_name_empty_tiers_thin_rows_and_studies_not_yet_extracted():
     assert gaps["not_extracted"] == ["Ham 1981"]
 
 
+def test_gaps_list_a_row_in_dispute_apart_from_the_empty_rows():
+    matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
+    gaps = synthesis.gaps(matrix, STUDIES, EVIDENCE, {"Regional Hospital Board": ["Lorne et al. 2019"] * 2})
+    assert "Regional Hospital Board" not in gaps["empty_rows"] and "Area Health Authority" in gaps["empty_rows"]
+    assert gaps["disputed_rows"] == [{"row": "Regional Hospital Board", "citations": ["Lorne et al. 2019"]}]
+
+
+def test_disputed_rows_are_the_map_fields_open_disagreements_with_labels():
+    open_ = pd.DataFrame([{"study_id": "s1", "tier": "RHB", "field": "functions", "resolved_by": ""},
+                          {"study_id": "s2", "tier": "STP", "field": "themes", "resolved_by": ""}])
+    assert report.disputed_rows(open_, STUDIES, FORM) == {"Regional Hospital Board": ["Lorne et al. 2019"]}
+    assert report.map_axes(FORM) == "tier by functions"
+
+
 def test_tables_for_readers_show_labels_never_codes():
     lessons = report.labelled(tables.compute_all(EVIDENCE, STUDIES, FORM)["lessons"], FORM)
-    assert lessons.columns.tolist() == ["theme", "lesson", "stance", "citations"]
-    assert lessons.iloc[0][["theme", "stance"]].tolist() == [FORM["themes"].label_of("S23_accountability"),
-                                                             "Recommends change"]
+    # a lesson stands under the audience its reviewer named, not under the themes of its study
+    assert lessons.columns.tolist() == ["audience", "lesson", "stance", "citations"]
+    assert lessons[["audience", "stance"]].values.tolist() == [[FORM["lesson_audience"].label_of("systems"),
+                                                                "Recommends change"]]
     lg = report.labelled(pd.DataFrame({"tier": ["RHA"], "mechanisms": ["lg_members_on_board (1); none_reported (2)"],
                                        "studies": [3]}), FORM)
     assert lg.iloc[0].tolist() == ["Regional Health Authority",

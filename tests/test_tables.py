@@ -50,8 +50,8 @@ def test_lg_relations_lessons_enablers_timeline_quality():
     lg = declared("lg_relations")
     assert list(lg["tier"]) == ["RHA", "STP"] and lg.iloc[0]["mechanisms"] == "lg_members_on_board (1)"
     lessons = declared("lessons")
-    assert lessons.iloc[0][["theme", "stance", "citations"]].tolist() == [
-        "S23_accountability", "recommends_change", "Moran et al. 2021"]
+    assert lessons[["audience", "stance", "citations"]].values.tolist() == [
+        ["systems", "recommends_change", "Moran et al. 2021"]]
     eb = declared("enablers_barriers")
     assert eb[["kind", "code", "studies"]].values.tolist() == [["barrier", "KF_B_legislation", 1]]
     timeline = declared("timeline")

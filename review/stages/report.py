@@ -40,6 +40,7 @@ OUTPUTS = {"markdown": "results/report/executive_summary.md", "html": "results/r
            "timeline": "results/report/timeline.svg",
            "issues": "results/report/issues.csv", "workbook": "results/tables/tables.xlsx"}
 TEMPLATES = ("executive_summary.md.j2", "executive_summary.html.j2", "_table.md.j2")
+FILES = (documents.REFERENCE_DOCX,)  # the team's house style for Word, when its templates folder has one
 
 
 def table_outputs(codebook: codebooks.Codebook, folder: str = "results/tables") -> dict[str, str]:
@@ -130,7 +131,13 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     if "html" in formats:
         write_if_changed(outputs["html"], render(TEMPLATES[1], templates, **context).encode("utf-8"))
     if "docx" in formats:
-        write_if_changed(outputs["docx"], documents.docx(context))
+        context["flow_png"] = documents.svg_png(flow_svg) if flow_svg else None
+        if flow_svg and context["flow_png"] is None:
+            log.warning("the cairo library is not installed: the Word summary points to the PRISMA flow's SVG "
+                        "instead of showing it")
+        reference = Path(templates) / documents.REFERENCE_DOCX
+        write_if_changed(outputs["docx"], documents.docx(context, reference.read_bytes() if reference.is_file()
+                                                         else None))
     write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in problems))
     for p in problems:
         log.error("%s", p.describe())
