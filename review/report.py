@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import synthesis, tables
 from .citations import reference_parts
-from .codebook import Codebook
+from .codebook import Codebook, TableSpec
 
 
 def table_payload(frame: pd.DataFrame) -> dict[str, Any]:
@@ -41,6 +41,23 @@ def findings_by_code(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Co
 
 
 _COUNTED = re.compile(r"^(.+?) \((\d+)\)$")
+
+
+def named(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """A computed table with its key column headed by the codebook's key field (``programme``, ``tier``)
+    rather than the evidence's internal column name."""
+    key = codebook.key_fields[0].name if codebook.key_fields else tables.KEY
+    return frame.rename(columns={tables.KEY: key}) if key != tables.KEY else frame
+
+
+def for_readers(frame: pd.DataFrame, codebook: Codebook, spec: TableSpec) -> pd.DataFrame:
+    """A declared table as the report shows it: labels for codes, and a ratings table's level columns
+    headed by the levels' labels."""
+    out = labelled(named(frame, codebook), codebook, spec.options.get("field"))
+    if spec.kind == "ratings":
+        rating = codebook[spec.options["rating"]]
+        out = out.rename(columns={c: rating.label_of(c) for c in spec.options["levels"]})
+    return out
 
 
 def labelled(frame: pd.DataFrame, codebook: Codebook, field: str | None = None) -> pd.DataFrame:
@@ -98,7 +115,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     if "lessons_table" in spec:
         name = spec["lessons_table"]
         caption = next(t.caption for t in codebook.tables if t.name == name)
-        lessons = {"name": name, "heading": spec.get("lessons_heading", caption), **table_payload(computed[name])}
+        lessons = {"name": name, "heading": spec.get("lessons_heading", caption),
+                   **table_payload(named(computed[name], codebook))}
     field = spec.get("findings_field")
     cited = studies[studies["study_id"].isin(set(evidence["study_id"]))].to_dict("records")
     parts = reference_parts(cited)  # type: ignore[arg-type]  # str columns
@@ -108,7 +126,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     matrix = evidence_matrix(computed, codebook)
     barriers = spec.get("synthesis", {}).get("enablers_barriers_table")
     captions = {t.name: t.caption for t in codebook.tables}
-    specs = {t.name: t.options for t in codebook.tables}
+    declared = {t.name: t for t in codebook.tables}
     return {
         "key_messages": written.get("key messages", []),
         "by_question": synthesis.by_question(questions, written.get("findings", findings), candidates),
@@ -119,10 +137,10 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "gaps": {**synthesis.gaps(matrix, studies, evidence, disputed_rows(open_disagreements, studies, codebook)),
                  "axes": map_axes(codebook)},
         "enablers_barriers": ({"caption": captions[barriers],
-                               **table_payload(labelled(computed[barriers], codebook, specs[barriers].get("field")))}
+                               **table_payload(for_readers(computed[barriers], codebook, declared[barriers]))}
                               if barriers else None),
         "appendix": [{"name": t.name, "caption": t.caption,
-                      **table_payload(labelled(computed[t.name], codebook, t.options.get("field")))}
+                      **table_payload(for_readers(computed[t.name], codebook, t))}
                      for t in codebook.tables],
         "candidate_evidence": candidates,
         "title": config["title"], "questions": config.get("review_questions", []), "scope": config.get("scope", ""),
@@ -133,7 +151,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
                                                                "website_results", "organisation_results",
                                                                "citations_results")),
         "flow_svg": flow_svg,
-        "tables": [{"name": t.name, "caption": t.caption, **table_payload(computed[t.name])} for t in codebook.tables],
+        "tables": [{"name": t.name, "caption": t.caption, **table_payload(named(computed[t.name], codebook))}
+                   for t in codebook.tables],
         "findings_heading": spec.get("findings_heading",
                                      f"Key findings by {codebook[field].label.lower()}" if field else "Key findings"),
         "findings": findings_by_code(evidence, studies, codebook, field) if field else [],
