@@ -14,6 +14,7 @@ import jsonschema
 import yaml
 
 from .errors import ProtocolError
+from .fileio import YamlTooLarge, safe_yaml
 
 TYPES = ("text", "integer", "year", "single", "multiple", "boolean")
 CHOICE_TYPES = ("single", "multiple")
@@ -452,9 +453,11 @@ def _table_problems(table: TableSpec, where: str, names: list[str], has_key: boo
 def load(path: str | Path) -> Codebook:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ProtocolError(f"{path}: codebook not found") from exc
+    except YamlTooLarge as exc:
+        raise ProtocolError(f"{path}: refused: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

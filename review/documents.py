@@ -13,7 +13,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .fileio import stable_zip
+from .fileio import neutralise, stable_zip
 
 
 def evidence_map_svg(counts: pd.DataFrame, title: str) -> str:
@@ -115,7 +115,7 @@ def tables_workbook(tables: list[dict[str, Any]]) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in table["rows"]:
-            ws.append([("'" + v) if v.startswith(("=", "+", "-", "@")) else v for v in row])
+            ws.append([neutralise(v) for v in row])
     buffer = io.BytesIO()
     wb.save(buffer)
     return stable_zip(buffer.getvalue())

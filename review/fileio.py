@@ -1,4 +1,5 @@
-"""Writing files so that a crash never leaves half a file, and unchanged content keeps its mtime."""
+"""Writing files so that a crash never leaves half a file, and unchanged content keeps its mtime; reading
+YAML without letting its aliases blow up."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -51,14 +54,57 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes) -> bool:
     return True
 
 
+# A cell a spreadsheet would run as a formula (OWASP, CSV injection): = + - @ tab or carriage return first.
+# Such a cell is written with a leading apostrophe, which Excel and Calc show as text and hide; so is a cell
+# that already starts with an apostrophe and one of those, so that ``restore`` gives back every value
+# exactly. A number (-0.1, +3) is no formula and is left alone.
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def neutralise(value: Any) -> Any:
+    """A CSV cell as written for people: text a spreadsheet would run gets a leading apostrophe."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(_TRIGGERS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    if value.startswith("'") and value[1:2] and (value[1] in _TRIGGERS or value[1] == "'"):
+        return "'" + value
+    return value
+
+
+def restore(value: str) -> str:
+    """The value ``neutralise`` was given: the project reads its own CSV outputs back unchanged."""
+    if value.startswith("'") and value[1:2] and (value[1] in _TRIGGERS or value[1] == "'"):
+        return value[1:]
+    return value
+
+
 def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
-    """Render rows as UTF-8 CSV with a fixed column order and ``\\n`` line ends."""
+    """Render rows as UTF-8 CSV with a fixed column order and ``\\n`` line ends, every cell neutralised
+    (``neutralise``): the pipeline's CSV files are opened in spreadsheets."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    # the csv module quotes only the line terminator's characters: a lone \r (an abstract pasted from an
+    # old Mac or a CRLF export) would end the row for every reader, so such a row is quoted whole
+    quoted = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore",
+                            quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+        cells = {k: "" if row.get(k) is None else neutralise(row.get(k)) for k in columns}
+        (quoted if any("\r" in str(v) for v in cells.values()) else writer).writerow(cells)
     return buffer.getvalue().encode("utf-8")
+
+
+def read_frame(path: str | os.PathLike[str]) -> Any:
+    """One of the pipeline's CSV files as a data frame of text, every cell restored (``restore``)."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        if frame[column].str.startswith("'").any():
+            frame[column] = frame[column].map(restore)
+    return frame
 
 
 def write_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bool:
@@ -79,6 +125,45 @@ def append_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Itera
             old += b"\n"
         new = old + new.split(b"\n", 1)[1]  # without the header row
     atomic_write_bytes(path, new)
+
+
+# a protocol or codebook is a few thousand values; YAML aliases (& and *) can multiply that without end
+MAX_YAML_VALUES = 100_000
+
+
+class YamlTooLarge(ValueError):
+    """A YAML document whose aliases expand to more than ``MAX_YAML_VALUES`` values."""
+
+
+def _expanded(node: Any, memo: dict[int, int]) -> int:
+    """How many values ``node`` stands for once every alias is expanded (counted without expanding)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = 1  # a node that contains itself counts once
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded(n, memo) for n in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded(k, memo) + _expanded(v, memo) for k, v in node.value)
+    else:
+        size = 1
+    memo[id(node)] = size
+    return size
+
+
+def safe_yaml(text: str, limit: int = MAX_YAML_VALUES) -> Any:
+    """``yaml.safe_load`` that refuses a document whose aliases expand beyond ``limit`` values (a "billion
+    laughs" of anchors) before building it: composing shares an aliased node, so this costs little."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded(node, {})
+        if size > limit:
+            raise YamlTooLarge(f"its aliases (& and *) expand it to {size:,} values; at most {limit:,} are allowed")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def json_bytes(data: Any) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import copy
 import difflib
 import json
@@ -15,6 +16,7 @@ import jsonschema
 import yaml
 
 from .errors import ProtocolError
+from .fileio import YamlTooLarge, safe_yaml
 
 DEFAULT_PROTOCOL = Path("protocols/review.yaml")
 
@@ -130,6 +132,7 @@ def validate(config: dict[str, Any], origin: str = "protocol") -> dict[str, Any]
     problems = [_describe(e) for e in errors]
     problems += _check_sources(data)
     problems += _check_reviewers(data)
+    problems += _check_paths(data)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise ProtocolError(f"{origin} is not a valid protocol:\n{lines}")
@@ -155,6 +158,7 @@ def _check_reviewers(data: dict[str, Any]) -> list[str]:
 def _check_sources(data: dict[str, Any]) -> list[str]:
     problems = []
     seen: set[str] = set()
+    files: dict[str, tuple[int, str]] = {}
     for i, source in enumerate(data.get("sources") or []):
         if not isinstance(source, dict):
             continue
@@ -162,9 +166,21 @@ def _check_sources(data: dict[str, Any]) -> list[str]:
         if name in seen:
             problems.append(f"sources[{i}].name: {name!r} is used by another source; names must be unique")
         seen.add(name)
+        if isinstance(source.get("file"), str):
+            same = files.setdefault(str(Path(source["file"]).resolve()), (i, name))
+            if same != (i, name):
+                problems.append(f"sources[{i}].file: {source['file']!r} is already sources[{same[0]}] ({same[1]}); "
+                                "one file is one source (listed twice, its records would be counted twice)")
         has_file, has_zotero = "file" in source, "zotero" in source
         if has_file == has_zotero:
             problems.append(f"sources[{i}] ({name}): give exactly one of 'file' or 'zotero'")
+        encoding = source.get("encoding")
+        if isinstance(encoding, str):
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                problems.append(f"sources[{i}].encoding: {encoding!r} is not an encoding Python knows "
+                                "(e.g. utf-8, utf-8-sig, latin-1, cp1252)")
         if has_file and "format" not in source:
             suffix = Path(source["file"]).suffix.lower()
             if suffix not in SUFFIX_FORMATS:
@@ -173,6 +189,33 @@ def _check_sources(data: dict[str, Any]) -> list[str]:
                     f"sources[{i}].file: cannot tell the format of {source['file']!r} from its suffix "
                     f"(known: {known}); add 'format:'"
                 )
+    return problems
+
+
+def outside(path: str, root: Path | None = None) -> bool:
+    """Whether ``path`` (as the protocol gives it, relative to the project folder) leads out of the
+    project folder: absolute, or climbing out with ``..`` (symbolic links followed)."""
+    base = (root or Path.cwd()).resolve()
+    return not (base / path).resolve().is_relative_to(base)
+
+
+def _check_paths(data: dict[str, Any]) -> list[str]:
+    """Every path the protocol names stays inside the project folder, bar a source's file where the team
+    opted in (``outside_project: true``): a protocol from elsewhere cannot read or write any file."""
+    problems = []
+    for i, source in enumerate(data.get("sources") or []):
+        if isinstance(source, dict) and isinstance(source.get("file"), str) and not source.get("outside_project") \
+                and outside(source["file"]):
+            problems.append(f"sources[{i}].file: {source['file']!r} is outside the project folder; move the export "
+                            "into it (e.g. protocols/library/), or add 'outside_project: true' to this source")
+    named = [("extraction.codebook", (data.get("extraction") or {}).get("codebook")),
+             ("extraction.folder", (data.get("extraction") or {}).get("folder")),
+             ("output.templates", (data.get("output") or {}).get("templates")),
+             ("dedup.ledger", (data.get("dedup") or {}).get("ledger")),
+             ("dedup.sheet", (data.get("dedup") or {}).get("sheet"))]
+    for key, value in named:
+        if isinstance(value, str) and outside(value):
+            problems.append(f"{key}: {value!r} is outside the project folder; give a path inside it")
     return problems
 
 
@@ -186,7 +229,9 @@ def load(path: str | Path = DEFAULT_PROTOCOL, overrides: dict[str, Any] | None =
     except (OSError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"{path}: cannot read the protocol ({exc})") from exc
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text)
+    except YamlTooLarge as exc:
+        raise ProtocolError(f"{path}: refused: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -94,7 +94,10 @@ class _Retry:
         while True:
             self.zot.request = None  # so a failure without a response does not read a stale one's headers
             try:
-                return fn()
+                result = fn()
+                if isinstance(result, (bytes, str)):  # pyzotero hands back a body it could not read as JSON
+                    raise ValueError("not JSON")
+                return result
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:  # timeouts, dropped connections
                 reason = type(exc).__name__
             except (zerr.HTTPError, zerr.TooManyRetriesError, zerr.TooManyRequestsError) as exc:
@@ -106,6 +109,8 @@ class _Retry:
                 raise ZoteroError(_refusal(self._status(), what)) from exc
             except zerr.PyZoteroError as exc:
                 raise ZoteroError(f"Zotero request for {what} failed: {type(exc).__name__}") from exc
+            except ValueError:  # HTTP 200 with a body that is not JSON: a proxy's or login page, often passing
+                reason = "an answer that is not JSON (a proxy or login page?)"
             attempt += 1
             if attempt > self.max_retries:
                 raise ZoteroError(f"gave up on {what} after {self.max_retries} retries (last: {reason})")

@@ -72,3 +72,50 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 def test_missing_protocol_file(tmp_path):
     with pytest.raises(ProtocolError, match="protocol file not found"):
         protocol.load(tmp_path / "nope.yaml")
+
+
+# --- hostile or careless protocols (issue 13): each refused with the key named, before any stage runs ----------
+
+def test_attack_yaml_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+    path = tmp_path / "review.yaml"
+    path.write_text("title: T\nreview_questions:\n  " + "\n  ".join(f"- {line}" for line in levels) + "\n")
+    with pytest.raises(ProtocolError) as info:
+        protocol.load(path)
+    assert "refused" in str(info.value) and "at most 100,000" in str(info.value) and len(str(info.value)) < 300
+    # a few aliases, as a team may use them, still load
+    path.write_text("title: T\nx: &src {name: lib, file: lib.bib}\nsources: [*src]\n")
+    with pytest.raises(ProtocolError, match="unknown key 'x'"):
+        protocol.load(path)
+
+
+def test_attack_bogus_encoding_is_named_at_check_time():
+    with pytest.raises(ProtocolError, match=r"sources\[0\].encoding: 'bogus' is not an encoding"):
+        protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "lib.bib", "encoding": "bogus"}]})
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../../etc/passwd", "protocols/../../secret.bib"])
+def test_attack_a_source_file_outside_the_project_is_refused_unless_the_team_opts_in(path):
+    with pytest.raises(ProtocolError, match="outside the project folder.*outside_project: true"):
+        protocol.validate({"title": "T", "sources": [{"name": "lib", "file": path, "format": "bibtex"}]})
+    opted = protocol.validate({"title": "T", "sources": [{"name": "lib", "file": path, "format": "bibtex",
+                                                          "outside_project": True}]})
+    assert opted["sources"][0]["outside_project"] is True
+
+
+@pytest.mark.parametrize("key, value", [("extraction", {"folder": "/tmp/elsewhere"}),
+                                        ("extraction", {"folder": "../.."}),
+                                        ("extraction", {"codebook": "/etc/hosts"}),
+                                        ("output", {"templates": "../templates"}),
+                                        ("dedup", {"ledger": "/tmp/studies.csv"})])
+def test_attack_folders_and_files_the_pipeline_writes_or_reads_stay_in_the_project(key, value):
+    name = next(iter(value))
+    with pytest.raises(ProtocolError, match=f"{key}.{name}: .* is outside the project folder"):
+        protocol.validate(minimal(**{key: value}))
+
+
+def test_attack_the_same_file_listed_as_two_sources_is_refused():
+    with pytest.raises(ProtocolError, match=r"sources\[1\].file: './lib.bib' is already sources\[0\] \(lib\)"):
+        protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "lib.bib"},
+                                                     {"name": "again", "file": "./lib.bib"}]})

@@ -40,6 +40,24 @@ def test_html_is_autoescaped_and_lists_references():
     assert "Functions by tier" in html
 
 
+def test_attack_markdown_summary_shows_html_in_data_as_text():
+    from review.templating import render
+
+    hostile = '<img src=x onerror="alert(1)">'
+    finding = {"question": "Q1", "finding_id": "F1", "finding": hostile, "studies": [{"citation": hostile}],
+               "quotes": hostile, "methodological_limitations": hostile, "coherence": hostile, "adequacy": hostile,
+               "relevance": hostile, "overall_confidence": hostile, "explanation": hostile}
+    written = {"findings": [finding], "key messages": [{"key_message": hostile, "confidence": hostile}],
+               "recommendations": [{"recommendation": hostile, "audience": hostile}]}
+    ctx = context()
+    ctx.update(report.build_context(
+        {"title": hostile, "review_questions": [hostile], "scope": hostile}, FORM, EVIDENCE, STUDIES,
+        pd.DataFrame(), "<svg></svg>", pd.DataFrame(), pd.DataFrame(), [], written=written))
+    ctx["evidence_map_svg"] = ""
+    text = render("executive_summary.md.j2", None, **ctx)
+    assert "<img" not in text and "<script" not in text and "&lt;img src=x" in text
+
+
 def test_word_output_has_real_tables(tmp_path):
     path = tmp_path / "summary.docx"
     path.write_bytes(documents.docx(context()))

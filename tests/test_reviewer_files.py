@@ -4,6 +4,7 @@ row of its study after a refresh, or the stage stops with a named error and the 
 from __future__ import annotations
 
 import csv
+import shutil
 import zipfile
 
 import pytest
@@ -28,14 +29,17 @@ def study(group, title, tags=""):
 
 
 @pytest.fixture
-def review(tmp_path):
-    """A small review: unique records, groups, records; the stages run on it with a real protocol."""
+def review(tmp_path, monkeypatch):
+    """A small review: unique records, groups, records; the stages run on it with a real protocol, in its
+    own project folder (the protocol's paths stay inside it)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "protocols").mkdir()
+    shutil.copy(PROJECT / "protocols/codebook.yaml", tmp_path / "protocols/codebook.yaml")
     config = protocol.validate({
         "title": "T", "sources": [{"name": "s", "file": "s.ris"}], "reviewers": ["alice", "bob"],
         "screening": {"exclusion_reasons": [{"code": "not-tier", "label": "Not a tier"}]},
-        "extraction": {"folder": str(tmp_path / "extracts"), "codebook": str(PROJECT / "protocols/codebook.yaml"),
-                       "spare_rows": 5},
-        "dedup": {"sheet": str(tmp_path / "extracts/duplicates.xlsx")},
+        "extraction": {"folder": "extracts", "codebook": "protocols/codebook.yaml", "spare_rows": 5},
+        "dedup": {"sheet": "extracts/duplicates.xlsx"},
     })
 
     def write(studies, ids=()):
@@ -155,7 +159,7 @@ def test_a_screening_workbook_that_cannot_be_read_stops_the_stage_and_stays_as_i
     with pytest.raises(ReviewError) as stopped:
         screen()
 
-    assert str(path) in str(stopped.value) and "Traceback" not in str(stopped.value)
+    assert "extracts/screening-bob.xlsx" in str(stopped.value) and "Traceback" not in str(stopped.value)
     assert path.read_bytes() == before
 
 

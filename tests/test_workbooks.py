@@ -77,7 +77,7 @@ def test_an_open_workbook_is_left_alone(tmp_path):
         base.open_for_update(path)
 
 
-@pytest.mark.parametrize(("value", "shown"), [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2", "'-2"), ("@SUM(1)", "'@SUM(1)"),
+@pytest.mark.parametrize(("value", "shown"), [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2", "-2"), ("-2+3", "'-2+3"), ("@SUM(1)", "'@SUM(1)"),
                                               ("plain", "plain"), (3, 3)])
 def test_formulas_are_neutralised(value, shown):
     assert base.neutralise(value) == shown

@@ -115,6 +115,15 @@ def test_5xx_and_dropped_connections_are_retried_with_growing_waits(zotero_serve
     assert waits[1] == pytest.approx(0.02)  # then exponential: 0.01 * 2
 
 
+def test_attack_a_200_answer_that_is_not_json_is_retried_then_one_clear_error(zotero_server, api_env, tmp_path):
+    zotero_server.library.fail("/items/top", "not-json")
+    sync_all(zotero_protocol(zotero_server), tmp_path, environ=api_env, sleep=lambda s: None)
+    assert set(snapshot(tmp_path)["items"]) == REGULAR  # once, then the real answer
+    zotero_server.library.fail("/items", "not-json", times=20)
+    with pytest.raises(ZoteroError, match="not JSON"):
+        sync_all(zotero_protocol(zotero_server), tmp_path / "again", environ=api_env, sleep=lambda s: None)
+
+
 def test_interrupted_fetch_keeps_the_previous_snapshot_and_says_so(zotero_server, api_env, tmp_path, caplog):
     config = zotero_protocol(zotero_server)
     sync_all(config, tmp_path, environ=api_env, page_size=3)

@@ -101,6 +101,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "429":
             return self._send(429, b"Too Many Requests", {"Retry-After": "0.2", "Backoff": "0.2"})
+        if fault == "not-json":  # a proxy's or captive portal's page, served as a success
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "38")
+            self.end_headers()
+            self.wfile.write(b"<html><body>Maintenance</body></html>\n")
+            return None
         if fault == "503":
             return self._send(503, b"Service Unavailable", {"Retry-After": "0.1"})
         if fault == "bump":  # someone edits the library while we page through it

@@ -15,13 +15,13 @@ import pandas as pd
 from ..citations import citations, year_suffixes
 from ..errors import ERROR, Problem, ReviewError
 from ..extraction import Study
-from ..fileio import write_csv
+from ..fileio import read_frame, write_csv
 from ..workbooks.base import WorkbookError, unreadable
 
 
 def read_csv(path: Path) -> pd.DataFrame:
     """A table a stage wrote, every value as text (an empty frame if the file is not there)."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else pd.DataFrame()
+    return read_frame(path) if path.exists() else pd.DataFrame()
 
 
 def screening_on(config: dict[str, Any]) -> bool:
@@ -31,9 +31,9 @@ def screening_on(config: dict[str, Any]) -> bool:
 
 def included_frame(unique_csv: Path, included_csv: Path | None) -> pd.DataFrame:
     """The unique records of the included studies, with ``study_id`` and ``citation``, by study id."""
-    unique = pd.read_csv(unique_csv, dtype=str, keep_default_na=False)
+    unique = read_frame(unique_csv)
     if included_csv is not None and included_csv.exists():
-        keep = set(pd.read_csv(included_csv, dtype=str, keep_default_na=False)["study_id"])
+        keep = set(read_frame(included_csv)["study_id"])
         unique = unique[unique["study_id"].isin(keep)]
     rows = [{str(k): v for k, v in row.items()} for row in unique.to_dict("records")]
     cite, suffix = citations(rows), year_suffixes(rows)  # one citation per study, unambiguous among them

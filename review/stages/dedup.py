@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .. import dedup, identity
 from ..errors import ERROR, WARNING, Problem, ReviewError
-from ..fileio import write_csv
+from ..fileio import read_frame, write_csv
 from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
 from ..workbooks import duplicates as sheet
@@ -45,7 +43,7 @@ RECORD, MERGED, SPLIT = "record", "merged", "split"
 
 def read_records(path: Path) -> list[Record]:
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = read_frame(path)
     except FileNotFoundError as exc:
         raise ReviewError(f"{path}: no records table; run the records stage first") from exc
     return [Record.from_row({str(k): v for k, v in row.items()}) for row in table.to_dict("records")]

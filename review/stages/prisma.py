@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import prisma
 from ..errors import Problem
-from ..fileio import write_csv, write_if_changed
+from ..fileio import read_frame, write_csv, write_if_changed
 from ..templating import render
 
 CONFIG_KEYS = ("title", "sources", "screening", "output")
@@ -22,7 +22,7 @@ SEARCH_LOG_COLUMNS = ["source", "prisma", "records", "interface", "date", "searc
 
 
 def _csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_frame(path)
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> prisma.Flow:

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import screening
 from ..citations import citations
 from ..errors import ERROR, WARNING, Problem
-from ..fileio import write_csv
+from ..fileio import read_frame, write_csv
 from ..screening import CONSENSUS, FT, INCLUDE, STAGES, TA, Outcome, Settings
 from ..workbooks import changes as cell_changes
 from ..workbooks import screening as sheets
@@ -49,9 +49,9 @@ def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     settings = Settings.from_config(config)
-    records = pd.read_csv(inputs["records"], dtype=str, keep_default_na=False)
-    groups = pd.read_csv(inputs["groups"], dtype=str, keep_default_na=False)
-    unique = pd.read_csv(inputs["unique"], dtype=str, keep_default_na=False)
+    records = read_frame(inputs["records"])
+    groups = read_frame(inputs["groups"])
+    unique = read_frame(inputs["unique"])
     group_of = dict(zip(groups["record_id"], groups["study_id"]))
     studies = sorted(unique["study_id"])
     known = set(studies)

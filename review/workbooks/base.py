@@ -32,9 +32,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ERROR, Problem, ReviewError
-from ..fileio import atomic_write_bytes
+from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
 # valid zip (ElementTree's and lxml's parse errors are SyntaxErrors), values it cannot map
 _DAMAGE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError,
@@ -52,13 +51,6 @@ def new_workbook(title: str) -> tuple[Workbook, Worksheet]:
     assert isinstance(sheet, Worksheet)  # a new workbook always has one worksheet
     sheet.title = title
     return workbook, sheet
-
-
-def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; other values pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def lock_files(path: Path) -> list[Path]:

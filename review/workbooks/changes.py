@@ -18,7 +18,7 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from ..fileio import append_csv
+from ..fileio import append_csv, restore
 from .base import WorkbookError, header_of, open_for_update, open_read_only, read_tables, save, save_bytes, text
 
 LOG_NAME = "cell-changes.csv"
@@ -40,7 +40,8 @@ class Ids:
         if path is None or not path.exists():
             return ids
         with open(path, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
+            for raw in csv.DictReader(handle):
+                row = {k: restore(v or "") for k, v in raw.items()}
                 if row["how"] == "split":
                     ids.splits[row["id"]].append(row["study_id"])
                 elif row["id"] != row["study_id"]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..fileio import append_csv
+from ..fileio import append_csv, restore
 from ..identity import EVENTS, LEDGER_COLUMNS
 from .base import WorkbookError, read_table, text
 
@@ -22,7 +22,7 @@ def read(path: Path) -> list[dict[str, str]]:
     table = read_table(path, None, required=LEDGER_COLUMNS)
     rows = []
     for number, raw in table.records(LEDGER_COLUMNS):
-        row = {name: text(raw[name]) for name in LEDGER_COLUMNS}
+        row = {name: restore(text(raw[name])) for name in LEDGER_COLUMNS}
         if not any(row.values()):
             continue
         if row["event"] not in EVENTS or not row["study_id"]:

@@ -1,0 +1,40 @@
+"""review.fileio: CSV cells a spreadsheet would run are neutralised and read back unchanged; YAML aliases
+that would expand without end are refused."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from review.fileio import YamlTooLarge, neutralise, read_frame, restore, safe_yaml, write_csv
+
+ATTACKS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3+cmd|' /C calc'!A0",
+           "\t=1+1", "\r=1+1", "'=already quoted"]
+
+
+@pytest.mark.parametrize("value", ATTACKS)
+def test_attack_csv_injection_is_neutralised_in_every_csv_the_pipeline_writes_and_read_back_unchanged(tmp_path, value):
+    path = tmp_path / "records.csv"
+    write_csv(path, ["title", "year"], [{"title": value, "year": "2020"}])
+    cell = path.read_text(encoding="utf-8").splitlines()[1]
+    assert cell.lstrip('"').startswith("'")  # Excel and Calc show it as text
+    assert read_frame(path).to_dict("records") == [{"title": value, "year": "2020"}]
+
+
+@pytest.mark.parametrize("value", ["-0.100", "+3", "12", "1e5", "plain", "O'Brien", "'quoted'", ""])
+def test_numbers_and_ordinary_text_are_written_as_they_are(value):
+    assert neutralise(value) == value and restore(value) == value
+
+
+@given(st.text())
+def test_restore_undoes_neutralise_for_any_text(value):
+    assert restore(neutralise(value)) == value
+
+
+def test_a_few_yaml_aliases_load_but_an_alias_bomb_is_refused_before_it_is_built():
+    assert safe_yaml("a: &x [1, 2]\nb: *x\n") == {"a": [1, 2], "b": [1, 2]}
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8))
+    with pytest.raises(YamlTooLarge, match="expand it to 490,329,064 values"):
+        safe_yaml(bomb)
