@@ -163,6 +163,9 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
     """(clean value or None, problem (code, expected, hint) or None) for one cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None
+    if isinstance(value, str) and value.startswith("="):  # sheets are read as typed, formulas as their text
+        return None, ("formula", field.describe_allowed(),
+                      "a formula, not a value: type the value itself (what a formula computes is not read)")
     text = str(value).strip()
     if field.type == "single":
         code = field.code_for(text)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from conftest import FORM
 
-from review.extraction import ACCEPT, OWN_WORDS, SUGGESTED, TYPED, check_rows, combine, defaults, suggestion, ticks
+from review.extraction import (
+    ACCEPT,
+    OWN_WORDS,
+    SUGGESTED,
+    TYPED,
+    check_cell,
+    check_rows,
+    combine,
+    defaults,
+    suggestion,
+    ticks,
+)
 
 FUNCTIONS = FORM["functions"]
 
@@ -118,3 +129,10 @@ def test_two_reviewers_free_text_stands_in_both_wordings_and_only_codes_are_disp
     settled = combine(FORM, rows, {("s:1", "STP"): agreed})
     assert [(e["value"], e["basis"]) for e in settled.evidence if e["field"] == "findings_summary"] == [
         ("Systems put hard choices off.", "consensus")]
+
+
+def test_attack_a_formula_in_a_number_cell_is_reported_not_read_as_empty():
+    value, problem = check_cell("=B2*2", FORM["n_interviews"])
+    assert value is None and problem is not None and problem[0] == "formula"
+    assert check_cell("=x", FORM["findings_summary"])[1][0] == "formula"  # text cells too: what shows is computed
+    assert check_cell("12", FORM["n_interviews"]) == (12, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from review.errors import ERROR, WARNING, SourceError
@@ -206,3 +208,45 @@ def test_missing_file_and_wrong_encoding_are_clear_errors(tmp_path):
     with pytest.raises(SourceError, match="set 'encoding:'"):
         read_file(latin, "ris")
     assert read_file(latin, "ris", encoding="latin-1").records[0].title == "Gesundheitsämter"
+
+
+def test_attack_csv_unterminated_quote_loses_only_its_row_and_says_which(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text('title,author,year\n"Regional tiers,Smith A,2001\nStrategic health authorities,Jones B,2004\n'
+                    '"Integrated care, in practice",Lee C,2022\n"An abstract\nover two lines",Kay D,2019\n',
+                    encoding="utf-8")
+    result = read_file(path, "csv", source="db")
+    assert [(p.code, p.row) for p in result.problems] == [("csv-unclosed-quote", "2")]
+    assert "never closed" in result.problems[0].hint
+    titles = [r.title for r in result.records]
+    # the rows after the broken one are read as rows, not swallowed into its title; a real two-line cell stays
+    assert titles == ["Strategic health authorities", "Integrated care, in practice", "An abstract over two lines"]
+
+
+def test_attack_bibtex_extra_closing_brace_is_reported_with_the_fields_it_lost(tmp_path):
+    path = tmp_path / "extra.bib"
+    path.write_text("@article{k1,\n  title = {Strategic health authorities}},\n  author = {Smith, Ann},\n"
+                    "  year = {2004}\n}\n\n@article{k2,\n  title = {Integrated care},\n  year = {2022}\n}\n",
+                    encoding="utf-8")
+    result = read_file(path, "bibtex", source="lib")
+    assert [(p.code, p.row, p.severity) for p in result.problems] == [("text-after-entry", "2", ERROR)]
+    assert result.problems[0].value.startswith(", author = {Smith, Ann}")
+    assert "fields lost: author, year" in result.problems[0].hint
+    assert [r.title for r in result.records] == ["Strategic health authorities", "Integrated care"]
+
+
+def test_attack_csl_json_fields_of_the_wrong_type_are_named_not_stringified(tmp_path):
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps([
+        {"id": "a", "type": "article-journal", "title": ["a", "b"], "author": "Smith, Ann; Jones, Bob", "volume": 12},
+        {"id": "b", "type": 5, "title": "Integrated care", "author": [{"family": "Lee"}, "oops"]},
+    ]), encoding="utf-8")
+    result = read_file(path, "csljson", source="z")
+    assert [(p.code, p.column, p.severity) for p in result.problems if p.code == "wrong-type"] == [
+        ("wrong-type", "title", ERROR), ("wrong-type", "author", "warning"),
+        ("wrong-type", "type", ERROR), ("wrong-type", "author", "warning")]
+    assert ("missing-title", "title") in [(p.code, p.column) for p in result.problems]  # the list title left out
+    first, second = result.records
+    assert first.title != "['a', 'b']" and first.volume == "12"
+    assert [c.name or c.family for c in first.creators] == ["Smith, Ann", "Jones, Bob"]
+    assert second.item_type == "document" and [c.family for c in second.creators] == ["Lee"]

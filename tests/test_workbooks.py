@@ -87,3 +87,10 @@ def test_digest_is_stable_and_sensitive():
     assert base.digest([("a", 1)]) == base.digest([("a", 1)])
     assert base.digest([("a", 1)]) != base.digest([("a", 2)])
     assert base.digest([("a", "b")]) != base.digest([("ab",)])  # parts are kept apart
+
+
+def test_a_formula_cell_is_read_as_its_formula_not_as_empty(tmp_path):
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "n_interviews"], ["S1", "=2*6"], ["S2", 12])
+    table = base.read_table(path, "data")
+    assert [values for _, values in table.records(["n_interviews"])] == [{"n_interviews": "=2*6"},
+                                                                         {"n_interviews": 12}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..errors import ERROR, Problem, SourceError
+from ..errors import ERROR, WARNING, Problem, SourceError
 from ..model import ITEM_TYPES, Creator
 from .base import Context, Entry, load_json, register
 
@@ -40,6 +40,44 @@ def csl_creators(item: dict) -> list[Creator]:
                 family = " ".join(str(p) for p in (person.get("non-dropping-particle"), person.get("family")) if p)
                 out.append(Creator(role=role, family=family, given=str(person.get("given", ""))))
     return out
+
+
+# CSL fields read as text: JSON strings, or numbers where CSL allows them (volume 12, page 5)
+TEXT_FIELDS = ("title", "container-title", "collection-title", "volume", "issue", "page", "DOI", "ISBN", "ISSN",
+               "publisher", "publisher-place", "URL", "abstract", "language", "keyword", "note", "type", "id")
+
+
+def checked(item: dict, ctx: Context, line: int | None) -> tuple[dict, list[Problem]]:
+    """The item with every field of the wrong JSON type taken out (a list title, ``type: 5``), each named in a
+    problem; a name list given as one string is read as names split at ``;`` and reported."""
+    clean, problems = dict(item), []
+
+    def report(name: str, value: object, expected: str, hint: str) -> None:
+        problems.append(Problem(code="wrong-type", severity=ERROR if name in ("title", "type") else WARNING,
+                                file=ctx.file, row=str(line or ""), column=name, value=repr(value)[:80],
+                                expected=expected, hint=hint, record_id=f"{ctx.source}:{item.get('id', '')}"))
+
+    for name in TEXT_FIELDS:
+        value = item.get(name)
+        if value is None or isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)
+                                                       and name not in ("title", "type")):
+            continue
+        report(name, value, "text", "left out" if name != "type" else "read as a generic document")
+        del clean[name]
+    if "type" in item and "type" not in clean:
+        clean["type"] = "document"
+    for name in ROLES:
+        value = item.get(name)
+        if value is None or (isinstance(value, list) and all(isinstance(p, dict) for p in value)):
+            continue
+        if isinstance(value, str):
+            clean[name] = [{"literal": part.strip()} for part in value.split(";") if part.strip()]
+            report(name, value, 'a list of names ([{"family": ..., "given": ...}])',
+                   "read as names separated by ;")
+        else:
+            clean[name] = [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
+            report(name, value, 'a list of names ([{"family": ..., "given": ...}])', "what is not a name was left out")
+    return clean, problems
 
 
 def _lines_of_items(text: str) -> list[int]:
@@ -110,4 +148,6 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
                           column="entry", value=str(item)[:80], expected="a CSL item with 'id' and 'type'",
                           hint=f"item {i + 1} of the list was skipped")
             continue
+        item, problems = checked(item, ctx, line)
+        yield from problems
         yield _entry(item, line)

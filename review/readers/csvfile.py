@@ -7,12 +7,11 @@ Row numbers are reported as a spreadsheet shows them (the header is row 1).
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 
 from .. import normalise as nz
-from ..errors import Problem, SourceError
+from ..errors import ERROR, Problem, SourceError
 from ..model import Creator
 from .base import Context, Entry, people, register
 from .bibtex import TYPES as BIBTEX_TYPES
@@ -70,19 +69,54 @@ def _creators(text: str, role: str) -> list[Creator]:
     return people(split_author_list(text), role)
 
 
+def _rows(text: str, delimiter: str, width: int, ctx: Context) -> Iterator[tuple[int, list[str]] | Problem]:
+    """Data rows with the line where each ends (the spreadsheet row for one-line rows). A quote left open
+    swallows the rows after it into one cell without a word from the csv module: a row spanning several
+    lines where a line before its last has the header's number of delimiters is taken for that; it is
+    reported, and reading starts again on the line after it, so that only the broken row is lost."""
+    lines = text.splitlines(keepends=True)
+    start = 1  # index of the first line not yet read (line 0 is the header)
+    while start < len(lines):
+        reader = csv.reader(iter(lines[start:]), delimiter=delimiter)
+        line = start + 1  # 1-based line where the next row begins
+        restart = None
+        for row in reader:
+            end = start + reader.line_num  # 1-based line where this row ended
+            if end > line + 1 and any(piece.count(delimiter) >= width - 1 for piece in lines[line:end - 1]):
+                yield Problem(
+                    code="csv-unclosed-quote", severity=ERROR, file=ctx.file, row=str(line), column="",
+                    value=lines[line - 1].strip()[:120],
+                    expected='a quoted cell closed on the same row ("" for a quote inside it)',
+                    hint=f"a quote opened on line {line} is never closed, so lines {line + 1}-{end} were read "
+                         "into this row; the row was skipped and the lines after it read again",
+                    record_id=f"{ctx.source}:L{line}")
+                restart = line  # 0-based index of the line after the broken one
+                break
+            if any(cell.strip() for cell in row):
+                yield end, row  # the line where the row ends, as record ids have always used
+            line = end + 1
+        if restart is None:
+            return
+        start = restart
+
+
 @register("csv")
 def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
     # only the delimiter is sniffed: the sniffer's guesses about quoting break rows with "" inside
     header_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header_line.count)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
+    fieldnames = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter), [])
+    header = {h.strip().lower(): h for h in fieldnames if h}
     columns = {name: next((header[a] for a in aliases if a in header), "") for name, aliases in ALIASES.items()}
     if not columns["title"]:
-        found = ", ".join(reader.fieldnames or []) or "nothing"
+        found = ", ".join(fieldnames) or "nothing"
         raise SourceError(f"{ctx.file}: not a reference CSV (no 'title' column; header has {found})")
-    for row in reader:
-        line = reader.line_num  # physical line of the row's end; equals the spreadsheet row for one-line rows
+    for item in _rows(text, delimiter, len(fieldnames), ctx):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        line, cells = item
+        row = dict(zip(fieldnames, cells))
         kind = _value(row, columns, "item_type").lower()
         container = _value(row, columns, "container") or _value(row, columns, "booktitle")
         fields = {

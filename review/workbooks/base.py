@@ -83,7 +83,9 @@ def open_read_only(path: Path) -> Workbook | None:
     if not path.exists():
         return None
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        # formulas as their text (=B2*2), not their cached result: a formula in a reviewer's cell is reported
+        # as one rather than read as empty (openpyxl writes no cached results) or as a number it may change
+        return load_workbook(path, read_only=True, data_only=False)
     except _DAMAGE as exc:
         raise _damaged(path, exc) from exc
 

@@ -1,0 +1,89 @@
+"""Records per second and peak memory of each reader, on the same records written in each format.
+
+    python benchmarks/make_large.py 100000 --out /tmp/large100k
+    python benchmarks/readers_bench.py /tmp/large100k/records_pre_merged.csv [--limit 100000]
+
+The CSV of ``make_large.py`` is written out as BibTeX, RIS, CSL-JSON and CSV (with an abstract per record,
+as real exports have) and each file is read by ``review.readers.read_file`` in a fresh process, so that
+peak memory (ru_maxrss) is the reader's own. Prints one line per format: records, seconds, records per
+second, peak MB, and how many times slower per record than the fastest format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ABSTRACT = ("Intermediate tiers of the English NHS have been reorganised repeatedly; this study examines "
+            "their functions, governance and relations with local government. ") * 3
+
+
+def rows(path: Path, limit: int) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [r for _, r in zip(range(limit), csv.DictReader(handle))]
+
+
+def write_all(records: list[dict[str, str]], folder: Path) -> dict[str, Path]:
+    bib, ris, items = [], [], []
+    for r in records:
+        authors = [a.strip() for a in r["author"].split(" and ") if a.strip()]
+        bib.append(f"@article{{{r['ID']},\n  author = {{{r['author']}}},\n  title = {{{r['title']}}},\n"
+                   f"  journal = {{{r['journal']}}},\n  year = {{{r['year']}}},\n  volume = {{{r['volume']}}},\n"
+                   f"  pages = {{{r['pages']}}},\n  doi = {{{r['doi']}}},\n  abstract = {{{ABSTRACT}}}\n}}\n")
+        ris.append("TY  - JOUR\n" + "".join(f"AU  - {a}\n" for a in authors)
+                   + f"TI  - {r['title']}\nT2  - {r['journal']}\nPY  - {r['year']}\nVL  - {r['volume']}\n"
+                   f"SP  - {r['pages']}\nDO  - {r['doi']}\nAB  - {ABSTRACT}\nID  - {r['ID']}\nER  - \n")
+        items.append({"id": r["ID"], "type": "article-journal", "title": r["title"],
+                      "author": [{"literal": a} for a in authors], "container-title": r["journal"],
+                      "issued": {"date-parts": [[int(r["year"])]]} if r["year"].isdigit() else {},
+                      "volume": r["volume"], "page": r["pages"], "DOI": r["doi"], "abstract": ABSTRACT})
+    paths = {"bibtex": folder / "records.bib", "ris": folder / "records.ris", "csljson": folder / "records.json",
+             "csv": folder / "records.csv"}
+    paths["bibtex"].write_text("\n".join(bib), encoding="utf-8")
+    paths["ris"].write_text("\n".join(ris), encoding="utf-8")
+    paths["csljson"].write_text(json.dumps(items), encoding="utf-8")
+    with open(paths["csv"], "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*records[0], "abstract"])
+        writer.writeheader()
+        writer.writerows({**r, "abstract": ABSTRACT} for r in records)
+    return paths
+
+
+PROBE = """
+import resource, sys, time
+from review.readers import read_file
+start = time.perf_counter()
+result = read_file(sys.argv[1], sys.argv[2], source="bench")
+seconds = time.perf_counter() - start
+print(len(result.records), len(result.problems), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("records", type=Path, help="records_pre_merged.csv of make_large.py")
+    parser.add_argument("--limit", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    records = rows(args.records, args.limit)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_all(records, Path(tmp))
+        figures = {}
+        for fmt, path in paths.items():
+            out = subprocess.run([sys.executable, "-c", PROBE, str(path), fmt], capture_output=True, text=True,
+                                 check=True).stdout.split()
+            figures[fmt] = (int(out[0]), int(out[1]), float(out[2]), float(out[3]), path.stat().st_size / 1e6)
+    fastest = min(seconds / max(n, 1) for n, _, seconds, _, _ in figures.values())
+    print(f"{'format':8} {'MB':>6} {'records':>8} {'problems':>8} {'seconds':>8} {'rec/s':>8} {'peak MB':>8} {'x fastest':>9}")
+    for fmt, (n, problems, seconds, peak, size) in figures.items():
+        print(f"{fmt:8} {size:6.1f} {n:8d} {problems:8d} {seconds:8.1f} {n / seconds:8.0f} {peak:8.0f} "
+              f"{seconds / max(n, 1) / fastest:9.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
