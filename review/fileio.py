@@ -153,7 +153,7 @@ def _expanded(node: Any, memo: dict[int, int]) -> int:
 def safe_yaml(text: str, limit: int = MAX_YAML_VALUES) -> Any:
     """``yaml.safe_load`` that refuses a document whose aliases expand beyond ``limit`` values (a "billion
     laughs" of anchors) before building it: composing shares an aliased node, so this costs little."""
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml's parser where installed
     try:
         node = loader.get_single_node()
         if node is None:

@@ -18,6 +18,7 @@ import logging
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +26,7 @@ from typing import Any, NoReturn
 from . import __version__, protocol
 from . import codebook as codebooks
 from .errors import ReviewError
+from .fileio import atomic_write_bytes
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
 from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
@@ -104,8 +106,64 @@ def _folder(config: dict[str, Any]) -> Path:
     return Path(config.get("extraction", {}).get("folder", "extracts"))
 
 
+# digests of reviewers' files, remembered between runs by each file's size, modification time and inode:
+# a refresh where nobody typed opens no workbook (a 100,000-row screening workbook takes seconds to read)
+DIGEST_CACHE = Path(".snakemake/review/digests.json")
+
+
+def _stamp(paths: list[Path]) -> str:
+    parts = []
+    for path in paths:
+        try:
+            st = path.stat()
+            parts.append(f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}")
+        except FileNotFoundError:
+            parts.append(f"{path}|missing")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _cached(name: str, paths: list[Path], compute: Callable[[], str]) -> str:
+    """``compute()``, or what it gave last time if none of ``paths`` changed since (one entry per name)."""
+    stamp = _stamp(paths)
+    try:
+        cache = json.loads(DIGEST_CACHE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    if isinstance(cache, dict) and isinstance(cache.get(name), dict) and cache[name].get("stamp") == stamp:
+        return str(cache[name]["digest"])
+    digest = compute()
+    cache = cache if isinstance(cache, dict) else {}
+    cache[name] = {"stamp": stamp, "digest": digest}
+    try:
+        DIGEST_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(DIGEST_CACHE, json.dumps(cache, sort_keys=True, indent=1).encode("utf-8"))
+    except OSError:  # a read-only folder: the digest is still right, only not remembered
+        pass
+    return digest
+
+
 def typed(config: dict[str, Any], rule: str) -> str:
-    """Digest of what reviewers typed in the files a rule reads (a rule parameter: typing reruns the rule)."""
+    """Digest of what reviewers typed in the files a rule reads (a rule parameter: typing reruns the rule);
+    remembered by the files' stamps, so that an untouched workbook is not read again."""
+    folder = _folder(config)
+    if rule == "find_duplicates":
+        sheet = config.get("dedup", {}).get("sheet")
+        paths = [Path(sheet)] if sheet else []
+    elif rule == "screen_records":
+        settings = screening.Settings.from_config(config)
+        paths = [screening_sheets.workbook_path(folder, n) for n in [*settings.reviewers, "consensus"]]
+    elif rule == "read_extractions":
+        fmt = config["extraction"].get("format", "xlsx")
+        paths = [Path(config["extraction"]["codebook"]),
+                 *(extraction_sheets.sheet_path(folder, n, fmt) for n in [*config.get("reviewers", []), "consensus"])]
+    elif rule in ("write_report", "report_changes"):
+        paths = [report.synthesis_path(config)]
+    else:
+        raise ValueError(f"no reviewers' file is read by {rule}")
+    return _cached(f"{rule}:{VERSION}", paths, lambda: _typed(config, rule))
+
+
+def _typed(config: dict[str, Any], rule: str) -> str:
     folder = _folder(config)
     if rule == "find_duplicates":
         sheet = config.get("dedup", {}).get("sheet")
@@ -120,9 +178,7 @@ def typed(config: dict[str, Any], rule: str) -> str:
         return extraction_sheets.typed_digest(
             ((name, extraction_sheets.sheet_path(folder, name, fmt))
              for name in [*config.get("reviewers", []), "consensus"]), codebook)
-    if rule in ("write_report", "report_changes"):
-        return _synthesis_digest(report.synthesis_path(config))
-    raise ValueError(f"no reviewers' file is read by {rule}")
+    return _synthesis_digest(report.synthesis_path(config))
 
 
 @cache

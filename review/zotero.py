@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pyzotero import zotero_errors as zerr
 
 from .errors import ERROR, Problem, ZoteroError
 from .fileio import json_bytes, read_json, write_if_changed
+from .progress import bar
 from .protocol import Source
 
 log = logging.getLogger(__name__)
@@ -184,18 +184,13 @@ class Sync:
         version = _version_of(self.zot)
         assert self.zot.request is not None  # the listing above was a request
         total = int(self.zot.request.headers.get("total-results", len(items)) or len(items))
-        bar = _progress(total, f"{self.source.name}: {what}") if self.progress and total > self.page_size else None
-        try:
+        with bar(f"{self.source.name}: {what}", total, long=self.progress and total > self.page_size) as shown:
             while self.zot.links and self.zot.links.get("next"):
                 page = self.call(what, self.zot.follow)
                 items.extend(page or [])
-                if bar:
-                    bar.update(len(items))
+                shown.update(len(items))
                 if _version_of(self.zot) not in (0, version):
                     raise _LibraryMoved()
-        finally:
-            if bar:
-                bar.close()
         return items, version
 
     def _collections(self) -> dict[str, dict[str, Any]]:
@@ -286,27 +281,6 @@ class _LibraryMoved(Exception):
 def _is_record(item: dict[str, Any]) -> bool:
     data = item.get("data", {})
     return data.get("itemType") not in NOT_RECORDS and not data.get("deleted")
-
-
-class _Bar:
-    def __init__(self, progress: Any, task: Any):
-        self._progress, self._task = progress, task
-
-    def update(self, done: int) -> None:
-        self._progress.update(self._task, completed=done)
-
-    def close(self) -> None:
-        self._progress.stop()
-
-
-def _progress(total: int, label: str) -> _Bar | None:
-    if not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
-
-    progress = Progress(transient=True)
-    progress.start()
-    return _Bar(progress, progress.add_task(label, total=total))
 
 
 def sync_all(config: dict[str, Any], results: Path, environ: dict[str, str] | None = None,

@@ -96,3 +96,25 @@ def test_the_report_rules_template_digest_changes_with_the_house_word_style(tmp_
     with_house = template_digest(config, "write_report")
     (tmp_path / "reference.docx").write_bytes(b"house style v2")
     assert len({before, with_house, template_digest(config, "write_report")}) == 3  # each edit reruns the report
+
+
+def test_reviewers_digests_are_remembered_until_a_file_changes(tmp_path, monkeypatch):
+    from review import snakemake as glue
+
+    monkeypatch.chdir(tmp_path)
+    sheet = tmp_path / "sheet.xlsx"
+    sheet.write_bytes(b"typed once")
+    calls = []
+
+    def compute():
+        calls.append(sheet.exists())
+        return f"digest {len(calls)}"
+
+    assert glue._cached("rule", [sheet], compute) == "digest 1"
+    assert glue._cached("rule", [sheet], compute) == "digest 1" and len(calls) == 1  # not read again
+    sheet.write_bytes(b"typed twice")  # another size and time
+    assert glue._cached("rule", [sheet], compute) == "digest 2"
+    sheet.unlink()
+    assert glue._cached("rule", [sheet], compute) == "digest 3"  # a deleted sheet is a change too
+    (tmp_path / ".snakemake/review/digests.json").write_text("not json")
+    assert glue._cached("rule", [sheet], compute) == "digest 4"  # a damaged cache is only a miss

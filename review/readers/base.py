@@ -11,6 +11,7 @@ from typing import Any
 from .. import normalise as nz
 from ..errors import ERROR, WARNING, Problem, SourceError
 from ..model import Creator, Record
+from ..progress import bar
 
 
 @dataclass
@@ -75,11 +76,15 @@ def read_text(text: str, fmt: str, ctx: Context) -> ReadResult:
         raise SourceError(f"{ctx.file}: unknown format {fmt!r} (known: {', '.join(sorted(READERS))})")
     result = ReadResult()
     entries: list[Entry] = []
-    for item in READERS[fmt](text.lstrip("\ufeff"), ctx):
-        if isinstance(item, Problem):
-            result.problems.append(item)
-        else:
-            entries.append(item)
+    # a long read shows its progress on a terminal (entries found, then records built); logs stay quiet
+    with bar(f"{Path(ctx.file).name}: reading", None, long=len(text) > 5_000_000) as shown:
+        for item in READERS[fmt](text.lstrip("\ufeff"), ctx):
+            if isinstance(item, Problem):
+                result.problems.append(item)
+            else:
+                entries.append(item)
+                if len(entries) % 1000 == 0:
+                    shown.update(len(entries))
     result.records, problems = build_records(entries, ctx)
     result.problems.extend(problems)
     return result
@@ -89,23 +94,32 @@ def build_records(entries: Iterable[Entry], ctx: Context) -> tuple[list[Record],
     records: list[Record] = []
     problems: list[Problem] = []
     seen: set[str] = set()
-    for entry in entries:
-        record, entry_problems = build_record(entry, ctx)
-        problems.extend(entry_problems)
-        if record is None:
-            continue
-        if record.record_id in seen:
-            problems.append(
-                Problem(
-                    code="duplicate-key", severity=WARNING, file=ctx.file, row=_row(entry), column="id",
-                    value=entry.key, expected="an id used once in the file",
-                    hint="the entry is kept under an id that adds its line number",
-                )
-            )
-            record.record_id = f"{record.record_id}@L{entry.line}"
-        seen.add(record.record_id)
-        records.append(record)
+    entries = list(entries)
+    with bar(f"{Path(ctx.file).name}: cleaning", len(entries)) as shown:
+        for done, entry in enumerate(entries, start=1):
+            if done % 1000 == 0:
+                shown.update(done)
+            _add(entry, ctx, records, problems, seen)
     return records, problems
+
+
+def _add(entry: Entry, ctx: Context, records: list[Record], problems: list[Problem], seen: set[str]) -> None:
+    """One entry cleaned into ``records`` (its id made unique in the file), its problems into ``problems``."""
+    record, entry_problems = build_record(entry, ctx)
+    problems.extend(entry_problems)
+    if record is None:
+        return
+    if record.record_id in seen:
+        problems.append(
+            Problem(
+                code="duplicate-key", severity=WARNING, file=ctx.file, row=_row(entry), column="id",
+                value=entry.key, expected="an id used once in the file",
+                hint="the entry is kept under an id that adds its line number",
+            )
+        )
+        record.record_id = f"{record.record_id}@L{entry.line}"
+    seen.add(record.record_id)
+    records.append(record)
 
 
 def _row(entry: Entry) -> str:

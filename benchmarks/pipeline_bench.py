@@ -1,0 +1,108 @@
+"""The whole pipeline at scale: seconds per stage, peak memory, and a no-change refresh.
+
+    python benchmarks/make_large.py 100000 --out /tmp/large100k
+    python benchmarks/pipeline_bench.py /tmp/large100k/records_pre_merged.csv --sizes 10000 50000 100000
+
+For each size, the first N records of ``make_large.py`` are split in three exports (RIS, BibTeX, CSV, a
+third each, with abstracts), put in a fresh copy of the project with a protocol naming them, and
+``snakemake --cores 2`` is run: the seconds of each rule (from Snakemake's own job timestamps), the whole
+run, the peak memory of the largest process (ru_maxrss of the children), then ``snakemake`` again with
+nothing to do (after one refresh that settles the workbooks the first run created). Prints one table; the figures belong in ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from readers_bench import rows, write_all  # noqa: E402  (a sibling script, not a package)
+
+PROJECT = Path(__file__).resolve().parents[1]
+STAGES = ["import_records", "find_duplicates", "screen_records", "count_prisma", "write_sheets",
+          "read_extractions", "report_changes", "write_report"]
+
+PROTOCOL = """title: Scale run
+review_questions: ["Does it scale?"]
+sources:
+  - {name: ris, file: protocols/library/part.ris, prisma: databases}
+  - {name: bib, file: protocols/library/part.bib, prisma: databases}
+  - {name: csv, file: protocols/library/part.csv, prisma: databases}
+screening:
+  exclusion_reasons: [{code: not-tier, label: Not a tier}]
+reviewers: [alice]
+extraction: {codebook: protocols/codebook.yaml}
+"""
+
+
+def project(folder: Path, records: list[dict[str, str]]) -> None:
+    for name in ("Snakefile", "rules", "envs"):
+        source = PROJECT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
+    (folder / "protocols/library").mkdir(parents=True)
+    (folder / "extracts").mkdir()
+    shutil.copy(PROJECT / "protocols/codebook.yaml", folder / "protocols/codebook.yaml")
+    (folder / "protocols/review.yaml").write_text(PROTOCOL, encoding="utf-8")
+    third = len(records) // 3
+    parts = {"ris": records[:third], "bibtex": records[third:2 * third], "csv": records[2 * third:]}
+    suffix = {"ris": "ris", "bibtex": "bib", "csv": "csv"}
+    for fmt, part in parts.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(write_all(part, Path(tmp))[fmt], folder / f"protocols/library/part.{suffix[fmt]}")
+
+
+def stage_seconds(log: str) -> dict[str, float]:
+    """Seconds per rule from Snakemake's ``[date]`` lines before ``rule x:`` and ``Finished ... (Rule: x)``."""
+    started, seconds, stamp = {}, {}, None
+    for line in log.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            stamp = datetime.strptime(line.strip("[]"), "%a %b %d %H:%M:%S %Y")
+        elif (m := re.match(r"(?:local)?rule (\w+):", line)) and stamp:
+            started[m.group(1)] = stamp
+        elif (m := re.search(r"Finished job.*\(Rule: (\w+)\)", line)) and stamp and m.group(1) in started:
+            seconds[m.group(1)] = (stamp - started[m.group(1)]).total_seconds()
+    return seconds
+
+
+def run(folder: Path) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=folder, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise SystemExit(done.stderr[-2000:])
+    return time.perf_counter() - start, done.stdout + done.stderr
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("records", type=Path, help="records_pre_merged.csv of make_large.py")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    args = parser.parse_args(argv)
+    everything = rows(args.records, max(args.sizes))
+    print("| records | whole run s | " + " | ".join(STAGES) + " | peak GB | no-change refresh s |")
+    print("|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            project(folder, everything[:size])
+            seconds, log = run(folder)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+            per_stage = stage_seconds(log)
+            run(folder)  # the first refresh settles what the first run created (the screening workbooks' digest)
+            again, log = run(folder)
+            assert "Nothing to be done" in log, log[-1000:]
+        cells = " | ".join(f"{per_stage.get(s, 0):.0f}" for s in STAGES)
+        print(f"| {size:,} | {seconds:.0f} | {cells} | {peak:.2f} | {again:.1f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
