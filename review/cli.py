@@ -101,6 +101,54 @@ def cmd_dedup(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_labelled(path: Path) -> tuple[list[str], list[int]]:
+    """A labelled screening set: columns ``title``, ``abstract``, ``label_included`` (0 or 1); record ``R<n>``
+    is data row n. A missing column or a label that is not 0 or 1 is an error naming the row."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in ("title", "abstract", "label_included") if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ReviewError(f"{path}: no {', '.join(missing)} column (a labelled set has title, abstract, "
+                                  "label_included)")
+            texts, labels = [], []
+            for number, row in enumerate(reader, start=1):
+                label = (row["label_included"] or "").strip()
+                if label not in ("0", "1"):
+                    raise ReviewError(f"{path}, record R{number} (line {reader.line_num}): label_included is "
+                                      f"{label!r}; expected 0 or 1")
+                texts.append(f"{row['title'] or ''} {row['abstract'] or ''}")
+                labels.append(int(label))
+    except OSError as exc:
+        raise ReviewError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    return texts, labels
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Screen a labelled set in the order the model proposes, retraining after each batch, from the priors."""
+    from .fileio import write_csv
+    from .ranking import Model, metrics, simulate
+
+    texts, labels = read_labelled(Path(args.dataset))
+    priors = []
+    for prior in args.prior:
+        if not (prior[:1] in "Rr" and prior[1:].isdigit() and 1 <= int(prior[1:]) <= len(labels)):
+            raise ReviewError(f"--prior {prior}: expected R<row> with a row from 1 to {len(labels)}")
+        priors.append(int(prior[1:]) - 1)
+    if {labels[i] for i in priors} != {0, 1}:
+        raise ReviewError("the priors must hold at least one included and one excluded record "
+                          f"(given: {', '.join(args.prior)})")
+    order = simulate(texts, labels, priors, Model(seed=args.seed), step=args.step)
+    write_csv(args.out, ["record_id", "label_included"],
+              ({"record_id": f"R{i + 1}", "label_included": labels[i]} for i in order))
+    m = metrics(order, labels, priors)
+    print(f"{len(order)} records screened in the model's order, written to {args.out}: WSS@95 {m['wss95']:.3f}, "
+          f"recall after 10% {m['recall10']:.3f}, every inclusion found after {m['last_inclusion']} records")
+    return 0
+
+
 # --- the pipeline's stages ----------------------------------------------------------------------------
 # Each stage command takes the configuration Snakemake has (--config, JSON: the protocol's keys the stage
 # reads, after --config/--configfile overrides) or reads --protocol itself when run by hand, and one
@@ -225,6 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--out", required=True, help="CSV to write (columns ID, group)")
     p.add_argument("--format", choices=["bibtex", "ris", "csljson", "csv", "endnote-xml", "zotero-json"])
+
+    p = add("simulate", cmd_simulate, "simulate prioritised screening on a labelled set (title, abstract, "
+                                      "label_included): the order screened", protocol=False)
+    p.add_argument("dataset", metavar="DATASET.csv")
+    p.add_argument("--prior", action="append", required=True, metavar="R<row>",
+                   help="a record known at the start (give one included and one excluded)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--step", type=float, default=0.025,
+                   help="retrain after each batch of this fraction of the records screened so far (default 0.025)")
+    p.add_argument("--out", required=True, metavar="ORDER.csv", help="the order screened: record_id per row")
 
     p = add("import", cmd_import, "preview what one exported file would contribute", protocol=False)
     p.add_argument("file")
