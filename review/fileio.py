@@ -62,22 +62,23 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 
+def _apostrophe_first(value: str) -> bool:
+    """An apostrophe followed by a trigger or another apostrophe: the mark ``neutralise`` adds."""
+    return value.startswith("'") and len(value) > 1 and (value[1] in _TRIGGERS or value[1] == "'")
+
+
 def neutralise(value: Any) -> Any:
     """A CSV cell as written for people: text a spreadsheet would run gets a leading apostrophe."""
     if not isinstance(value, str) or not value:
         return value
-    if value.startswith(_TRIGGERS) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    if value.startswith("'") and value[1:2] and (value[1] in _TRIGGERS or value[1] == "'"):
+    if (value.startswith(_TRIGGERS) and not _NUMBER.fullmatch(value)) or _apostrophe_first(value):
         return "'" + value
     return value
 
 
 def restore(value: str) -> str:
     """The value ``neutralise`` was given: the project reads its own CSV outputs back unchanged."""
-    if value.startswith("'") and value[1:2] and (value[1] in _TRIGGERS or value[1] == "'"):
-        return value[1:]
-    return value
+    return value[1:] if _apostrophe_first(value) else value
 
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 from . import __version__, protocol
 from . import codebook as codebooks
 from .errors import ReviewError
-from .fileio import atomic_write_bytes
+from .fileio import atomic_write_bytes, json_bytes
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
 from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
@@ -136,7 +136,7 @@ def _cached(name: str, paths: list[Path], compute: Callable[[], str]) -> str:
     cache[name] = {"stamp": stamp, "digest": digest}
     try:
         DIGEST_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(DIGEST_CACHE, json.dumps(cache, sort_keys=True, indent=1).encode("utf-8"))
+        atomic_write_bytes(DIGEST_CACHE, json_bytes(cache))
     except OSError:  # a read-only folder: the digest is still right, only not remembered
         pass
     return digest
@@ -146,39 +146,28 @@ def typed(config: dict[str, Any], rule: str) -> str:
     """Digest of what reviewers typed in the files a rule reads (a rule parameter: typing reruns the rule);
     remembered by the files' stamps, so that an untouched workbook is not read again."""
     folder = _folder(config)
+    compute: Callable[[], str]
     if rule == "find_duplicates":
         sheet = config.get("dedup", {}).get("sheet")
         paths = [Path(sheet)] if sheet else []
+        compute = (lambda: duplicates_sheet.typed_digest(paths[0])) if paths else (lambda: "")
     elif rule == "screen_records":
-        settings = screening.Settings.from_config(config)
-        paths = [screening_sheets.workbook_path(folder, n) for n in [*settings.reviewers, "consensus"]]
+        names = [*screening.Settings.from_config(config).reviewers, "consensus"]
+        named = [(n, screening_sheets.workbook_path(folder, n)) for n in names]
+        paths = [path for _, path in named]
+        compute = lambda: screening_sheets.typed_digest(named)
     elif rule == "read_extractions":
         fmt = config["extraction"].get("format", "xlsx")
-        paths = [Path(config["extraction"]["codebook"]),
-                 *(extraction_sheets.sheet_path(folder, n, fmt) for n in [*config.get("reviewers", []), "consensus"])]
+        named = [(n, extraction_sheets.sheet_path(folder, n, fmt)) for n in [*config.get("reviewers", []), "consensus"]]
+        codebook = config["extraction"]["codebook"]  # how the sheets are read: its edits count too
+        paths = [Path(codebook), *(path for _, path in named)]
+        compute = lambda: extraction_sheets.typed_digest(named, _codebook(codebook))
     elif rule in ("write_report", "report_changes"):
         paths = [report.synthesis_path(config)]
+        compute = lambda: _synthesis_digest(paths[0])
     else:
         raise ValueError(f"no reviewers' file is read by {rule}")
-    return _cached(f"{rule}:{VERSION}", paths, lambda: _typed(config, rule))
-
-
-def _typed(config: dict[str, Any], rule: str) -> str:
-    folder = _folder(config)
-    if rule == "find_duplicates":
-        sheet = config.get("dedup", {}).get("sheet")
-        return duplicates_sheet.typed_digest(Path(sheet)) if sheet else ""
-    if rule == "screen_records":
-        settings = screening.Settings.from_config(config)
-        return screening_sheets.typed_digest(
-            (name, screening_sheets.workbook_path(folder, name)) for name in [*settings.reviewers, "consensus"])
-    if rule == "read_extractions":
-        codebook = _codebook(config["extraction"]["codebook"])
-        fmt = config["extraction"].get("format", "xlsx")
-        return extraction_sheets.typed_digest(
-            ((name, extraction_sheets.sheet_path(folder, name, fmt))
-             for name in [*config.get("reviewers", []), "consensus"]), codebook)
-    return _synthesis_digest(report.synthesis_path(config))
+    return _cached(f"{rule}:{VERSION}", paths, compute)
 
 
 @cache
