@@ -7,7 +7,10 @@ For each size, the first N records of ``make_large.py`` are split in three expor
 third each, with abstracts), put in a fresh copy of the project with a protocol naming them, and
 ``snakemake --cores 2`` is run: the seconds of each rule (from Snakemake's own job timestamps), the whole
 run, the peak memory of the largest process (ru_maxrss of the children), then ``snakemake`` again with
-nothing to do (after one refresh that settles the workbooks the first run created). Prints one table; the figures belong in ``benchmarks/RESULTS.md``.
+nothing to do (after one refresh that settles the workbooks the first run created). Then a reviewer's
+decisions: one inclusion and one exclusion typed in the title/abstract sheet (the refresh that first ranks
+and sorts the sheet), then one more decision (the refresh a reviewer waits for after each sitting). Prints
+one table; the figures belong in ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -81,14 +84,30 @@ def run(folder: Path) -> tuple[float, str]:
     return time.perf_counter() - start, done.stdout + done.stderr
 
 
+def decide(folder: Path, decisions: dict[int, str]) -> None:
+    """Type decisions in alice's title/abstract sheet ({row: include / exclude}), as a reviewer would."""
+    from openpyxl import load_workbook
+
+    path = folder / "extracts/screening-alice.xlsx"
+    workbook = load_workbook(path)
+    ws = workbook["title-abstract"]
+    header = {c.value: c.column for c in ws[1]}
+    for row, decision in decisions.items():
+        ws.cell(row=row, column=header["decision"], value=decision)
+        if decision == "exclude":
+            ws.cell(row=row, column=header["reason"], value="not-tier")
+    workbook.save(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", type=Path, help="records_pre_merged.csv of make_large.py")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
     args = parser.parse_args(argv)
     everything = rows(args.records, max(args.sizes))
-    print("| records | whole run s | " + " | ".join(STAGES) + " | peak GB | no-change refresh s |")
-    print("|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|")
+    print("| records | whole run s | " + " | ".join(STAGES) + " | peak GB | no-change refresh s | first ranking s "
+          "| one decision changed s |")
+    print("|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|---:|")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -99,8 +118,13 @@ def main(argv: list[str] | None = None) -> int:
             run(folder)  # the first refresh settles what the first run created (the screening workbooks' digest)
             again, log = run(folder)
             assert "Nothing to be done" in log, log[-1000:]
+            decide(folder, {2: "include", 3: "exclude"})
+            ranked, _ = run(folder)
+            decide(folder, {4: "include"})
+            one, _ = run(folder)
         cells = " | ".join(f"{per_stage.get(s, 0):.0f}" for s in STAGES)
-        print(f"| {size:,} | {seconds:.0f} | {cells} | {peak:.2f} | {again:.1f} |", flush=True)
+        print(f"| {size:,} | {seconds:.0f} | {cells} | {peak:.2f} | {again:.1f} | {ranked:.0f} | {one:.0f} |",
+              flush=True)
     return 0
 
 

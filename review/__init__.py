@@ -1,3 +1,3 @@
 """review: a reproducible pipeline for structured literature reviews and evidence synthesis."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

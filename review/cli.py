@@ -106,6 +106,8 @@ def read_labelled(path: Path) -> tuple[list[str], list[int]]:
     is data row n. A missing column or a label that is not 0 or 1 is an error naming the row."""
     import csv
 
+    from .ranking import document
+
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
@@ -119,7 +121,7 @@ def read_labelled(path: Path) -> tuple[list[str], list[int]]:
                 if label not in ("0", "1"):
                     raise ReviewError(f"{path}, record R{number} (line {reader.line_num}): label_included is "
                                       f"{label!r}; expected 0 or 1")
-                texts.append(f"{row['title'] or ''} {row['abstract'] or ''}")
+                texts.append(document(row["title"] or "", row["abstract"] or ""))
                 labels.append(int(label))
     except OSError as exc:
         raise ReviewError(f"{path}: cannot read ({exc.strerror or exc})") from exc

@@ -295,6 +295,8 @@ def _synthesis_sections(w: _Writer, context: dict[str, Any]) -> None:
     w.paragraph(f"{agreement} Data were extracted by {len(m['reviewers'])} reviewers"
                 + (f" (median kappa {m['extraction_kappa_median']} over {m['extraction_fields']} fields)"
                    if m["extraction_kappa_median"] else "") + "; disagreements were settled by consensus.")
+    if m["prioritisation"]:
+        w.paragraph("Prioritisation and stopping: " + m["prioritisation"])
     _findings_sections(w, context)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .errors import ERROR, WARNING, Problem
 from .protocol import sources
+from .screening import STOPPED
 
 CSV_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
 # PRISMA2020 template field -> (node, box, description); descriptions in our own words
@@ -49,6 +50,7 @@ class Flow:
     identified: dict[str, int]  # source name -> records
     categories: dict[str, str]  # source name -> PRISMA category
     duplicates: int
+    automatic: int  # not screened: the team stopped by the protocol's stopping rule
     screened: int
     excluded_ta: int
     awaiting_ta: int
@@ -70,7 +72,7 @@ class Flow:
         for source, n in self.identified.items():
             values[CATEGORY_FIELD[self.categories[source]]] += n
         values.update({
-            "duplicates": self.duplicates, "records_screened": self.screened, "records_excluded": self.excluded_ta,
+            "duplicates": self.duplicates, "excluded_automatic": self.automatic, "records_screened": self.screened, "records_excluded": self.excluded_ta,
             "dbr_sought_reports": self.sought, "dbr_notretrieved_reports": self.not_retrieved,
             "dbr_assessed": self.assessed,
             # the PRISMA2020 tool reads "Reason, n; Reason, n": commas inside a reason would split it
@@ -92,8 +94,8 @@ def check(flow: Flow) -> list[Problem]:
                                     hint="a count upstream is wrong or a decision is missing"))
 
     excluded_ft = sum(flow.excluded_ft.values())
-    require("records_screened", flow.identified_total - flow.duplicates, flow.screened,
-            "records identified - duplicates = records screened")
+    require("records_screened", flow.identified_total - flow.duplicates - flow.automatic, flow.screened,
+            "records identified - duplicates - marked ineligible by automation tools = records screened")
     require("records_excluded", flow.screened, flow.excluded_ta + flow.sought + flow.awaiting_ta,
             "records screened = excluded + sought for retrieval + awaiting screening")
     require("dbr_sought_reports", flow.sought, flow.not_retrieved + flow.assessed + flow.awaiting_ft,
@@ -118,7 +120,7 @@ def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, s
     included_ids = screened[screened["status"] == "included"]["study_id"]
     flow = Flow(
         identified=identified, categories=categories, duplicates=int(overall.get("duplicates_removed", 0)),
-        screened=len(screened), excluded_ta=status["excluded at title/abstract"],
+        automatic=status[STOPPED], screened=len(screened) - status[STOPPED], excluded_ta=status["excluded at title/abstract"],
         awaiting_ta=status["awaiting screening"],
         sought=sum(screened["ta_decision"] == "include"), not_retrieved=status["not retrieved"],
         awaiting_ft=status["awaiting full text"],
@@ -173,7 +175,7 @@ def flow_context(flow: Flow, config: dict[str, Any]) -> dict[str, Any]:
         "title": config.get("title", ""),
         "databases": [line for s, n in databases for line in wrapped(f"{names.get(s, s)} (n = {n})", 52)],
         "others": [line for s, n in others for line in wrapped(f"{names.get(s, s)} (n = {n})", 52)],
-        "identified": flow.identified_total, "duplicates": flow.duplicates, "screened": flow.screened,
+        "identified": flow.identified_total, "duplicates": flow.duplicates, "automatic": flow.automatic, "screened": flow.screened,
         "excluded_ta": flow.excluded_ta, "awaiting_ta": flow.awaiting_ta, "sought": flow.sought,
         "not_retrieved": flow.not_retrieved, "awaiting_ft": flow.awaiting_ft, "assessed": flow.assessed,
         "excluded_ft": [line for r, n in sorted(flow.excluded_ft.items()) for line in wrapped(f"{r} (n = {n})", 46)],

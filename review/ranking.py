@@ -1,15 +1,17 @@
 """Screening prioritisation: rank the records not yet screened by how likely they are to be included,
 learned from the title/abstract decisions made so far. Pure: texts and labels in, scores and orders out.
 
-The model is ASReview's default family, measured on the labelled sets in ``../shared/screening``
-(``benchmarks/screening_bench.py``): TF-IDF of title and abstract (words and word pairs, sublinear term
-frequency) and a linear support vector machine (C = 0.11) trained with the classes weighted to balance
-(inclusions are rare). Deterministic for a seed: the same decisions give the same ranking.
+The model starts from ASReview LAB's default (ELAS u4: TF-IDF of words and word pairs with sublinear term
+frequency, a linear support vector machine with C = 0.11, inclusions weighted 9.8 times the exclusions in
+all) and counts each record's title twice: a title states what a study is about, its abstract mostly how.
+Measured on the labelled sets in ``../shared/screening`` beside ``asreview simulate`` with the same priors
+and seeds (``benchmarks/screening_bench.py``, figures in ``benchmarks/RESULTS.md``). Deterministic for a
+seed: the same decisions give the same ranking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,22 +20,39 @@ import numpy as np
 INCLUDED, EXCLUDED = 1, 0
 
 
+def document(title: str, abstract: str) -> str:
+    """The text the model reads for one record: its title twice, then its abstract."""
+    return f"{title} {title} {abstract}"
+
+
 @dataclass(frozen=True)
 class Model:
-    """The ranking model's settings (recorded in the protocol and in the report's methods)."""
+    """The ranking model's settings (recorded in the report's methods)."""
 
     seed: int = 0
     c: float = 0.11
     ngrams: tuple[int, int] = (1, 2)
+    ratio: float = 9.8  # the inclusions' total weight, in times the exclusions' (ASReview's "balanced" ratio)
+    max_df: float = 0.95  # words in more than this share of the records tell nothing apart
 
     def describe(self) -> str:
-        return (f"TF-IDF of title and abstract ({self.ngrams[0]}-{self.ngrams[1]} word n-grams), linear SVM "
-                f"(C = {self.c}) with balanced class weights, seed {self.seed}")
+        return (f"TF-IDF of title (counted twice) and abstract ({self.ngrams[0]}-{self.ngrams[1]} word n-grams), "
+                f"linear SVM (C = {self.c}) with inclusions weighted {self.ratio} times the exclusions, "
+                f"seed {self.seed}")
 
     def features(self, texts: Sequence[str]) -> Any:  # a scipy sparse matrix
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        return TfidfVectorizer(ngram_range=self.ngrams, sublinear_tf=True).fit_transform(list(texts))
+        texts = list(texts)
+        # a share of 95% of two records is below one record: a tiny set keeps every word
+        max_df = self.max_df if len(texts) * self.max_df >= 2 else 1.0
+        return TfidfVectorizer(ngram_range=self.ngrams, sublinear_tf=True, max_df=max_df).fit_transform(texts)
+
+    def weights(self, y: np.ndarray) -> np.ndarray:
+        """Each known record's weight: inclusions ``ratio`` times the exclusions in all, summing to the count."""
+        included = int(y.sum())
+        w = np.where(y == INCLUDED, 1.0, included / (self.ratio * (len(y) - included)))
+        return np.asarray(w * len(y) / w.sum())
 
     def scores(self, features: Any, known: Iterable[int], labels: Iterable[int]) -> np.ndarray:
         """A relevance score for every record, from the labels of the ``known`` ones (both classes needed;
@@ -43,10 +62,40 @@ class Model:
         y = np.asarray(labels, dtype=int)
         if len(set(y.tolist())) < 2:
             return np.zeros(features.shape[0])
-        weights = np.where(y == INCLUDED, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
         svm = LinearSVC(C=self.c, random_state=self.seed)
-        svm.fit(features[list(known)], y, sample_weight=weights)
+        svm.fit(features[list(known)], y, sample_weight=self.weights(y))
         return np.asarray(svm.decision_function(features))
+
+
+@dataclass(frozen=True)
+class Prioritisation:
+    """The protocol's ``screening.prioritisation``: the model, the stopping targets, and the team's decision
+    to stop (a date; the tool never stops on its own)."""
+
+    enabled: bool = True
+    model: Model = Model()
+    target: float = 0.95
+    confidence: float = 0.95
+    stopped: str = ""  # the date the team stopped screening titles and abstracts
+    note: str = ""
+
+    @classmethod
+    def from_config(cls, screening: Mapping[str, Any]) -> Prioritisation:
+        raw = screening.get("prioritisation") or {}
+        stop = raw.get("stopped") or {}
+        return cls(enabled=bool(raw.get("enabled", True)), model=Model(seed=int(raw.get("seed", 0))),
+                   target=float(raw.get("target_recall", 0.95)), confidence=float(raw.get("confidence", 0.95)),
+                   stopped=str(stop.get("date", "")), note=str(stop.get("note", "")))
+
+
+def rank_studies(texts: Sequence[str], labels: Mapping[int, int], model: Model) -> dict[int, tuple[int, float]]:
+    """{position: (rank, score)} for every text, rank 1 the most likely to be included, learned from the
+    ``labels`` ({position: 1 included, 0 excluded}); empty until both kinds of decision have been made."""
+    known = sorted(labels)
+    if len({labels[k] for k in known}) < 2:
+        return {}
+    scores = model.scores(model.features(texts), known, [labels[k] for k in known])
+    return {i: (rank, round(float(scores[i]), 4)) for rank, i in enumerate(ranked(scores, range(len(texts))), 1)}
 
 
 def ranked(scores: np.ndarray, candidates: Iterable[int]) -> list[int]:

@@ -26,6 +26,7 @@ TA, FT = "title_abstract", "full_text"
 STAGES = (TA, FT)
 SHEETS = {TA: "title-abstract", FT: "full-text"}
 INCLUDE, EXCLUDE, MAYBE, NOT_RETRIEVED = "include", "exclude", "maybe", "not-retrieved"
+STOPPED = "not screened (screening stopped)"  # the team stopped by the protocol's stopping rule; PRISMA: automation
 ALLOWED = {TA: (INCLUDE, EXCLUDE, MAYBE), FT: (INCLUDE, EXCLUDE, MAYBE, NOT_RETRIEVED)}
 CONSENSUS = "consensus"
 STUDY_COLUMNS = ["study_id", "citation", "year", "title", "abstract", "container"]
@@ -45,6 +46,7 @@ class Decision:
     reason: str
     reviewer: str
     origin: str  # "zotero tag on <record id>" or "<file> row <n>"
+    rank: int | None = None  # the rank the row showed when it was decided (prioritisation), if any
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ confidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,16 +50,25 @@ class Estimate:
         return self.p < 1 - self.confidence
 
     def sentence(self) -> str:
-        level = f"{self.confidence:.0%} confidence that at least {self.target:.0%} of the relevant records"
+        p = "p < 0.001" if self.p < 0.001 else f"p = {self.p:.3f}"
         if self.safe_to_stop:
-            return f"With {level} have been found (p = {self.p:.3f}), screening may stop."
-        return (f"Not yet: the data do not give {level} have been found (p = {self.p:.3f}); keep screening in "
-                "ranked order.")
+            return (f"At least {self.target:.0%} of the relevant records have been found, with {self.confidence:.0%} "
+                    f"confidence ({p}): screening may stop.")
+        return (f"It is not yet shown with {self.confidence:.0%} confidence that {self.target:.0%} of the relevant "
+                f"records have been found ({p}): keep screening from the top.")
 
 
 def estimate(screened: Sequence[int], total: int, target: float = 0.95, confidence: float = 0.95) -> Estimate:
     labels = list(screened)
     return Estimate(len(labels), total, int(sum(labels)), target, confidence, p_missed(labels, total, target))
+
+
+def extend_order(logged: Sequence[str], decided: Iterable[str], presented: Mapping[str, int]) -> list[str]:
+    """The studies decided since the order was last logged, in the order they were most likely screened:
+    by the rank their row showed when it was decided (rows are presented in rank order), then by id."""
+    seen = set(logged)
+    new = {s for s in decided if s not in seen}
+    return sorted(new, key=lambda s: (s not in presented, presented.get(s, 0), s))
 
 
 def exact_p(in_sample: int, sample: int, population: int, relevant: int) -> float:

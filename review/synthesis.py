@@ -111,6 +111,24 @@ def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame,
             "thin_rows": thin, "not_extracted": waiting, "disputed_rows": pending}
 
 
+def prioritisation(summary: Mapping[str, str]) -> str:
+    """The methods' sentences on screening prioritisation and stopping, from ``results/screening/prioritisation.csv``
+    ({measure: value}); empty when prioritisation is off."""
+    if not summary.get("model"):
+        return ""
+    text = (f"Records not yet screened at title and abstract were presented in order of predicted relevance, "
+            f"relearned at each refresh from the decisions so far ({summary['model']}). "
+            f"{summary['screened']} of {summary['studies']} studies had been screened and {summary['found']} included. "
+            f"Stopping was judged by the hypergeometric test of Callaghan and Mueller-Hansen (2020): "
+            f"{summary['sentence']}")
+    if summary.get("stopped_on"):
+        note = f" ({summary['stop_note']})" if summary.get("stop_note") else ""
+        text += (f" The team stopped screening on {summary['stopped_on']}{note}; the {summary['not_screened']} "
+                 "studies not screened are counted in the PRISMA flow as marked ineligible by automation tools "
+                 "(the stopping rule above).")
+    return text
+
+
 def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
             extraction_agreement: pd.DataFrame) -> dict[str, Any]:
     """The methods box: each source's search (database, interface, date, search string, records), and the
@@ -122,6 +140,7 @@ def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
     screening = [{"stage": r["stage"].replace("_", "/"), "compared": r["items_compared"], "agreement": r["agreement"],
                   "kappa": r["kappa"]} for r in screening_agreement.to_dict("records")] if len(screening_agreement) else []
     kappas = pd.to_numeric(extraction_agreement.get("kappa", pd.Series(dtype=str)), errors="coerce").dropna()
-    return {"sources": sources, "screening": screening, "reviewers": list(config.get("reviewers", [])),
+    return {"sources": sources, "screening": screening, "prioritisation": "",
+            "reviewers": list(config.get("reviewers", [])),
             "extraction_fields": int(len(extraction_agreement)),
             "extraction_kappa_median": f"{kappas.median():.2f}" if len(kappas) else ""}

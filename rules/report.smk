@@ -17,6 +17,7 @@ rule write_report:
         ids=rules.find_duplicates.output.ids,
         changes=rules.report_changes.output.csv,
         screening_agreement=rules.screen_records.output.agreement,
+        prioritisation=rules.screen_records.output.prioritisation,
         extraction_agreement=rules.read_extractions.output.agreement,
         codebook=config["extraction"]["codebook"],
     output:

@@ -36,7 +36,8 @@ def outputs(folder):
 
 def flow(**counts):
     base = dict(identified={"hmic": 3, "team": 2}, categories={"hmic": "databases", "team": "citations"},
-                duplicates=1, screened=4, excluded_ta=1, awaiting_ta=0, sought=3, not_retrieved=1, awaiting_ft=0,
+                duplicates=1, automatic=0, screened=4, excluded_ta=1, awaiting_ta=0, sought=3, not_retrieved=1,
+                awaiting_ft=0,
                 assessed=2, excluded_ft={"Opinion, without substance": 1}, included=1, reports_included=1)
     return prisma.Flow(**{**base, **counts})
 
@@ -74,6 +75,20 @@ def test_svg_is_valid_xml_shows_every_count_and_escapes_names(tmp_path):
                    "Studies included in review (n = 1)"):
         assert phrase in shown, phrase
     assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "automation" not in shown  # nothing stopped: the PRISMA box shows duplicates only
+
+
+def test_records_left_unscreened_by_the_stopping_rule_are_the_automation_tools_box(tmp_path):
+    stopped = flow(automatic=2, screened=2, excluded_ta=0, awaiting_ta=0, sought=2, not_retrieved=0, assessed=2,
+                   excluded_ft={"Opinion, without substance": 1}, identified={"hmic": 5})
+    assert prisma.check(stopped) == []
+    prisma_stage.write(stopped, CONFIG, outputs(tmp_path))
+    root = ET.fromstring((tmp_path / "flow.svg").read_text(encoding="utf-8"))
+    shown = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "Marked ineligible by automation tools (n = 2)" in shown
+    with open(tmp_path / "counts.csv", encoding="utf-8") as handle:
+        counts = {r["data"]: r["n"] for r in csv.DictReader(handle)}
+    assert counts["excluded_automatic"] == "2" and counts["records_screened"] == "2"
 
 
 def test_search_log_mismatch_is_a_warning():
@@ -84,8 +99,8 @@ def test_search_log_mismatch_is_a_warning():
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["include", "exclude", "maybe", None]), min_size=1, max_size=40),
        st.lists(st.sampled_from(["include", "exclude", "not-retrieved", "maybe", None]), min_size=40, max_size=40),
-       st.integers(min_value=0, max_value=30))
-def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, duplicates):
+       st.integers(min_value=0, max_value=30), st.booleans())
+def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, duplicates, stopped):
     tmp = tmp_path_factory.mktemp("prisma")
     studies = [f"g{k:03d}" for k in range(len(ta))]
     decisions = []
@@ -95,6 +110,10 @@ def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, dup
         if ft[k]:
             decisions.append(decision(study, FT, ft[k], "alice", "not-tier" if ft[k] == "exclude" else ""))
     table, _ = screening.screen(studies, decisions)
+    if stopped:  # the team stopped by the stopping rule: studies nobody screened are the automation tool's
+        for row, decided in zip(table, ta):
+            if decided is None:
+                row["status"] = screening.STOPPED
     write_csv(tmp / "screening.csv", SCREENING_COLUMNS, table)
     # copies of one report from several sources: records, not reports
     write_csv(tmp / "unique.csv", ["study_id", "n_records"], [{"study_id": s, "n_records": 1 + k % 3}
@@ -107,8 +126,11 @@ def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, dup
                                for name in ("sources.csv", "dedup.csv", "screening.csv", "unique.csv")))
     assert [p for p in f.problems if p.code == "prisma-inconsistent"] == []
     assert f.screened == f.excluded_ta + f.sought + f.awaiting_ta
+    assert f.automatic == (ta.count(None) if stopped else 0)
+    assert f.field_values()["excluded_automatic"] == f.automatic
+    assert f.screened + f.automatic + f.duplicates == f.identified_total
     assert f.included == sum(1 for r in table if r["status"] == "included")
     assert f.reports_included == f.included <= f.screened  # never more reports than records screened
     assert pd.Series([r["status"] for r in table]).isin(
         ["included", "excluded at full text", "excluded at title/abstract", "not retrieved", "awaiting screening",
-         "awaiting full text"]).all()
+         "awaiting full text", screening.STOPPED]).all()

@@ -9,7 +9,7 @@ import pytest
 
 from review import stopping
 from review.cli import main
-from review.ranking import Model, metrics, ranked, simulate
+from review.ranking import Model, Prioritisation, metrics, rank_studies, ranked, simulate
 
 # a small set where inclusions share words: a model that learns at all puts them first
 RELEVANT = ["regional health authority planning", "strategic health authority oversight",
@@ -80,3 +80,30 @@ def test_review_simulate_writes_every_record_once_in_order(tmp_path, capsys):
     assert main(["simulate", str(data), "--prior", "R1", "--prior", "R2", "--out", str(out)]) == 2
     assert main(["simulate", str(data), "--prior", "R1", "--prior", "R99", "--out", str(out)]) == 2
     assert "expected R<row> with a row from 1 to 35" in capsys.readouterr().err
+
+
+def test_rank_studies_gives_every_record_a_rank_once_both_kinds_are_known_and_is_deterministic():
+    model = Model(seed=4)
+    assert rank_studies(TEXTS, {0: 1, 1: 1}, model) == {}  # one kind of decision only: no ranking
+    ranks = rank_studies(TEXTS, {0: 1, 5: 0}, model)
+    assert sorted(r for r, _ in ranks.values()) == list(range(1, len(TEXTS) + 1))
+    assert ranks == rank_studies(TEXTS, {0: 1, 5: 0}, model)
+    best = sorted(ranks, key=lambda i: ranks[i][0])[:len(RELEVANT)]
+    assert set(best) == set(range(len(RELEVANT)))  # the relevant texts first
+    scores = [ranks[i][1] for i in sorted(ranks, key=lambda i: ranks[i][0])]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_new_decisions_join_the_order_in_the_order_their_rows_were_shown():
+    logged = ["a", "b"]
+    assert stopping.extend_order(logged, ["b", "z", "c", "d", "a", "e"], {"c": 7, "d": 2, "e": 2}) == ["d", "e", "c", "z"]
+    assert stopping.extend_order(logged, ["a", "b"], {}) == []
+
+
+def test_the_protocol_names_the_seed_targets_and_the_stop():
+    plan = Prioritisation.from_config({"prioritisation": {"seed": 7, "target_recall": 0.9, "confidence": 0.99,
+                                                          "stopped": {"date": "2026-11-20", "note": "budget"}}})
+    assert (plan.model.seed, plan.target, plan.confidence, plan.stopped, plan.note) == (7, 0.9, 0.99, "2026-11-20",
+                                                                                         "budget")
+    default = Prioritisation.from_config({})
+    assert default.enabled and default.stopped == "" and "seed 0" in default.model.describe()

@@ -9,6 +9,7 @@ from conftest import SCREENING_CONFIG, outputs_in
 from openpyxl import load_workbook
 
 from review import screening
+from review.errors import ReviewError
 from review.fileio import write_csv
 from review.model import RECORD_COLUMNS
 from review.stages import screening as screening_stage
@@ -158,3 +159,136 @@ def test_the_reason_dropdown_shows_labels_and_a_label_or_code_reads_as_the_code(
     assert decisions == {"g1": "not-tier", "g2": "opinion"}
     assert [(p.code, p.row, p.value, p.hint) for p in outcome.problems] == [
         ("unknown-reason", "4", "opinon", "did you mean 'opinion'?")]
+
+
+# --- prioritisation: ranked rows, the order decisions were made in, stopping -------------------------------
+
+RELEVANT = ["Regional health authority governance and accountability", "Strategic health authority oversight of "
+            "regional planning", "Integrated care board governance and regional accountability"]
+OTHER = ["Protein folding in yeast cells", "Solar panel efficiency in deserts", "Bird migration over the Alps",
+         "Soil bacteria and crop yields", "Deep sea vents and their fauna"]
+
+
+def write_titled(tmp_path, titles, tags):
+    """Studies s0, s1, ... titled ``titles``, one record each, with the Zotero tags ``tags`` ({study: tag})."""
+    studies = [f"s{k}" for k in range(len(titles))]
+    write_csv(tmp_path / "records.csv", RECORD_COLUMNS,
+              [{c: "" for c in RECORD_COLUMNS} | {"record_id": f"r:{s}", "tags": tags.get(s, ""), "title": t}
+               for s, t in zip(studies, titles)])
+    write_csv(tmp_path / "groups.csv", ["record_id", "study_id"], [{"record_id": f"r:{s}", "study_id": s}
+                                                                   for s in studies])
+    write_csv(tmp_path / "unique.csv", [*RECORD_COLUMNS, "study_id", "record_ids", "n_records"],
+              [{"study_id": s, "title": t, "authors": "Smith, Ann", "year": "2020", "n_records": "1"}
+               for s, t in zip(studies, titles)])
+
+
+def run_with(tmp_path, **prioritisation):
+    config = {**CONFIG, "reviewers": ["alice"], "extraction": {"folder": str(tmp_path / "extracts")},
+              "screening": {**CONFIG["screening"], "prioritisation": prioritisation}}
+    inputs = {"records": tmp_path / "records.csv", "groups": tmp_path / "groups.csv", "unique": tmp_path / "unique.csv"}
+    return screening_stage.run(config, inputs, outputs_in(screening_stage, tmp_path / "out"))
+
+
+def sheet_rows(path):
+    ws = load_workbook(path)["title-abstract"]
+    header = [c.value for c in ws[1]]
+    return header, {row[0].row: [c.value for c in row] for row in ws.iter_rows(min_row=2) if row[0].value}
+
+
+def test_untyped_rows_follow_the_ranking_and_typed_rows_never_move(tmp_path):
+    # s0 (relevant) included and s3 (other) excluded by tags: enough for a ranking at the first refresh
+    titles = [RELEVANT[0], OTHER[0], RELEVANT[1], OTHER[1], OTHER[2], OTHER[3]]
+    write_titled(tmp_path, titles, {"s0": "screen:include", "s1": "screen:exclude:opinion"})
+    run_with(tmp_path, seed=1)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    header, before = sheet_rows(path)
+    assert header[-2:] == ["rank", "score"]
+    ranking = {r["study_id"]: int(r["rank"]) for r in rows(tmp_path / "out/ranking.csv")}
+    shown = [row[0] for _, row in sorted(before.items())]
+    assert shown == sorted(ranking, key=ranking.get)  # every row nobody typed in, in rank order
+    assert shown[:2] == ["s0", "s2"]  # the relevant titles first
+
+    # alice decides the third row and flags the fifth in a column of her own; a new relevant study arrives
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=4, column=col["decision"], value="exclude")
+    ws.cell(row=4, column=col["reason"], value="opinion")
+    ws.cell(row=1, column=len(header) + 1, value="my flag")
+    ws.cell(row=6, column=len(header) + 1, value="ask Bob")
+    wb.save(path)
+    decided, flagged = before[4], before[6]
+    write_titled(tmp_path, [*titles, RELEVANT[2]], {"s0": "screen:include", "s1": "screen:exclude:opinion"})
+    run_with(tmp_path, seed=1)
+
+    _, after = sheet_rows(path)
+    assert after[4][:len(header)] == decided[:col["decision"] - 1] + ["exclude", "opinion", None] + decided[-2:]
+    assert after[6][:len(header)] == flagged and after[6][-1] == "ask Bob"  # typed rows: cell for cell
+    ids = [row[0] for row in after.values()]
+    assert sorted(ids) == [f"s{k}" for k in range(7)]  # each study once, the new one added
+    ranking = {r["study_id"]: int(r["rank"]) for r in rows(tmp_path / "out/ranking.csv")}
+    free = [after[n][0] for n in sorted(after) if n not in (4, 6)]
+    assert free == sorted(free, key=ranking.get)  # the rest re-sorted around them, the new study among them
+    relevant = [s for s in free if s in ("s0", "s2", "s6")]
+    assert "s6" in relevant and free[:len(relevant)] == relevant  # the new relevant study among the first
+    # the decision is logged with the rank its row showed when it was decided
+    logged = rows(tmp_path / "extracts/screening-order.csv")
+    assert [r["study_id"] for r in logged][-1] == decided[0]
+    assert logged[-1]["rank_shown"] == str(decided[-2])
+    assert [r["position"] for r in logged] == [str(k) for k in range(1, len(logged) + 1)]
+
+
+def test_a_refresh_with_nothing_new_leaves_the_workbook_byte_for_byte(tmp_path):
+    write_titled(tmp_path, [RELEVANT[0], OTHER[0], RELEVANT[1], OTHER[1]],
+                 {"s0": "screen:include", "s1": "screen:exclude:opinion"})
+    run_with(tmp_path)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    first = path.read_bytes()
+    run_with(tmp_path)
+    assert path.read_bytes() == first
+    guide = [c.value for c in load_workbook(path)["instructions"]["A"] if c.value]
+    assert any(line.startswith("When to stop: ") for line in guide)
+    assert any("seed 0" in line for line in guide)
+
+
+def test_without_both_kinds_of_decision_rows_are_appended_in_study_order(tmp_path):
+    write_titled(tmp_path, [OTHER[0], RELEVANT[0], OTHER[1]], {"s1": "screen:include"})
+    outcome = run_with(tmp_path)
+    _, shown = sheet_rows(tmp_path / "extracts/screening-alice.xlsx")
+    assert [row[0] for row in shown.values()] == ["s0", "s1", "s2"]
+    assert rows(tmp_path / "out/ranking.csv") == []
+    assert outcome.table  # the rest of the stage ran as before
+
+
+def test_stopping_marks_the_unscreened_for_prisma_and_warns_when_the_test_does_not_support_it(tmp_path):
+    titles = [RELEVANT[0], OTHER[0], RELEVANT[1], OTHER[1], OTHER[2], OTHER[3]]
+    write_titled(tmp_path, titles, {"s0": "screen:include", "s1": "screen:exclude:opinion", "s4": "screen:maybe"})
+    outcome = run_with(tmp_path, stopped={"date": "2026-11-20", "note": "time ran out"})
+    status = {r["study_id"]: r["status"] for r in outcome.table}
+    # s4 was looked at (maybe): awaiting, not the automation tool's
+    assert status == {"s0": "awaiting full text", "s1": "excluded at title/abstract", "s2": screening.STOPPED,
+                      "s3": screening.STOPPED, "s4": "awaiting screening", "s5": screening.STOPPED}
+    summary = {r["measure"]: r["value"] for r in rows(tmp_path / "out/prioritisation.csv")}
+    assert (summary["not_screened"], summary["stopped_on"], summary["safe_to_stop"]) == ("3", "2026-11-20", "no")
+    [warning] = [p for p in outcome.problems if p.code == "stopped-before-target"]
+    assert warning.value == "2026-11-20" and "p = " in warning.hint
+    guide = [c.value for c in load_workbook(tmp_path / "extracts/screening-alice.xlsx")["instructions"]["A"]
+             if c.value]
+    assert any("stopped on 2026-11-20: time ran out" in line and "The 3 studies" in line for line in guide)
+
+
+def test_a_damaged_order_log_stops_the_stage_and_is_left_alone(tmp_path):
+    write_titled(tmp_path, [RELEVANT[0], OTHER[0]], {"s0": "screen:include", "s1": "screen:exclude:opinion"})
+    (tmp_path / "extracts").mkdir()
+    log = tmp_path / "extracts/screening-order.csv"
+    log.write_text("position,study_id,rank_shown\n1,s0,\n3,s1,\n", encoding="utf-8")
+    with pytest.raises(ReviewError, match="line 3.*does not continue the order"):
+        run_with(tmp_path)
+    assert log.read_text(encoding="utf-8") == "position,study_id,rank_shown\n1,s0,\n3,s1,\n"
+
+
+def test_prioritisation_off_gives_no_ranking_columns(tmp_path):
+    write_titled(tmp_path, [RELEVANT[0], OTHER[0]], {"s0": "screen:include", "s1": "screen:exclude:opinion"})
+    run_with(tmp_path, enabled=False)
+    header, _ = sheet_rows(tmp_path / "extracts/screening-alice.xlsx")
+    assert "rank" not in header and not (tmp_path / "extracts/screening-order.csv").exists()

@@ -79,6 +79,20 @@ def test_methods_box_has_each_search_and_the_agreement():
     assert box["sources"][0] == {"name": "hmic", "database": "HMIC", "interface": "Ovid", "date": "2024-01-10",
                                  "search_string": "ICS*", "records": 35}
     assert box["screening"][0]["stage"] == "title/abstract" and box["extraction_kappa_median"] == "0.75"
+    assert box["prioritisation"] == ""  # filled by the report stage from the screening stage's summary
+
+
+def test_methods_name_the_model_the_stopping_test_and_the_teams_stop():
+    summary = {"model": "TF-IDF ..., seed 3", "studies": "900", "screened": "600", "found": "40", "not_screened": "300",
+               "sentence": "At least 95% of the relevant records have been found, with 95% confidence (p = 0.012): "
+                           "screening may stop.", "stopped_on": "", "stop_note": ""}
+    text = synthesis.prioritisation(summary)
+    assert "seed 3" in text and "600 of 900 studies" in text and "Callaghan and Mueller-Hansen (2020)" in text
+    assert "automation" not in text
+    stopped = synthesis.prioritisation({**summary, "stopped_on": "2026-11-20", "stop_note": "budget"})
+    assert "stopped screening on 2026-11-20 (budget); the 300 studies not screened" in stopped
+    assert "marked ineligible by automation tools" in stopped
+    assert synthesis.prioritisation({}) == ""  # prioritisation off
 
 
 # --- the workbook -------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import changes as refresh_changes
 from .. import codebook as codebooks
-from .. import documents, report, tables
+from .. import documents, report, synthesis, tables
 from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
 from ..fileio import write_csv, write_if_changed
@@ -34,7 +34,8 @@ INPUTS = {"evidence": "results/evidence/evidence.csv", "validation": "results/ev
           "flow": "results/prisma/flow.svg", "included": "results/screening/included.csv",
           "unique": "results/dedup/unique_records.csv", "ids": "results/dedup/ids.csv",
           "changes": "results/changes/changes.csv", "screening_agreement": "results/screening/agreement.csv",
-          "extraction_agreement": "results/evidence/agreement.csv"}
+          "extraction_agreement": "results/evidence/agreement.csv",
+          "prioritisation": "results/screening/prioritisation.csv"}
 OUTPUTS = {"markdown": "results/report/executive_summary.md", "html": "results/report/executive_summary.html",
            "docx": "results/report/executive_summary.docx", "evidence_map": "results/report/evidence_map.svg",
            "timeline": "results/report/timeline.svg",
@@ -108,6 +109,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],
                                    computed, written, read_csv(inputs["screening_agreement"]),
                                    read_csv(inputs["extraction_agreement"]))
+    if "prioritisation" in inputs:
+        summary = read_csv(inputs["prioritisation"])
+        context["methods"]["prioritisation"] = synthesis.prioritisation(
+            {str(k): str(v) for k, v in zip(summary.get("measure", []), summary.get("value", []))})
     _refresh_evidence(synthesis_path(config), context["candidate_evidence"], problems)
     if "changes" in inputs:
         context["changes"] = refresh_changes.summary([{str(k): str(v) for k, v in row.items()}

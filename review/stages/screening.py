@@ -9,17 +9,20 @@ the consensus workbook.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .. import screening
+from .. import screening, stopping
 from ..citations import citations
 from ..errors import ERROR, WARNING, Problem
 from ..fileio import read_frame, write_csv
-from ..screening import CONSENSUS, FT, INCLUDE, STAGES, TA, Outcome, Settings
+from ..ranking import Prioritisation, document, rank_studies
+from ..screening import CONSENSUS, EXCLUDE, FT, INCLUDE, STAGES, STOPPED, TA, Decision, Outcome, Settings
 from ..workbooks import changes as cell_changes
+from ..workbooks import order as screening_order
 from ..workbooks import screening as sheets
 from ..workbooks.base import WorkbookError, unreadable
 from .common import stop
@@ -31,12 +34,98 @@ INPUTS = {"records": "results/records/records.csv", "groups": "results/dedup/gro
           "unique": "results/dedup/unique_records.csv", "ids": "results/dedup/ids.csv"}
 OUTPUTS = {"decisions": "results/screening/decisions.csv", "screening": "results/screening/screening.csv",
            "conflicts": "results/screening/conflicts.csv", "agreement": "results/screening/agreement.csv",
-           "included": "results/screening/included.csv", "issues": "results/screening/issues.csv"}
+           "included": "results/screening/included.csv", "ranking": "results/screening/ranking.csv",
+           "prioritisation": "results/screening/prioritisation.csv", "issues": "results/screening/issues.csv"}
 DECISION_COLUMNS = ["study_id", "stage", "decision", "reason", "reviewer", "origin"]
 SCREENING_COLUMNS = ["study_id", "ta_decision", "ta_reason", "ta_basis", "ft_decision", "ft_reason", "ft_basis",
                      "status"]
 CONFLICT_COLUMNS = ["study_id", "stage", "decisions", "resolved_by"]
 AGREEMENT_COLUMNS = ["stage", "reviewer_a", "reviewer_b", "items_compared", "agreement", "kappa"]
+RANKING_COLUMNS = ["study_id", "rank", "score", "ta_decision"]
+SUMMARY_COLUMNS = ["measure", "value"]
+
+
+@dataclass
+class Prioritised:
+    """What prioritisation gives one refresh: the ranking, the stopping estimate, the lines for the workbooks."""
+
+    ranking: dict[str, tuple[int, float]]
+    estimate: stopping.Estimate | None
+    summary: list[dict[str, Any]]
+    guide: list[str]
+
+
+def _prioritise(plan: Prioritisation, rows: dict[str, dict[str, str]], table: list[dict[str, str]],
+                decisions: list[Decision], folder: Path, problems: list[Problem]) -> Prioritised:
+    """Rank the studies from the title/abstract decisions so far, log the order they were decided in, test
+    whether it is safe to stop; mark the studies never screened when the team has stopped."""
+    studies = [r["study_id"] for r in table]
+    labels = {r["study_id"]: int(r["ta_decision"] == INCLUDE) for r in table if r["ta_decision"] in (INCLUDE, EXCLUDE)}
+    path = screening_order.order_path(folder)
+    logged = screening_order.read(path)  # WorkbookError if damaged: the caller stops the stage
+    shown: dict[str, int] = {}
+    for d in decisions:  # the rank a row showed when it was decided: the order it was most likely screened in
+        if d.stage == TA and d.rank is not None:
+            shown[d.study_id] = min(d.rank, shown.get(d.study_id, d.rank))
+    new = stopping.extend_order(logged, labels, shown)
+    screening_order.append(path, len(logged), new, shown)
+    position = {s: k for k, s in enumerate(studies)}
+    scored = rank_studies([document(rows[s]["title"], rows[s]["abstract"]) for s in studies],
+                          {position[s]: y for s, y in labels.items()}, plan.model)
+    ranking = {studies[i]: value for i, value in scored.items()}
+    sequence = [labels[s] for s in [*logged, *new] if s in labels]
+    estimate = stopping.estimate(sequence, len(studies), plan.target, plan.confidence) if studies else None
+    touched = {d.study_id for d in decisions if d.stage == TA}
+    not_screened = 0
+    if plan.stopped:
+        for row in table:
+            if row["ta_decision"] == "" and row["study_id"] not in touched:
+                row["status"], row["ta_basis"], not_screened = STOPPED, "stopping rule", not_screened + 1
+        if estimate is not None and not estimate.safe_to_stop:
+            problems.append(Problem(
+                code="stopped-before-target", severity=WARNING, file="protocols/review.yaml",
+                column="screening.prioritisation.stopped", value=plan.stopped,
+                expected=f"p < {1 - plan.confidence:.2f} for recall of at least {plan.target:.0%}",
+                hint=f"the stopping test gives p = {estimate.p:.3f}: the report says screening stopped before the "
+                     "target was shown to be reached"))
+    included = sum(labels.values())
+    summary = [{"measure": k, "value": v} for k, v in (
+        ("model", plan.model.describe()), ("trained_on_included", included if ranking else 0),
+        ("trained_on_excluded", len(labels) - included if ranking else 0), ("studies", len(studies)),
+        ("screened", len(labels)), ("found", included), ("target_recall", plan.target),
+        ("confidence", plan.confidence), ("p_value", f"{estimate.p:.4f}" if estimate else ""),
+        ("safe_to_stop", "yes" if estimate and estimate.safe_to_stop else "no"),
+        ("stopped_on", plan.stopped), ("stop_note", plan.note), ("not_screened", not_screened),
+        ("sentence", estimate.sentence() if estimate else ""))]
+    return Prioritised(ranking, estimate, summary, guide(plan, ranking, estimate, included, len(labels), not_screened))
+
+
+def guide(plan: Prioritisation, ranking: dict[str, tuple[int, float]], estimate: stopping.Estimate | None,
+          included: int, screened: int, not_screened: int) -> list[str]:
+    """The screening workbooks' instructions sheet."""
+    lines = ["Screening prioritisation", ""]
+    if ranking:
+        lines += ["The rows nobody has decided yet are sorted by rank: 1 is the study most likely to be included, as "
+                  "learned from the title/abstract decisions made so far (both reviewers; consensus wins; maybe is "
+                  "not a decision). Work from the top. A row you have typed in never moves.",
+                  f"Model: {plan.model.describe()}; trained on {included} included and {screened - included} "
+                  "excluded studies at the last refresh.",
+                  "Score: the model's relevance score (higher is more likely to be included); it is not a probability."]
+    else:
+        lines += ["No ranking yet: the model needs at least one included and one excluded title/abstract decision. "
+                  "Until then new rows are added at the end."]
+    if estimate is not None:
+        lines += ["", f"Progress: {estimate.screened} of {estimate.total} studies screened at title/abstract; "
+                  f"{estimate.found} included so far.", f"When to stop: {estimate.sentence()}",
+                  f"The test is Callaghan & Mueller-Hansen's (2020) hypergeometric test, for recall of at least "
+                  f"{plan.target:.0%} with {plan.confidence:.0%} confidence (the protocol's "
+                  "screening.prioritisation). It assumes the rows are screened from the top."]
+    lines += ["", "The tool never stops screening on its own: to stop, the team records the date under "
+              "screening.prioritisation.stopped in the protocol."]
+    if plan.stopped:
+        lines += [f"Screening stopped on {plan.stopped}{': ' + plan.note if plan.note else ''}. The {not_screened} "
+                  "studies not screened are counted in PRISMA 2020 as marked ineligible by automation tools."]
+    return lines
 
 
 def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
@@ -76,12 +165,20 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     outcome = Outcome(table, decisions, conflicts, screening.agreement(decisions), problems)
 
     rows = _study_rows(unique)
+    plan = Prioritisation.from_config(config.get("screening", {}))
+    try:
+        prioritised = _prioritise(plan, rows, table, decisions, settings.folder, problems) if plan.enabled else None
+    except WorkbookError as exc:
+        raise stop(outputs["issues"], problems, screening_order.order_path(settings.folder), exc,
+                   "the order of the screening decisions") from exc
     ta_included = [r["study_id"] for r in table if r["ta_decision"] == INCLUDE]
     for reviewer in settings.reviewers:
         path = sheets.workbook_path(settings.folder, reviewer)
         try:
             added = sheets.append_studies(path, settings, {TA: [rows[s] for s in studies],
-                                                           FT: [rows[s] for s in ta_included]})
+                                                           FT: [rows[s] for s in ta_included]},
+                                          prioritised.ranking if prioritised else None,
+                                          prioritised.guide if prioritised else ())
             if added:
                 log.info("%s: %d rows appended", path, added)
         except WorkbookError as exc:
@@ -103,6 +200,12 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     write_csv(outputs["conflicts"], CONFLICT_COLUMNS, conflicts)
     write_csv(outputs["agreement"], AGREEMENT_COLUMNS, outcome.agreement)
     write_csv(outputs["included"], ["study_id"], ({"study_id": s} for s in outcome.included()))
+    ranking = prioritised.ranking if prioritised else {}
+    decided = {r["study_id"]: r["ta_decision"] for r in table}
+    write_csv(outputs["ranking"], RANKING_COLUMNS, sorted(
+        ({"study_id": s, "rank": rank, "score": score, "ta_decision": decided[s]} for s, (rank, score) in ranking.items()),
+        key=lambda r: r["rank"]))
+    write_csv(outputs["prioritisation"], SUMMARY_COLUMNS, prioritised.summary if prioritised else [])
     write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in problems))
     for p in problems:
         (log.error if p.severity == ERROR else log.warning)("%s", p.describe())

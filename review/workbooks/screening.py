@@ -4,11 +4,18 @@ Each stage has a sheet with the study's citation, title and abstract (protected,
 and the reviewer's ``decision``, ``reason`` and ``notes`` (dropdowns; the reason dropdown shows the labels and a
 label or a code reads as the code). Rows are read by header name and
 study id; a refresh only appends rows for studies not yet on a sheet.
+
+With prioritisation on, the title/abstract sheet also has ``rank`` and ``score`` (the model's, at the last
+refresh) and the rows nobody has typed in are kept sorted by rank: a row with anything typed in any column
+the pipeline does not own never moves, and its rank stays the one it showed when it was decided (the
+order the stopping test reads). The ``instructions`` sheet says how the rows are ordered and whether it is
+safe to stop, rewritten at each refresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +26,27 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
+from ..fileio import neutralise
 from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
-from .base import WorkbookError, append_rows, digest, open_for_update, read_tables, save, sheet_for_update, text
+from .base import (
+    WorkbookError,
+    append_rows,
+    digest,
+    header_of,
+    last_used_row,
+    open_for_update,
+    read_tables,
+    save,
+    sheet_for_update,
+    text,
+)
 
 SHEETS = {TA: "title-abstract", FT: "full-text"}
 STUDY_COLUMNS = ["study_id", "citation", "year", "title", "abstract", "container"]
 INPUT_COLUMNS = ["decision", "reason", "notes"]
+RANK_COLUMNS = ["rank", "score"]  # the pipeline's, on the title/abstract sheet when prioritisation is on
+OWNED = frozenset(STUDY_COLUMNS + RANK_COLUMNS)  # a row with a value in any other column has been typed in
+GUIDE = "instructions"
 REQUIRED = ("study_id", "decision", "reason")
 LAST_ROW = 1048576  # dropdowns and highlighting reach every row a sheet can have
 WIDTHS = {"title": 60, "abstract": 90, "notes": 30, "study_id": 20, "citation": 22}
@@ -90,29 +112,110 @@ _WRAP, _TOP = Alignment(wrap_text=True, vertical="top"), Alignment(wrap_text=Fal
 
 
 def _style(cell: Any, name: str) -> None:
-    locked = name in STUDY_COLUMNS
+    locked = name in OWNED
     cell.protection = _LOCKED if locked else _OPEN
     if locked:
         cell.alignment = _WRAP if name in ("title", "abstract") else _TOP
 
 
-def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable[Mapping[str, str]]]) -> int:
-    """Append rows for studies not yet on each stage's sheet; returns rows appended. Never edits a row."""
+def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable[Mapping[str, str]]],
+                   ranking: Mapping[str, tuple[int, float]] | None = None, guide: Sequence[str] = ()) -> int:
+    """Append rows for studies not yet on each stage's sheet; returns rows appended. Never edits a typed row.
+
+    With a ``ranking`` ({study id: (rank, score)}), the title/abstract sheet's untyped rows are sorted by rank
+    (see the module's note); with ``guide`` lines, the instructions sheet is rewritten with them."""
     workbook = open_for_update(path)
     if workbook is None:
         workbook = _new_workbook(settings)
-    appended = 0
+    appended, changed = 0, False
     for stage, rows in wanted.items():
         ws, header = sheet_for_update(workbook, path, SHEETS[stage], REQUIRED)
+        if stage == TA and ranking:
+            added, moved = _arrange(ws, header, list(rows), ranking)
+            appended, changed = appended + added, changed or moved
+            continue
         column = header["study_id"]
         present = {text(v) for (v,) in ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True)}
         new = [r for r in rows if r["study_id"] not in present]
         if new:
             append_rows(ws, new, _style)
         appended += len(new)
-    if appended or not path.exists():
+    if guide:
+        changed = _write_guide(workbook, guide) or changed
+    if appended or changed or not path.exists():
         save(workbook, path)
     return appended
+
+
+def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
+             ranking: Mapping[str, tuple[int, float]]) -> tuple[int, bool]:
+    """Sort the untyped rows by rank, new studies among them; returns (rows added, whether a cell changed).
+
+    Typed rows stay where they are, cell for cell. The slots the untyped rows held, and new rows below the
+    last, are refilled in rank order; what a slot shows moves with its study (its own citation, title and
+    abstract, never a fresh copy), so a sort moves text and changes no study's row."""
+    changed = False
+    for name in RANK_COLUMNS:  # a workbook from before prioritisation: its columns added at the end
+        if name not in header:
+            cell = ws.cell(row=1, column=max(header.values()) + 1, value=name)
+            cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="D9D9D9")
+            header, changed = header_of(ws), True
+    owned = {header[name]: name for name in OWNED if name in header}
+    slots: list[int] = []
+    shown: dict[str, dict[str, Any]] = {}  # study id -> what its untyped row shows, by column name
+    order: list[str] = []
+    last = last_used_row(ws)
+    for number, values in enumerate(ws.iter_rows(min_row=2, max_row=last, values_only=True), start=2):
+        cells = dict(enumerate(values, start=1))
+        if any(cells.get(k) not in (None, "") for k in cells if k not in owned):
+            continue  # typed in: never moved
+        slots.append(number)
+        study = text(cells.get(header["study_id"]))
+        if study and study not in shown:
+            shown[study] = {name: cells.get(k) for k, name in owned.items()}
+            order.append(study)
+    present = {text(v) for (v,) in ws.iter_rows(min_row=2, max_row=last, min_col=header["study_id"],
+                                                max_col=header["study_id"], values_only=True)}
+    new = [r for r in rows if r["study_id"] not in present and r["study_id"] not in shown]
+    for r in new:
+        shown[r["study_id"]] = {name: neutralise(r[name]) if r.get(name) not in ("", None) else None
+                                for name in STUDY_COLUMNS if name in header}
+        order.append(r["study_id"])
+    slots += range(last + 1, last + 1 + len(new))
+    position = {s: k for k, s in enumerate(order)}
+    order.sort(key=lambda s: (ranking[s][0] if s in ranking else math.inf, position[s]))
+    blank = dict.fromkeys(owned.values())
+    for number, study in zip(slots, order):
+        values = {**blank, **shown[study]}
+        if study in ranking:
+            values["rank"], values["score"] = ranking[study]
+        for column, name in owned.items():
+            cell = ws.cell(row=number, column=column)
+            if cell.value != values[name]:
+                cell.value, changed = values[name], True
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula
+            _style(cell, name)
+    for number in slots[len(order):]:  # rows left over (a study listed twice) are emptied, not left stale
+        for column in owned:
+            if ws.cell(row=number, column=column).value is not None:
+                ws.cell(row=number, column=column).value, changed = None, True
+    return len(new), changed
+
+
+def _write_guide(workbook: Workbook, lines: Sequence[str]) -> bool:
+    """The instructions sheet holds ``lines`` (one a row); returns whether it changed."""
+    if GUIDE in workbook.sheetnames:
+        ws = workbook[GUIDE]
+        if [text(v) for (v,) in ws.iter_rows(min_col=1, max_col=1, values_only=True)] == [neutralise(x) for x in lines]:
+            return False
+        workbook.remove(ws)
+    ws = workbook.create_sheet(GUIDE)
+    for line in lines:
+        ws.append([neutralise(line)])
+    ws.column_dimensions["A"].width = 120
+    ws["A1"].font = Font(bold=True)
+    return True
 
 
 def _problem(path: Path, sheet: str, number: int, study: str, code: str, column: str, value: str, expected: str,
@@ -133,7 +236,7 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
     tables = read_tables(path, [SHEETS[stage] for stage in STAGES], REQUIRED)
     for stage in STAGES:
         table = tables[SHEETS[stage]]
-        for number, row in table.records(REQUIRED):
+        for number, row in table.records((*REQUIRED, "rank")):
             study, raw = text(row["study_id"]), text(row["decision"]).lower()
             if not study or not raw:
                 continue
@@ -152,8 +255,9 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
                                          "a study id of the current unique records",
                                          "the decision applies to no current study", WARNING))
             else:
+                rank = row["rank"] if isinstance(row["rank"], int) and not isinstance(row["rank"], bool) else None
                 decisions.append(Decision(study, stage, raw, reason if raw == EXCLUDE else "", reviewer,
-                                          f"{path} row {number}"))
+                                          f"{path} row {number}", rank))
     return decisions, problems
 
 
