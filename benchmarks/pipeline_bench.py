@@ -10,7 +10,9 @@ run, the peak memory of the largest process (ru_maxrss of the children), then ``
 nothing to do (after one refresh that settles the workbooks the first run created). Then a reviewer's
 decisions: one inclusion and one exclusion typed in the title/abstract sheet (the refresh that first ranks
 and sorts the sheet), then one more decision (the refresh a reviewer waits for after each sitting). Prints
-one table; the figures belong in ``benchmarks/RESULTS.md``.
+one table; the figures belong in ``benchmarks/RESULTS.md``. With ``--bib-dedupe`` (the ``bench`` extra),
+bib-dedupe deduplicates the same records in the same run, timed as in ``dedup_bench.py`` (prepare, block,
+match, cluster; reading excluded), beside the whole pipeline (reading, dedup, screening, sheets, report).
 """
 
 from __future__ import annotations
@@ -99,10 +101,25 @@ def decide(folder: Path, decisions: dict[int, str]) -> None:
     workbook.save(path)
 
 
+def bib_dedupe_seconds(records: list[dict[str, str]]) -> float:
+    """bib-dedupe on the same records, deduplication only. Without the abstract the exports carry: it is the
+    same text in every record (it tells no two apart), and bib-dedupe blocks on it, so every pair of records
+    lands in one block (20,000 records took all 24 GB of memory and were killed)."""
+    import bib_dedupe.bib_dedupe as bd
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    start = time.perf_counter()
+    bd.cluster(bd.match(bd.block(bd.prep(frame, verbosity_level=0), verbosity_level=0), verbosity_level=0),
+               verbosity_level=0)
+    return time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", type=Path, help="records_pre_merged.csv of make_large.py")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    parser.add_argument("--bib-dedupe", action="store_true", help="run bib-dedupe on the same records too")
     args = parser.parse_args(argv)
     everything = rows(args.records, max(args.sizes))
     print("| records | whole run s | " + " | ".join(STAGES) + " | peak GB | no-change refresh s | first ranking s "
@@ -122,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
             ranked, _ = run(folder)
             decide(folder, {4: "include"})
             one, _ = run(folder)
+        if args.bib_dedupe:
+            theirs = bib_dedupe_seconds(everything[:size])
+            print(f"{size:,} records: the whole pipeline {seconds:.0f} s, bib-dedupe's deduplication alone "
+                  f"{theirs:.0f} s: {seconds / theirs:.2f}x", flush=True)
         cells = " | ".join(f"{per_stage.get(s, 0):.0f}" for s in STAGES)
         print(f"| {size:,} | {seconds:.0f} | {cells} | {peak:.2f} | {again:.1f} | {ranked:.0f} | {one:.0f} |",
               flush=True)

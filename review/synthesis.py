@@ -120,7 +120,7 @@ def prioritisation(summary: Mapping[str, str]) -> str:
             f"relearned at each refresh from the decisions so far ({summary['model']}). "
             f"{summary['screened']} of {summary['studies']} studies had been screened and {summary['found']} included. "
             f"Stopping was judged by the hypergeometric test of Callaghan and Mueller-Hansen (2020): "
-            f"{summary['sentence']}")
+            f"{summary['sentence'][:1].lower()}{summary['sentence'][1:]}")
     if summary.get("stopped_on"):
         note = f" ({summary['stop_note']})" if summary.get("stop_note") else ""
         text += (f" The team stopped screening on {summary['stopped_on']}{note}; the {summary['not_screened']} "

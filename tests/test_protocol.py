@@ -119,3 +119,13 @@ def test_attack_the_same_file_listed_as_two_sources_is_refused():
     with pytest.raises(ProtocolError, match=r"sources\[1\].file: './lib.bib' is already sources\[0\] \(lib\)"):
         protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "lib.bib"},
                                                      {"name": "again", "file": "./lib.bib"}]})
+
+
+def test_prioritisation_settings_are_checked():
+    with pytest.raises(ProtocolError) as info:
+        protocol.validate(minimal(screening={"prioritisation": {"model": "bert", "confidence": 1.5,
+                                                                "stopped": {"date": "30 Nov"}}}))
+    message = str(info.value)
+    assert "bert" in message and "1.5" in message and "30 Nov" in message
+    config = protocol.validate(minimal(screening={"prioritisation": {"stopped": {"date": "2026-11-30"}}}))
+    assert config["screening"]["prioritisation"]["model"] == "tfidf-svm"

@@ -7,6 +7,7 @@ import csv
 import pytest
 from conftest import SCREENING_CONFIG, outputs_in
 from openpyxl import load_workbook
+from openpyxl.styles import Protection
 
 from review import screening
 from review.errors import ReviewError
@@ -113,6 +114,9 @@ def test_workbook_round_trip_with_dual_screening_and_kappa(tmp_path):
         wb = load_workbook(path)
         ws = wb["title-abstract"]
         assert ws.protection.sheet and ws.conditional_formatting  # key terms highlighted
+        # on the protected sheet the reviewer's cells of every appended row are open, the study's locked
+        assert not any(ws.cell(row=r, column=c).protection.locked for r in range(2, 6) for c in (7, 8, 9))
+        assert all(ws.cell(row=r, column=4).protection.locked for r in range(2, 6))
         for row, value in zip(range(2, 6), values):
             ws.cell(row=row, column=7, value=value)
             if value == "exclude":
@@ -236,6 +240,11 @@ def test_untyped_rows_follow_the_ranking_and_typed_rows_never_move(tmp_path):
     assert [r["study_id"] for r in logged][-1] == decided[0]
     assert logged[-1]["rank_shown"] == str(decided[-2])
     assert [r["position"] for r in logged] == [str(k) for k in range(1, len(logged) + 1)]
+    # the row added below the last is dressed as the others: the reviewer's cells open, the study's locked
+    ws = load_workbook(path)["title-abstract"]
+    last = max(after)
+    assert not ws.cell(row=last, column=col["decision"]).protection.locked
+    assert ws.cell(row=last, column=col["title"]).protection.locked
 
 
 def test_a_refresh_with_nothing_new_leaves_the_workbook_byte_for_byte(tmp_path):
@@ -292,3 +301,20 @@ def test_prioritisation_off_gives_no_ranking_columns(tmp_path):
     run_with(tmp_path, enabled=False)
     header, _ = sheet_rows(tmp_path / "extracts/screening-alice.xlsx")
     assert "rank" not in header and not (tmp_path / "extracts/screening-order.csv").exists()
+
+
+def test_rows_appended_locked_by_an_older_version_are_opened_for_typing(tmp_path):
+    write_inputs(tmp_path, {"r:1": [], "r:2": []}, {"r:1": "g1", "r:2": "g2"})
+    run(tmp_path)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    for row in (2, 3):
+        for column in (7, 8, 9):
+            ws.cell(row=row, column=column).protection = Protection(locked=True)
+    ws.cell(row=2, column=9, value="seen")
+    wb.save(path)
+    run(tmp_path)
+    ws = load_workbook(path)["title-abstract"]
+    assert not any(ws.cell(row=r, column=c).protection.locked for r in (2, 3) for c in (7, 8, 9))
+    assert ws.cell(row=2, column=9).value == "seen" and ws.cell(row=2, column=4).protection.locked

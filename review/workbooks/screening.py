@@ -130,13 +130,16 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
     appended, changed = 0, False
     for stage, rows in wanted.items():
         ws, header = sheet_for_update(workbook, path, SHEETS[stage], REQUIRED)
+        changed = _open_input_cells(ws, header) or changed
         if stage == TA and ranking:
             added, moved = _arrange(ws, header, list(rows), ranking)
             appended, changed = appended + added, changed or moved
             continue
         column = header["study_id"]
         present = {text(v) for (v,) in ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True)}
-        new = [r for r in rows if r["study_id"] not in present]
+        # the reviewer's columns named too, empty: append_rows dresses only the columns a row names, and a
+        # cell left locked on the protected sheet cannot be typed in
+        new = [dict.fromkeys(INPUT_COLUMNS, "") | dict(r) for r in rows if r["study_id"] not in present]
         if new:
             append_rows(ws, new, _style)
         appended += len(new)
@@ -147,6 +150,30 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
     return appended
 
 
+def _open_input_cells(ws: Any, header: dict[str, int]) -> bool:
+    """Unlock the reviewer's cells of every row when the last row's are locked: rows appended before version
+    0.3.0 left them locked on the protected sheet, so nobody could type a decision there. Checked on the last
+    row only, so a repaired sheet costs nothing the next time."""
+    last = last_used_row(ws)
+    columns = [header[name] for name in INPUT_COLUMNS if name in header]
+    if last < 2 or not any(ws.cell(row=last, column=c).protection.locked for c in columns):
+        return False
+    for number in range(2, last + 1):
+        for column in columns:
+            ws.cell(row=number, column=column).protection = _OPEN
+    return True
+
+
+def _rank_columns(ws: Any, header: dict[str, int]) -> tuple[dict[str, int], bool]:
+    """The header with ``rank`` and ``score``, added at its end to a sheet from before prioritisation."""
+    missing = [name for name in RANK_COLUMNS if name not in header]
+    for name in missing:
+        cell = ws.cell(row=1, column=max(header.values()) + 1, value=name)
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="D9D9D9")
+        header = header_of(ws)
+    return header, bool(missing)
+
+
 def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
              ranking: Mapping[str, tuple[int, float]]) -> tuple[int, bool]:
     """Sort the untyped rows by rank, new studies among them; returns (rows added, whether a cell changed).
@@ -154,12 +181,7 @@ def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
     Typed rows stay where they are, cell for cell. The slots the untyped rows held, and new rows below the
     last, are refilled in rank order; what a slot shows moves with its study (its own citation, title and
     abstract, never a fresh copy), so a sort moves text and changes no study's row."""
-    changed = False
-    for name in RANK_COLUMNS:  # a workbook from before prioritisation: its columns added at the end
-        if name not in header:
-            cell = ws.cell(row=1, column=max(header.values()) + 1, value=name)
-            cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="D9D9D9")
-            header, changed = header_of(ws), True
+    header, changed = _rank_columns(ws, header)
     owned = {header[name]: name for name in OWNED if name in header}
     slots: list[int] = []
     shown: dict[str, dict[str, Any]] = {}  # study id -> what its untyped row shows, by column name
@@ -195,7 +217,9 @@ def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
                 cell.value, changed = values[name], True
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula
-            _style(cell, name)
+    for number in range(last + 1, last + 1 + len(new)):  # new rows dressed as the others: the reviewer's cells
+        for name, column in header.items():  # open, the study's locked (the sheet's slots keep their style)
+            _style(ws.cell(row=number, column=column), name)
     for number in slots[len(order):]:  # rows left over (a study listed twice) are emptied, not left stale
         for column in owned:
             if ws.cell(row=number, column=column).value is not None:
