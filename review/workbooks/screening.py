@@ -130,9 +130,10 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
     appended, changed = 0, False
     for stage, rows in wanted.items():
         ws, header = sheet_for_update(workbook, path, SHEETS[stage], REQUIRED)
-        changed = _open_input_cells(ws, header) or changed
+        last = last_used_row(ws)  # one scan of the rows (100,000 in a large review) for both steps
+        changed = _open_input_cells(ws, header, last) or changed
         if stage == TA and ranking:
-            added, moved = _arrange(ws, header, list(rows), ranking)
+            added, moved = _arrange(ws, header, list(rows), ranking, last)
             appended, changed = appended + added, changed or moved
             continue
         column = header["study_id"]
@@ -150,11 +151,10 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
     return appended
 
 
-def _open_input_cells(ws: Any, header: dict[str, int]) -> bool:
+def _open_input_cells(ws: Any, header: dict[str, int], last: int) -> bool:
     """Unlock the reviewer's cells of every row when the last row's are locked: rows appended before version
     0.3.0 left them locked on the protected sheet, so nobody could type a decision there. Checked on the last
     row only, so a repaired sheet costs nothing the next time."""
-    last = last_used_row(ws)
     columns = [header[name] for name in INPUT_COLUMNS if name in header]
     if last < 2 or not any(ws.cell(row=last, column=c).protection.locked for c in columns):
         return False
@@ -175,7 +175,7 @@ def _rank_columns(ws: Any, header: dict[str, int]) -> tuple[dict[str, int], bool
 
 
 def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
-             ranking: Mapping[str, tuple[int, float]]) -> tuple[int, bool]:
+             ranking: Mapping[str, tuple[int, float]], last: int) -> tuple[int, bool]:
     """Sort the untyped rows by rank, new studies among them; returns (rows added, whether a cell changed).
 
     Typed rows stay where they are, cell for cell. The slots the untyped rows held, and new rows below the
@@ -186,7 +186,6 @@ def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
     slots: list[int] = []
     shown: dict[str, dict[str, Any]] = {}  # study id -> what its untyped row shows, by column name
     order: list[str] = []
-    last = last_used_row(ws)
     for number, values in enumerate(ws.iter_rows(min_row=2, max_row=last, values_only=True), start=2):
         cells = dict(enumerate(values, start=1))
         if any(cells.get(k) not in (None, "") for k in cells if k not in owned):
