@@ -186,18 +186,18 @@ def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
     slots: list[int] = []
     shown: dict[str, dict[str, Any]] = {}  # study id -> what its untyped row shows, by column name
     order: list[str] = []
+    present: set[str] = set()  # every study on the sheet, typed in or not
     for number, values in enumerate(ws.iter_rows(min_row=2, max_row=last, values_only=True), start=2):
         cells = dict(enumerate(values, start=1))
+        study = text(cells.get(header["study_id"]))
+        present.add(study)
         if any(cells.get(k) not in (None, "") for k in cells if k not in owned):
             continue  # typed in: never moved
         slots.append(number)
-        study = text(cells.get(header["study_id"]))
         if study and study not in shown:
             shown[study] = {name: cells.get(k) for k, name in owned.items()}
             order.append(study)
-    present = {text(v) for (v,) in ws.iter_rows(min_row=2, max_row=last, min_col=header["study_id"],
-                                                max_col=header["study_id"], values_only=True)}
-    new = [r for r in rows if r["study_id"] not in present and r["study_id"] not in shown]
+    new = [r for r in rows if r["study_id"] not in present]
     for r in new:
         shown[r["study_id"]] = {name: neutralise(r[name]) if r.get(name) not in ("", None) else None
                                 for name in STUDY_COLUMNS if name in header}
