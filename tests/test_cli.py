@@ -70,6 +70,14 @@ def test_every_stage_command_takes_its_rules_paths_and_the_configuration():
             assert getattr(args, name) == default, (command, name)
 
 
+def test_running_one_stage_imports_no_other_stage_module():
+    probe = ("import sys; from review.cli import build_parser; build_parser('prisma').parse_args(['prisma']); "
+             "print(sorted(m for m in sys.modules if m.startswith('review.stages.')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "review.stages.prisma" in result.stdout
+    assert "review.stages.dedup" not in result.stdout and "review.stages.report" not in result.stdout
+
+
 def test_a_stage_uses_the_configuration_it_is_given_not_the_protocol_file(tmp_path):
     out = tmp_path / "records"
     config = {"sources": [{"name": "lib", "file": str(FIXTURES / "bibtex/good.bib"), "format": "bibtex",

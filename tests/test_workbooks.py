@@ -3,9 +3,12 @@ backed up, and refused rather than guessed at. Real .xlsx files written and read
 
 from __future__ import annotations
 
+import datetime
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from review.workbooks import base
@@ -94,3 +97,60 @@ def test_a_formula_cell_is_read_as_its_formula_not_as_empty(tmp_path):
     table = base.read_table(path, "data")
     assert [values for _, values in table.records(["n_interviews"])] == [{"n_interviews": "=2*6"},
                                                                          {"n_interviews": 12}]
+
+
+def _openpyxl_rows(path, sheet):
+    """What openpyxl's read-only mode gives (the reference the fast reader must match), trailing empty rows
+    dropped."""
+    wb = load_workbook(path, read_only=True, data_only=False)
+    rows = [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
+    wb.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _read_all(path, sheet):
+    table = base.read_table(path, sheet)
+    return [tuple(table.header), *(values for _, values in table.rows)]
+
+
+def _refuse_openpyxl(*args, **kwargs):
+    raise AssertionError("read through openpyxl, not calamine")
+
+
+plain_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32).filter(lambda f: abs(f) < 1e15),
+    st.text(alphabet=st.characters(whitelist_categories=("L", "N", "P", "Zs")), max_size=12))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(plain_values, min_size=1, max_size=5), min_size=1, max_size=8))
+def test_the_fast_reader_reads_exactly_what_openpyxl_reads(tmp_path, rows):
+    path = workbook(tmp_path / "plain.xlsx", ["study_id", "decision", "notes", "n", "x"], *rows)
+    expected = [tuple(r) for r in _openpyxl_rows(path, "data")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base, "load_workbook", _refuse_openpyxl)  # proves calamine read it
+        got = _read_all(path, "data")
+    typed = [[(type(v), v) for v in r] for r in got[1:]]  # 2 == 2.0 and 1 == True: compare the types too
+    assert typed == [[(type(v), v) for v in r] for r in expected[1:]]
+    assert got[0] == tuple(base.text(h) for h in expected[0])
+
+
+@pytest.mark.parametrize("value", ["=2*6", "#N/A", "a_x000D_b", datetime.datetime(2024, 3, 1, 12, 0)])
+def test_what_calamine_would_read_differently_is_read_by_openpyxl(tmp_path, value):
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "value"], ["S1", value], ["S2", 12])
+    assert _read_all(path, "data")[1:] == _openpyxl_rows(path, "data")[1:]
+    assert _read_all(path, "data")[1][1] == value
+
+
+def test_rows_keep_the_numbers_the_spreadsheet_shows_when_the_first_rows_and_columns_are_empty(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "data"
+    ws["B1"], ws["B3"], ws["C3"] = "study_id", "S1", "include"
+    wb.save(tmp_path / "a.xlsx")
+    table = base.read_table(tmp_path / "a.xlsx", "data")
+    assert table.header[:2] == ["", "study_id"]
+    assert list(table.records(["study_id"])) == [(2, {"study_id": None}), (3, {"study_id": "S1"})]
