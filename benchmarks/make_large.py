@@ -6,7 +6,9 @@ Works are drawn from the seed set's records; beyond the seeds, further distinct 
 swapping a few title words with words of other titles and giving them other authors and years (so
 that they look alike without being duplicates, as real sets do). Each work then gets 1 to 4 copies
 with the variation exports show: typos, case, initials for first names, missing fields, DOI forms,
-volume and page styles. Output is the ``../shared/dedup`` format: ``records_pre_merged.csv`` and
+volume and page styles. Every work has its own abstract, as real records do: the seed's where it has one,
+otherwise sentences drawn from the seeds' abstracts after its title (copies share it; some copies lack it, as
+some databases' exports do). Output is the ``../shared/dedup`` format: ``records_pre_merged.csv`` and
 ``merged_record_ids.csv``. The same N and seed give the same files.
 """
 
@@ -18,13 +20,27 @@ import random
 import sys
 from pathlib import Path
 
-COLUMNS = ["ID", "ENTRYTYPE", "author", "title", "year", "journal", "volume", "number", "pages", "doi"]
+COLUMNS = ["ID", "ENTRYTYPE", "author", "title", "year", "journal", "volume", "number", "pages", "doi", "abstract"]
 
 
 def load_seeds(folder: Path) -> list[dict[str, str]]:
     with open(folder / "records_pre_merged.csv", encoding="utf-8", newline="") as handle:
         rows = [{c: (r.get(c) or "").strip() for c in COLUMNS} for r in csv.DictReader(handle)]
     return [r for r in rows if len(r["title"]) > 20 and r["author"]]
+
+
+def sentences(seeds: list[dict[str, str]]) -> list[str]:
+    """Every sentence of the seeds' abstracts, the stock that abstracts are drawn from."""
+    return [s.strip() + "." for r in seeds for s in r["abstract"].split(". ") if len(s.split()) > 5]
+
+
+def abstract_for(work: dict[str, str], stock: list[str], number: int) -> str:
+    """The seed's abstract, or the title then five sentences of other abstracts. Its own random stream
+    (by work number), so that the records themselves are the same as before abstracts were added."""
+    if work.get("abstract"):
+        return work["abstract"]
+    rng = random.Random(number)
+    return " ".join([work["title"].rstrip(".") + ".", *rng.sample(stock, 5)])
 
 
 def typo(text: str, rng: random.Random) -> str:
@@ -95,14 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     seeds = load_seeds(args.seeds)
+    stock = sentences(seeds)
+    lacking = random.Random(args.seed + 1)
     records, groups, works = [], [], 0
     while len(records) < args.n:
         work = dict(seeds[works]) if works < len(seeds) else new_work(seeds, rng, works)
+        work["abstract"] = abstract_for(work if works < len(seeds) else {**work, "abstract": ""}, stock, works)
         works += 1
         ids = []
         for _ in range(min(rng.choice((1, 1, 1, 2, 2, 3, 4)), args.n - len(records))):
             row = copy_of(work, rng)
             row["ID"] = f"r{len(records):07d}"
+            if lacking.random() < 0.1:  # a copy in ten without its abstract (its own stream, as above)
+                row["abstract"] = ""
             records.append(row)
             ids.append(row["ID"])
         if len(ids) > 1:

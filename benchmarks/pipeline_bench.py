@@ -3,8 +3,8 @@
     python benchmarks/make_large.py 100000 --out /tmp/large100k
     python benchmarks/pipeline_bench.py /tmp/large100k/records_pre_merged.csv --sizes 10000 50000 100000
 
-For each size, the first N records of ``make_large.py`` are split in three exports (RIS, BibTeX, CSV, a
-third each, with abstracts), put in a fresh copy of the project with a protocol naming them, and
+For each size, the first N records of ``make_large.py`` are split in five exports (RIS, BibTeX, CSV,
+CSL-JSON and EndNote XML, a fifth each, with their abstracts), put in a fresh copy of the project with a protocol naming them, and
 ``snakemake --cores 2`` is run: the seconds of each rule (from Snakemake's own job timestamps), the whole
 run, the peak memory of the largest process (ru_maxrss of the children), then ``snakemake`` again with
 nothing to do (after one refresh that settles the workbooks the first run created). Then a reviewer's
@@ -41,6 +41,8 @@ sources:
   - {name: ris, file: protocols/library/part.ris, prisma: databases}
   - {name: bib, file: protocols/library/part.bib, prisma: databases}
   - {name: csv, file: protocols/library/part.csv, prisma: databases}
+  - {name: json, file: protocols/library/part.json, prisma: databases}
+  - {name: endnote, file: protocols/library/part.xml, prisma: databases}
 screening:
   exclusion_reasons: [{code: not-tier, label: Not a tier}]
 reviewers: [alice]
@@ -56,9 +58,9 @@ def project(folder: Path, records: list[dict[str, str]]) -> None:
     (folder / "extracts").mkdir()
     shutil.copy(PROJECT / "protocols/codebook.yaml", folder / "protocols/codebook.yaml")
     (folder / "protocols/review.yaml").write_text(PROTOCOL, encoding="utf-8")
-    third = len(records) // 3
-    parts = {"ris": records[:third], "bibtex": records[third:2 * third], "csv": records[2 * third:]}
-    suffix = {"ris": "ris", "bibtex": "bib", "csv": "csv"}
+    suffix = {"ris": "ris", "bibtex": "bib", "csv": "csv", "csljson": "json", "endnote-xml": "xml"}
+    fifth = -(-len(records) // len(suffix))
+    parts = {fmt: records[k * fifth:(k + 1) * fifth] for k, fmt in enumerate(suffix)}
     for fmt, part in parts.items():
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copy(write_all(part, Path(tmp))[fmt], folder / f"protocols/library/part.{suffix[fmt]}")
@@ -102,9 +104,9 @@ def decide(folder: Path, decisions: dict[int, str]) -> None:
 
 
 def bib_dedupe_seconds(records: list[dict[str, str]]) -> float:
-    """bib-dedupe on the same records, deduplication only. Without the abstract the exports carry: it is the
-    same text in every record (it tells no two apart), and bib-dedupe blocks on it, so every pair of records
-    lands in one block (20,000 records took all 24 GB of memory and were killed)."""
+    """bib-dedupe on the same records (abstracts included, as the exports carry them), deduplication only.
+    (With the one abstract shared by every record that ``make_large.py`` gave before, bib-dedupe's blocking
+    on it put all 20,000 records in one block, took all 24 GB of memory and was killed.)"""
     import bib_dedupe.bib_dedupe as bd
     import pandas as pd
 

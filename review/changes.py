@@ -22,6 +22,11 @@ TITLES = {"records": "Records", "studies": "Studies", "duplicates": "New duplica
           "extraction": "Extraction rows", "evidence": "Evidence", "findings": "Findings whose evidence changed",
           "problems": "Validation problems"}
 FORMAT = 1  # the snapshot's layout: a snapshot of another layout is not compared
+# the columns ``snapshot`` reads of each table, and of the problem tables
+SNAPSHOT_COLUMNS = {"records": ("source", "record_id"), "groups": ("study_id", "record_id"),
+                    "screening": ("study_id", "status"), "tidy": ("reviewer", "study_id", "tier", "field", "value"),
+                    "evidence": ("study_id", "tier", "field", "value", "basis")}
+PROBLEM_COLUMNS = ("code", "severity", "file", "sheet", "row", "column", "value")
 
 
 def _digest(parts: Iterable[Any]) -> str:

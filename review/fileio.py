@@ -97,15 +97,28 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> byte
     return buffer.getvalue().encode("utf-8")
 
 
-def read_frame(path: str | os.PathLike[str]) -> Any:
-    """One of the pipeline's CSV files as a data frame of text, every cell restored (``restore``)."""
+def read_frame(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> Any:
+    """One of the pipeline's CSV files as a data frame of text, every cell restored (``restore``); only
+    ``columns`` where given (records.csv is mostly abstracts and original values a stage may not need), a
+    column the file lacks read as empty."""
     import pandas as pd
 
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    wanted = set(columns or ())
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=(lambda c: c in wanted) if columns else None)
+    for name in columns or ():
+        if name not in frame.columns:
+            frame[name] = ""
     for column in frame.columns:
         if frame[column].str.startswith("'").any():
             frame[column] = frame[column].map(restore)
     return frame
+
+
+def frame_rows(frame: Any) -> list[dict[str, Any]]:
+    """A data frame's rows as dicts by column name. pandas' ``to_dict("records")`` boxes each value on its
+    own: 8 s for the 50,000 unique records of a 100,000-record review, against half a second column by column."""
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, values)) for values in zip(*(frame[c].tolist() for c in frame.columns))]
 
 
 def write_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bool:

@@ -38,3 +38,21 @@ def test_a_few_yaml_aliases_load_but_an_alias_bomb_is_refused_before_it_is_built
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8))
     with pytest.raises(YamlTooLarge, match="expand it to 490,329,064 values"):
         safe_yaml(bomb)
+
+
+def test_read_frame_takes_only_the_columns_asked_for_and_reads_a_missing_one_as_empty(tmp_path):
+    path = tmp_path / "t.csv"
+    write_csv(path, ["record_id", "abstract", "source"], [{"record_id": "r1", "abstract": "long", "source": "=x"}])
+    frame = read_frame(path, ["source", "record_id", "severity"])
+    assert sorted(frame.columns) == ["record_id", "severity", "source"]
+    assert frame.to_dict("records") == [{"record_id": "r1", "source": "=x", "severity": ""}]
+
+
+def test_frame_rows_are_what_pandas_gives_row_by_row():
+    import pandas as pd
+
+    from review.fileio import frame_rows
+
+    frame = pd.DataFrame({"study_id": ["S1", "S2"], "title": ["A", ""], "n": [1, 2]})
+    assert frame_rows(frame) == frame.to_dict("records")
+    assert frame_rows(frame.iloc[0:0]) == []

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import changes
 from ..errors import ReviewError
-from ..fileio import atomic_write_bytes, json_bytes, read_json, write_csv, write_if_changed
+from ..fileio import atomic_write_bytes, frame_rows, json_bytes, read_json, write_csv, write_if_changed
 from ..workbooks import synthesis as synthesis_sheet
 from ..workbooks.base import WorkbookError
 from .common import read_csv
@@ -35,9 +36,10 @@ def state_folder(config: dict[str, Any]) -> Path:
     return Path(config.get("extraction", {}).get("folder", "extracts")) / STATE
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    frame = read_csv(path)
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+def _rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
+    """The columns the snapshot reads (records.csv at 100,000 records is mostly abstracts it does not)."""
+    frame = read_csv(path, columns)
+    return frame_rows(frame)
 
 
 def current_snapshot(config: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
@@ -47,9 +49,11 @@ def current_snapshot(config: dict[str, Any], inputs: dict[str, Path]) -> dict[st
     except WorkbookError as exc:
         log.warning("%s", exc)
         findings = []
-    problems = [*_rows(inputs["validation"]), *_rows(inputs["screening_issues"]), *_rows(inputs["records_issues"])]
-    return changes.snapshot(_rows(inputs["records"]), _rows(inputs["groups"]), _rows(inputs["screening"]),
-                            _rows(inputs["tidy"]), _rows(inputs["evidence"]), findings, problems)
+    problems = [_rows(inputs[name], changes.PROBLEM_COLUMNS)
+                for name in ("validation", "screening_issues", "records_issues")]
+    tables = {name: _rows(inputs[name], columns) for name, columns in changes.SNAPSHOT_COLUMNS.items()}
+    return changes.snapshot(tables["records"], tables["groups"], tables["screening"], tables["tidy"],
+                            tables["evidence"], findings, [p for part in problems for p in part])
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> list[dict[str, str]]:

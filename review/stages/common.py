@@ -6,7 +6,7 @@ Not a stage itself: stages import from here, never from each other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,14 @@ import pandas as pd
 from ..citations import citations, year_suffixes
 from ..errors import ERROR, Problem, ReviewError
 from ..extraction import Study
-from ..fileio import read_frame, write_csv
+from ..fileio import frame_rows, read_frame, write_csv
 from ..workbooks.base import WorkbookError, unreadable
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """A table a stage wrote, every value as text (an empty frame if the file is not there)."""
-    return read_frame(path) if path.exists() else pd.DataFrame()
+def read_csv(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table a stage wrote, every value as text (an empty frame if the file is not there); only ``columns``
+    where given."""
+    return read_frame(path, columns) if path.exists() else pd.DataFrame(columns=list(columns or ()))
 
 
 def screening_on(config: dict[str, Any]) -> bool:
@@ -35,7 +36,7 @@ def included_frame(unique_csv: Path, included_csv: Path | None) -> pd.DataFrame:
     if included_csv is not None and included_csv.exists():
         keep = set(read_frame(included_csv)["study_id"])
         unique = unique[unique["study_id"].isin(keep)]
-    rows = [{str(k): v for k, v in row.items()} for row in unique.to_dict("records")]
+    rows = frame_rows(unique)
     cite, suffix = citations(rows), year_suffixes(rows)  # one citation per study, unambiguous among them
     unique["citation"] = [cite[s] for s in unique["study_id"]]
     unique["year_suffix"] = [suffix[s] for s in unique["study_id"]]
@@ -47,7 +48,7 @@ def included_studies(unique_csv: Path, included_csv: Path | None) -> list[Study]
     table = included_frame(unique_csv, included_csv)
     return [Study(study_id=row["study_id"], citation=row["citation"], title=row["title"], year=row["year"],
                   doi=row["doi"] or row["url"], tags=tuple(t for t in row["tags"].split("; ") if t))
-            for row in table.to_dict("records")]
+            for row in frame_rows(table)]
 
 
 def log_problems(log: logging.Logger, problems: Iterable[Problem]) -> None:

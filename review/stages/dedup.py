@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import dedup, identity
 from ..errors import ERROR, WARNING, Problem, ReviewError
-from ..fileio import read_frame, write_csv
+from ..fileio import frame_rows, read_frame, write_csv
 from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
 from ..workbooks import duplicates as sheet
@@ -46,7 +46,7 @@ def read_records(path: Path) -> list[Record]:
         table = read_frame(path)
     except FileNotFoundError as exc:
         raise ReviewError(f"{path}: no records table; run the records stage first") from exc
-    return [Record.from_row({str(k): v for k, v in row.items()}) for row in table.to_dict("records")]
+    return [Record.from_row(row) for row in frame_rows(table)]
 
 
 @dataclass

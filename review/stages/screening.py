@@ -18,7 +18,7 @@ import pandas as pd
 from .. import screening, stopping
 from ..citations import citations
 from ..errors import ERROR, WARNING, Problem
-from ..fileio import read_frame, write_csv
+from ..fileio import frame_rows, read_frame, write_csv
 from ..ranking import Prioritisation, document, rank_studies
 from ..screening import CONSENSUS, EXCLUDE, FT, INCLUDE, STAGES, STOPPED, TA, Decision, Outcome, Settings
 from ..workbooks import changes as cell_changes
@@ -129,16 +129,17 @@ def guide(plan: Prioritisation, ranking: dict[str, tuple[int, float]], estimate:
 
 
 def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
-    cite = citations(unique.to_dict("records"))  # type: ignore[arg-type]  # str columns
+    rows = frame_rows(unique)
+    cite = citations(rows)
     return {row["study_id"]: {"study_id": row["study_id"], "citation": cite[row["study_id"]],
                            "year": row["year"], "title": row["title"], "abstract": row["abstract"][:5000],
                            "container": row["container"]}
-            for row in unique.to_dict("records")}
+            for row in rows}
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     settings = Settings.from_config(config)
-    records = read_frame(inputs["records"])
+    records = read_frame(inputs["records"], ["record_id", "tags"])
     groups = read_frame(inputs["groups"])
     unique = read_frame(inputs["unique"])
     group_of = dict(zip(groups["record_id"], groups["study_id"]))
