@@ -88,13 +88,27 @@ class Prioritisation:
                    stopped=str(stop.get("date", "")), note=str(stop.get("note", "")))
 
 
-def rank_studies(texts: Sequence[str], labels: Mapping[int, int], model: Model) -> dict[int, tuple[int, float]]:
+def features_key(texts: Sequence[str], model: Model) -> str:
+    """What the features of ``texts`` depend on, as a digest: the same texts and model give the same matrix,
+    so a refresh where only decisions changed may reuse the last one."""
+    import hashlib
+
+    h = hashlib.sha256(repr((model.ngrams, model.max_df, len(texts))).encode("utf-8"))
+    for text in texts:
+        h.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+    return h.hexdigest()
+
+
+def rank_studies(texts: Sequence[str], labels: Mapping[int, int], model: Model, features: Any = None
+                 ) -> dict[int, tuple[int, float]]:
     """{position: (rank, score)} for every text, rank 1 the most likely to be included, learned from the
-    ``labels`` ({position: 1 included, 0 excluded}); empty until both kinds of decision have been made."""
+    ``labels`` ({position: 1 included, 0 excluded}); empty until both kinds of decision have been made.
+    ``features``: ``model.features(texts)`` if already at hand."""
     known = sorted(labels)
     if len({labels[k] for k in known}) < 2:
         return {}
-    scores = model.scores(model.features(texts), known, [labels[k] for k in known])
+    matrix = model.features(texts) if features is None else features
+    scores = model.scores(matrix, known, [labels[k] for k in known])
     return {i: (rank, round(float(scores[i]), 4)) for rank, i in enumerate(ranked(scores, range(len(texts))), 1)}
 
 

@@ -260,6 +260,30 @@ def test_a_refresh_with_nothing_new_leaves_the_workbook_byte_for_byte(tmp_path):
     assert any("seed 0" in line for line in guide)
 
 
+def test_the_features_are_kept_and_reused_only_for_the_same_texts(tmp_path):
+    titles = [RELEVANT[0], OTHER[0], RELEVANT[1], OTHER[1], OTHER[2]]
+    write_titled(tmp_path, titles, {"s0": "screen:include", "s1": "screen:exclude:opinion"})
+    run_with(tmp_path)
+    cache = tmp_path / "out" / screening_stage.FEATURES
+    first = rows(tmp_path / "out/ranking.csv")
+    kept, written = cache.read_bytes(), cache.stat().st_ino  # a file written again (atomically) is a new inode
+    # a decision changed, the texts not: the kept matrix is reused (and the ranking is what a fresh one gives)
+    write_titled(tmp_path, titles, {"s0": "screen:include", "s1": "screen:exclude:opinion", "s3": "screen:exclude:opinion"})
+    run_with(tmp_path)
+    assert cache.stat().st_ino == written
+    reused = rows(tmp_path / "out/ranking.csv")
+    cache.unlink()
+    run_with(tmp_path)
+    assert rows(tmp_path / "out/ranking.csv") == reused != first
+    # a new study changes the texts: computed again; a damaged cache is computed again, not an error
+    write_titled(tmp_path, [*titles, RELEVANT[2]], {"s0": "screen:include", "s1": "screen:exclude:opinion"})
+    run_with(tmp_path)
+    assert cache.read_bytes() != kept and len(rows(tmp_path / "out/ranking.csv")) == 6
+    cache.write_bytes(b"not a matrix")
+    run_with(tmp_path)
+    assert cache.read_bytes() != b"not a matrix" and len(rows(tmp_path / "out/ranking.csv")) == 6
+
+
 def test_without_both_kinds_of_decision_rows_are_appended_in_study_order(tmp_path):
     write_titled(tmp_path, [OTHER[0], RELEVANT[0], OTHER[1]], {"s1": "screen:include"})
     outcome = run_with(tmp_path)
