@@ -154,3 +154,14 @@ def test_rows_keep_the_numbers_the_spreadsheet_shows_when_the_first_rows_and_col
     table = base.read_table(tmp_path / "a.xlsx", "data")
     assert table.header[:2] == ["", "study_id"]
     assert list(table.records(["study_id"])) == [(2, {"study_id": None}), (3, {"study_id": "S1"})]
+
+
+def test_a_workbook_read_again_unchanged_is_not_parsed_again_but_a_changed_one_is(tmp_path, monkeypatch):
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "decision"], ["S1", "include"])
+    first = base.read_table(path, "data")
+    monkeypatch.setattr(base, "_read_tables", _refuse_openpyxl)
+    assert base.read_table(path, "data") is first  # the same bytes: the same tables
+    monkeypatch.undo()
+    workbook(path, ["study_id", "decision"], ["S1", "exclude"])  # same size, same second, other bytes
+    assert list(base.read_table(path, "data").records(["decision"])) == [(2, {"decision": "exclude"})]
+    assert base.sheet_names(path) == ["data"]

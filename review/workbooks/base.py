@@ -170,8 +170,49 @@ def read_table(path: Path, sheet: str | None, required: Sequence[str] = ()) -> T
     return table
 
 
+_LAST_READ: dict[tuple[Any, ...], dict[str, Table]] = {}
+
+
 def read_tables(path: Path, sheets: Sequence[str], required: Sequence[str] = ()) -> dict[str, Table]:
-    """Several sheets of one workbook, opened once, each read by header and holding the ``required`` columns."""
+    """Several sheets of one workbook, opened once, each read by header and holding the ``required`` columns.
+
+    The last workbook read is kept while its file holds the same bytes (a hash, a twentieth of a read): a
+    stage that first follows merged study ids in a workbook and then reads its decisions reads it once."""
+    try:
+        key: tuple[Any, ...] = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest(), tuple(sheets))
+    except OSError:
+        key = ()
+    tables = _LAST_READ.get(key) if key else None
+    if tables is None:
+        tables = _read_tables(path, sheets)
+        _LAST_READ.clear()
+        if key:
+            _LAST_READ[key] = tables
+    for sheet, table in tables.items():
+        missing = [name for name in required if not table.has(name)]
+        if missing:
+            raise _no_columns(path, sheet, missing)
+    return tables
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of a workbook, in order (``WorkbookError`` if it cannot be read)."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        with CalamineWorkbook.from_path(str(path)) as workbook:
+            return list(workbook.sheet_names)
+    except Exception:  # noqa: BLE001 (openpyxl names the damage)
+        workbook_ = open_read_only(path)
+        if workbook_ is None:
+            raise WorkbookError(f"{path} does not exist") from None
+        try:
+            return list(workbook_.sheetnames)
+        finally:
+            workbook_.close()
+
+
+def _read_tables(path: Path, sheets: Sequence[str]) -> dict[str, Table]:
     tables = _calamine_tables(path, sheets)
     if tables is None:
         workbook = open_read_only(path)
@@ -183,10 +224,6 @@ def read_tables(path: Path, sheets: Sequence[str], required: Sequence[str] = ())
             raise _damaged(path, exc) from exc
         finally:
             workbook.close()
-    for sheet, table in tables.items():
-        missing = [name for name in required if not table.has(name)]
-        if missing:
-            raise _no_columns(path, sheet, missing)
     return tables
 
 

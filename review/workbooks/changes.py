@@ -19,7 +19,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from ..fileio import append_csv, restore
-from .base import WorkbookError, header_of, open_for_update, open_read_only, read_tables, save, save_bytes, text
+from .base import WorkbookError, header_of, open_for_update, read_tables, save, save_bytes, sheet_names, text
 
 LOG_NAME = "cell-changes.csv"
 CHANGE_COLUMNS = ["file", "sheet", "cell", "study_id", "column", "old", "new", "why"]
@@ -81,7 +81,7 @@ def follow_ids(path: Path, sheets: Sequence[str | None], columns: Sequence[str],
     if sheets == [None] or path.suffix == ".csv":
         return _follow_csv(path, columns, ids, many)
     present = [s for s in sheets if s is not None]
-    tables = read_tables(path, [s for s in present if s in _sheet_names(path)])
+    tables = read_tables(path, [s for s in present if s in sheet_names(path)])
     if not any(ids.new_value(text(raw[c]), c in many) is not None
                for table in tables.values() for _, raw in table.records(columns) for c in columns):
         return []
@@ -109,15 +109,6 @@ def follow_ids(path: Path, sheets: Sequence[str | None], columns: Sequence[str],
                                                  if p.strip() in ids.why)})
     save(workbook, path)
     return changes
-
-
-def _sheet_names(path: Path) -> list[str]:
-    workbook = open_read_only(path)
-    assert workbook is not None
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
 
 
 def _follow_csv(path: Path, columns: Sequence[str], ids: Ids, many: Sequence[str]) -> list[dict[str, str]]:

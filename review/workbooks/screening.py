@@ -15,10 +15,14 @@ safe to stop, rewritten at each refresh.
 from __future__ import annotations
 
 import math
+import zipfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -28,15 +32,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..errors import ERROR, WARNING, Problem
 from ..fileio import neutralise
 from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
+from . import xlsxml
 from .base import (
     WorkbookError,
     append_rows,
     digest,
     header_of,
     last_used_row,
+    lock_files,
     open_for_update,
     read_tables,
     save,
+    save_bytes,
     sheet_for_update,
     text,
 )
@@ -124,6 +131,10 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
 
     With a ``ranking`` ({study id: (rank, score)}), the title/abstract sheet's untyped rows are sorted by rank
     (see the module's note); with ``guide`` lines, the instructions sheet is rewritten with them."""
+    if ranking and path.exists():
+        fast = _append_in_xml(path, wanted, ranking, guide)
+        if fast is not None:
+            return fast
     workbook = open_for_update(path)
     if workbook is None:
         workbook = _new_workbook(settings)
@@ -174,30 +185,39 @@ def _rank_columns(ws: Any, header: dict[str, int]) -> tuple[dict[str, int], bool
     return header, bool(missing)
 
 
-def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
-             ranking: Mapping[str, tuple[int, float]], last: int) -> tuple[int, bool]:
-    """Sort the untyped rows by rank, new studies among them; returns (rows added, whether a cell changed).
+@dataclass
+class Arrangement:
+    """Where the untyped rows' studies go: the owned cells' values of every slot (rows below the last
+    included), the rows added below the last, and how many new studies."""
 
-    Typed rows stay where they are, cell for cell. The slots the untyped rows held, and new rows below the
-    last, are refilled in rank order; what a slot shows moves with its study (its own citation, title and
-    abstract, never a fresh copy), so a sort moves text and changes no study's row."""
-    header, changed = _rank_columns(ws, header)
+    values: dict[int, dict[str, Any]]  # row number -> {owned column name: value}
+    new_rows: range
+    added: int
+
+
+def plan(rows: Iterable[tuple[int, Mapping[int, Any]]], header: Mapping[str, int], wanted: Sequence[Mapping[str, str]],
+         ranking: Mapping[str, tuple[int, float]], last: int) -> Arrangement:
+    """Sort the untyped rows by rank, new studies among them (pure: the two ways of writing a workbook share it).
+
+    ``rows``: (row number, {column number: value}) of rows 2..``last``. Typed rows stay where they are. The
+    slots the untyped rows held, and new rows below the last, are refilled in rank order; what a slot shows
+    moves with its study (its own citation, title and abstract, never a fresh copy), so a sort moves text and
+    changes no study's row. Slots left over (a study listed twice) are emptied, not left stale."""
     owned = {header[name]: name for name in OWNED if name in header}
     slots: list[int] = []
     shown: dict[str, dict[str, Any]] = {}  # study id -> what its untyped row shows, by column name
     order: list[str] = []
     present: set[str] = set()  # every study on the sheet, typed in or not
-    for number, values in enumerate(ws.iter_rows(min_row=2, max_row=last, values_only=True), start=2):
-        cells = dict(enumerate(values, start=1))
+    for number, cells in rows:
         study = text(cells.get(header["study_id"]))
         present.add(study)
-        if any(cells.get(k) not in (None, "") for k in cells if k not in owned):
+        if any(v not in (None, "") for k, v in cells.items() if k not in owned):
             continue  # typed in: never moved
         slots.append(number)
         if study and study not in shown:
             shown[study] = {name: cells.get(k) for k, name in owned.items()}
             order.append(study)
-    new = [r for r in rows if r["study_id"] not in present]
+    new = [r for r in wanted if r["study_id"] not in present]
     for r in new:
         shown[r["study_id"]] = {name: neutralise(r[name]) if r.get(name) not in ("", None) else None
                                 for name in STUDY_COLUMNS if name in header}
@@ -206,24 +226,131 @@ def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
     position = {s: k for k, s in enumerate(order)}
     order.sort(key=lambda s: (ranking[s][0] if s in ranking else math.inf, position[s]))
     blank = dict.fromkeys(owned.values())
+    values: dict[int, dict[str, Any]] = {}
     for number, study in zip(slots, order):
-        values = {**blank, **shown[study]}
+        values[number] = {**blank, **shown[study]}
         if study in ranking:
-            values["rank"], values["score"] = ranking[study]
-        for column, name in owned.items():
-            cell = ws.cell(row=number, column=column)
-            if cell.value != values[name]:
-                cell.value, changed = values[name], True
+            values[number]["rank"], values[number]["score"] = ranking[study]
+    for number in slots[len(order):]:
+        values[number] = dict(blank)
+    return Arrangement(values, range(last + 1, last + 1 + len(new)), len(new))
+
+
+def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
+             ranking: Mapping[str, tuple[int, float]], last: int) -> tuple[int, bool]:
+    """``plan`` applied to a sheet opened with openpyxl; returns (rows added, whether a cell changed)."""
+    header, changed = _rank_columns(ws, header)
+    scanned = ((number, dict(enumerate(values, start=1)))
+               for number, values in enumerate(ws.iter_rows(min_row=2, max_row=last, values_only=True), start=2))
+    arrangement = plan(scanned, header, rows, ranking, last)
+    for number, values in arrangement.values.items():
+        for name, value in values.items():
+            cell = ws.cell(row=number, column=header[name])
+            if cell.value != value:
+                cell.value, changed = value, True
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula
-    for number in range(last + 1, last + 1 + len(new)):  # new rows dressed as the others: the reviewer's cells
-        for name, column in header.items():  # open, the study's locked (the sheet's slots keep their style)
+    for number in arrangement.new_rows:  # new rows dressed as the others: the reviewer's cells open, the study's
+        for name, column in header.items():  # locked (the sheet's slots keep their style)
             _style(ws.cell(row=number, column=column), name)
-    for number in slots[len(order):]:  # rows left over (a study listed twice) are emptied, not left stale
-        for column in owned:
-            if ws.cell(row=number, column=column).value is not None:
-                ws.cell(row=number, column=column).value, changed = None, True
-    return len(new), changed
+    return arrangement.added, changed
+
+
+def _mode(values: Iterable[int | None]) -> int | None:
+    counts = Counter(v for v in values if v is not None)
+    return max(sorted(counts), key=counts.__getitem__) if counts else None
+
+
+def _append_in_xml(path: Path, wanted: Mapping[str, Iterable[Mapping[str, str]]],
+                   ranking: Mapping[str, tuple[int, float]], guide: Sequence[str]) -> int | None:
+    """``append_studies`` for a workbook that already has its rank columns, done in the sheets' XML
+    (``xlsxml``: a 100,000-row sheet in seconds where openpyxl takes most of a minute). ``None`` where it does
+    not apply, and the openpyxl path does everything: a lock file, a sheet or column missing, locked input
+    cells to open, styled rows below the last, a value read differently, no row to take new rows' style from."""
+    if lock_files(path):
+        return None
+    try:
+        book = xlsxml.Workbook.open(path)
+        if GUIDE not in book.sheetnames or any(SHEETS[stage] not in book.sheetnames for stage in wanted):
+            return None
+        appended, styles = 0, dict[str, int]()  # a column's style, the title/abstract sheet's first
+        for stage in [TA, FT]:
+            if stage not in wanted:
+                continue
+            added = _stage_in_xml(book.sheet(SHEETS[stage]), stage, list(wanted[stage]), ranking, styles)
+            if added is None:
+                return None
+            appended += added
+        ws = book.sheet(GUIDE)
+        numbers = ws.numbers()
+        shown = [text(ws.row_values(n).get(1)) for n in range(1, max(numbers, default=0) + 1)]
+        if guide and _trimmed(shown) != _trimmed([neutralise(x) for x in guide]):
+            ws.replace_text_rows([neutralise(x) for x in guide])
+        if appended or any(book.sheet(name).changed for name in (*SHEETS.values(), GUIDE) if name in book.sheetnames):
+            save_bytes(book.to_bytes(), path)
+        return appended
+    except (xlsxml.NotPlain, etree.LxmlError, KeyError, ValueError, IndexError, TypeError, zipfile.BadZipFile):
+        return None
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    """Without the empty lines at the end (a spreadsheet keeps no empty row below the last)."""
+    while lines and not lines[-1]:
+        lines = lines[:-1]
+    return lines
+
+
+def _stage_in_xml(ws: xlsxml.Sheet, stage: str, rows: list[Mapping[str, str]],
+                  ranking: Mapping[str, tuple[int, float]], styles: dict[str, int]) -> int | None:
+    """One stage's sheet in ``_append_in_xml``: the rows appended, or ``None`` to leave it all to openpyxl."""
+    header: dict[str, int] = {}
+    for column, value in sorted(ws.row_values(1).items()):
+        header.setdefault(text(value), column)
+    header.pop("", None)
+    if any(name not in header for name in (*REQUIRED, *(RANK_COLUMNS if stage == TA else ()))):
+        return None
+    scanned = {n: ws.row_values(n) for n in ws.numbers() if n >= 2}
+    last = max((n for n, values in scanned.items() if any(v not in (None, "") for v in values.values())), default=1)
+    if any(n > last for n in ws.numbers()):
+        return None  # rows styled below the last: openpyxl's path decides how new rows take them
+    inputs = [header[name] for name in INPUT_COLUMNS if name in header]
+    if last >= 2 and any(ws.locked(last, column) for column in inputs):
+        return None  # locked input cells to open (_open_input_cells)
+    owned = {header[name] for name in OWNED if name in header}
+    untyped = [n for n, values in scanned.items() if not any(v not in (None, "") for k, v in values.items()
+                                                             if k not in owned)]
+    for name, column in header.items():  # the style most untyped rows of a column have: what _style gave them
+        found = _mode(ws.style(n, column) for n in untyped)
+        if found is not None:
+            styles.setdefault(name, found)
+    if stage == TA:
+        arrangement = plan(((n, scanned.get(n, {})) for n in range(2, last + 1)), header, rows, ranking, last)
+        return _arranged_in_xml(ws, header, arrangement, styles)
+    present = {text(values.get(header["study_id"])) for values in scanned.values()}
+    new = [dict.fromkeys(INPUT_COLUMNS, "") | dict(r) for r in rows if r["study_id"] not in present]
+    if any(styles.get(name) is None for row in new for name in row if name in header):
+        return None
+    for number, row in enumerate(new, start=last + 1):
+        for name, column in header.items():
+            if name in row:
+                value = row[name]
+                ws.set(number, column, neutralise(value) if value not in ("", None) else None, styles[name])
+    return len(new)
+
+
+def _arranged_in_xml(ws: xlsxml.Sheet, header: dict[str, int], arrangement: Arrangement,
+                     styles: dict[str, int]) -> int | None:
+    """``plan`` applied to a sheet's XML, as ``_arrange`` applies it with openpyxl."""
+    dressed = {name: styles.get(name if name in OWNED else "decision") for name in header}
+    if arrangement.new_rows and None in dressed.values():
+        return None
+    for number, values in arrangement.values.items():
+        for name, value in values.items():
+            ws.set(number, header[name], value)
+    for number in arrangement.new_rows:  # dressed as _style dresses them: the same styles as the rows above
+        for name, column in header.items():
+            ws.set(number, column, ws.row_values(number).get(column), dressed[name])
+    return arrangement.added
 
 
 def _write_guide(workbook: Workbook, lines: Sequence[str]) -> bool:
