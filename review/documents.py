@@ -19,15 +19,32 @@ from .fileio import neutralise, stable_zip
 def evidence_map_svg(counts: pd.DataFrame, title: str) -> str:
     """A key x code heatmap as SVG text: every row and column the codebook has, labelled; a cell with no
     evidence is a grey gap; the scale counts whole studies (no date or random ids inside: same bytes)."""
-    return _evidence_map(counts, title, "svg").decode("utf-8")
+    return _evidence_map(counts, title, ("svg",))["svg"].decode("utf-8")
 
 
 def evidence_map_png(counts: pd.DataFrame, title: str) -> bytes:
     """The same figure as PNG, for Word (which shows no SVG everywhere)."""
-    return _evidence_map(counts, title, "png")
+    return _evidence_map(counts, title, ("png",))["png"]
 
 
-def _evidence_map(counts: pd.DataFrame, title: str, fmt: str) -> bytes:
+def evidence_map(counts: pd.DataFrame, title: str) -> tuple[str, bytes]:
+    """Both at once (the figure drawn once: matplotlib's layout is most of the time)."""
+    drawn = _evidence_map(counts, title, ("svg", "png"))
+    return drawn["svg"].decode("utf-8"), drawn["png"]
+
+
+def _saved(fig: Any, fmts: tuple[str, ...]) -> dict[str, bytes]:
+    """A figure in each format, without a date or the software's name inside (same figure, same bytes)."""
+    out = {}
+    for fmt in fmts:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, metadata={"Date": None, "Creator": None} if fmt == "svg" else {"Software": None},
+                    dpi=150)
+        out[fmt] = buffer.getvalue()
+    return out
+
+
+def _evidence_map(counts: pd.DataFrame, title: str, fmts: tuple[str, ...]) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -37,7 +54,7 @@ def _evidence_map(counts: pd.DataFrame, title: str, fmt: str) -> bytes:
 
     matplotlib.rcParams["svg.hashsalt"] = "review"
     if counts.empty:
-        return b""
+        return dict.fromkeys(fmts, b"")
     values = counts.to_numpy(dtype=float)
     top = max(1, int(values.max()))
     # one shade per whole number of studies, the lightest still clearly apart from the grey of a gap
@@ -56,16 +73,24 @@ def _evidence_map(counts: pd.DataFrame, title: str, fmt: str) -> bytes:
     colorbar.ax.tick_params(labelsize=8)
     fig.text(0.01, 0.01, "Grey: no study extracted yet gives evidence for this cell.", fontsize=8)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    buffer = io.BytesIO()
-    metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
-    fig.savefig(buffer, format=fmt, metadata=metadata, dpi=150)
+    drawn = _saved(fig, fmts)
     plt.close(fig)
-    return buffer.getvalue()
+    return drawn
 
 
 def timeline(periods: pd.DataFrame, fmt: str = "svg") -> bytes:
     """The tiers since 1948 as bars from their first to their last year (an arrow for a tier that still
     exists), blue where studies give evidence and grey where none is extracted yet, each with its count."""
+    return _timeline(periods, (fmt,))[fmt]
+
+
+def timelines(periods: pd.DataFrame) -> tuple[str, bytes]:
+    """The timeline as SVG text and as PNG, drawn once."""
+    drawn = _timeline(periods, ("svg", "png"))
+    return drawn["svg"].decode("utf-8"), drawn["png"]
+
+
+def _timeline(periods: pd.DataFrame, fmts: tuple[str, ...]) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,7 +98,7 @@ def timeline(periods: pd.DataFrame, fmt: str = "svg") -> bytes:
 
     matplotlib.rcParams["svg.hashsalt"] = "review"
     if periods.empty:
-        return b""
+        return dict.fromkeys(fmts, b"")
     starts = [int(v) for v in periods["from"]]
     ends = [None if str(v) == "present" else int(v) for v in periods["to"]]
     # a tier that still exists runs to the year after the latest year the codebook names (never today's date)
@@ -98,11 +123,9 @@ def timeline(periods: pd.DataFrame, fmt: str = "svg") -> bytes:
     ax.set_axisbelow(True)
     ax.set_title("The intermediate tiers and the evidence behind each (arrow: the tier still exists)", fontsize=10)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, metadata={"Date": None, "Creator": None} if fmt == "svg" else {"Software": None},
-                dpi=150)
+    drawn = _saved(fig, fmts)
     plt.close(fig)
-    return buffer.getvalue()
+    return drawn
 
 
 def tables_workbook(tables: list[dict[str, Any]]) -> bytes:

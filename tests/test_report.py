@@ -186,6 +186,11 @@ def test_the_timeline_shows_every_tier_with_its_evidence_and_no_year_after_the_c
         assert label in svg
     assert "<!-- 2020 -->" in svg and "<!-- 2030 -->" not in svg  # tick labels are drawn with their text as a comment
     assert documents.timeline(periods.iloc[0:0]) == b""
+    # drawn once for both formats, the same bytes as drawn for each alone
+    assert documents.timelines(periods) == (svg, documents.timeline(periods, "png"))
+    matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
+    assert documents.evidence_map(matrix, "Map") == (documents.evidence_map_svg(matrix, "Map"),
+                                                     documents.evidence_map_png(matrix, "Map"))
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")

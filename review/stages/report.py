@@ -118,12 +118,11 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         context["changes"] = refresh_changes.summary([{str(k): str(v) for k, v in row.items()}
                                                       for row in read_csv(inputs["changes"]).to_dict("records")])
     matrix = report.evidence_matrix(computed, codebook)
-    context["evidence_map_svg"] = documents.evidence_map_svg(matrix, context["evidence_map_title"])
-    context["evidence_map_png"] = documents.evidence_map_png(matrix, context["evidence_map_title"])
+    context["evidence_map_svg"], context["evidence_map_png"] = documents.evidence_map(matrix,
+                                                                                      context["evidence_map_title"])
     write_if_changed(outputs["evidence_map"], context["evidence_map_svg"].encode("utf-8"))
     periods = next((computed[t.name] for t in codebook.tables if t.kind == "key_periods"), pd.DataFrame())
-    context["timeline_svg"] = documents.timeline(periods).decode("utf-8")
-    context["timeline_png"] = documents.timeline(periods, "png")
+    context["timeline_svg"], context["timeline_png"] = documents.timelines(periods)
     write_if_changed(outputs["timeline"], context["timeline_svg"].encode("utf-8"))
     for table in context["tables"]:  # each beside the workbook unless the rule names its path
         path = outputs.get(f"table_{table['name']}", outputs["workbook"].parent / f"{table['name']}.csv")

@@ -319,8 +319,8 @@ def _stage_in_xml(ws: xlsxml.Sheet, stage: str, rows: list[Mapping[str, str]],
     owned = {header[name] for name in OWNED if name in header}
     untyped = [n for n, values in scanned.items() if not any(v not in (None, "") for k, v in values.items()
                                                              if k not in owned)]
-    for name, column in header.items():  # the style most untyped rows of a column have: what _style gave them
-        found = _mode(ws.style(n, column) for n in untyped)
+    for name, column in header.items():  # the style most of the last untyped rows of a column have: what
+        found = _mode(ws.style(n, column) for n in untyped[-500:])  # _style gave them (a highlight is rare)
         if found is not None:
             styles.setdefault(name, found)
     if stage == TA:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from posixpath import join, normpath
+from types import MappingProxyType
 from typing import Any
 
 from lxml import etree
@@ -35,6 +36,9 @@ _REF = re.compile(r"([A-Z]{1,3})([0-9]+)$")
 _NOT_PLAIN = re.compile(rb"<(?:\w+:)?f[\s>/]|\st=[\"'][ed][\"']|_x[0-9A-Fa-f]{4}_")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)")  # never in a spreadsheet's parts: openpyxl refuses such a file
+
+
+_NONE: Mapping[int, Any] = MappingProxyType({})
 
 
 class NotPlain(Exception):
@@ -103,9 +107,9 @@ class Sheet:
             return text.strip() in ("1", "true")
         raise NotPlain(f"a cell of type {kind}")
 
-    def row_values(self, number: int) -> dict[int, Any]:
-        """{column number: value} of the cells of a row that have one."""
-        return dict(self._values.get(number, {}))
+    def row_values(self, number: int) -> Mapping[int, Any]:
+        """{column number: value} of the cells of a row that have one (a view: ``set`` changes it)."""
+        return self._values.get(number, _NONE)
 
     def style(self, number: int, column: int) -> int | None:
         cell = self._cells.get(number, {}).get(column)
@@ -265,9 +269,3 @@ class Workbook:
                                           standalone=True)
                 out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
         return buffer.getvalue()
-
-
-def rows_of(sheet: Sheet, numbers: Iterable[int]) -> Iterable[tuple[int, dict[int, Any]]]:
-    """(row number, {column number: value}) for ``numbers`` (a row with no cells gives ``{}``)."""
-    for number in numbers:
-        yield number, sheet.row_values(number)
