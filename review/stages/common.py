@@ -5,6 +5,7 @@ Not a stage itself: stages import from here, never from each other.
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -30,9 +31,21 @@ def screening_on(config: dict[str, Any]) -> bool:
     return bool(config.get("screening", {}).get("enabled", True))
 
 
-def included_frame(unique_csv: Path, included_csv: Path | None) -> pd.DataFrame:
-    """The unique records of the included studies, with ``study_id`` and ``citation``, by study id."""
-    unique = read_frame(unique_csv)
+# what a study's citation is made from (with its id)
+CITATION_COLUMNS = ("study_id", "creators", "authors", "year", "title")
+# the columns of unique_records.csv no stage after screening reads: most of the file at 100,000 records
+UNREAD_COLUMNS = ("abstract", "original")
+
+
+def included_frame(unique_csv: Path, included_csv: Path | None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The unique records of the included studies, with ``study_id`` and ``citation``, by study id: the
+    ``columns`` asked for (with what the citation needs), else every column but the abstract and the
+    original values."""
+    if columns is None:
+        with open(unique_csv, encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        columns = [c for c in header if c not in UNREAD_COLUMNS]
+    unique = read_frame(unique_csv, list(dict.fromkeys([*CITATION_COLUMNS, *columns])))
     if included_csv is not None and included_csv.exists():
         keep = set(read_frame(included_csv)["study_id"])
         unique = unique[unique["study_id"].isin(keep)]
@@ -45,7 +58,7 @@ def included_frame(unique_csv: Path, included_csv: Path | None) -> pd.DataFrame:
 
 def included_studies(unique_csv: Path, included_csv: Path | None) -> list[Study]:
     """The included studies as the extraction sheets list them."""
-    table = included_frame(unique_csv, included_csv)
+    table = included_frame(unique_csv, included_csv, ["doi", "url", "tags"])
     return [Study(study_id=row["study_id"], citation=row["citation"], title=row["title"], year=row["year"],
                   doi=row["doi"] or row["url"], tags=tuple(t for t in row["tags"].split("; ") if t))
             for row in frame_rows(table)]

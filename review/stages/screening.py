@@ -77,7 +77,10 @@ def _features(model: Model, texts: list[str], cache: Path) -> Any:
     buffer = io.BytesIO()
     np.savez(buffer, key=np.array(key), data=matrix.data, indices=matrix.indices, indptr=matrix.indptr,
              shape=np.array(matrix.shape))
-    atomic_write_bytes(cache, buffer.getvalue())
+    try:
+        atomic_write_bytes(cache, buffer.getvalue())
+    except OSError as exc:  # a cache not kept costs time at the next refresh, nothing else
+        log.info("the model's features were not kept in %s (%s)", cache, exc)
     return matrix
 
 
