@@ -66,7 +66,7 @@ class Creator:
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Creator:
-        return cls(**{k: data.get(k, "") for k in ("role", "family", "given", "name")})
+        return cls(data.get("role", ""), data.get("family", ""), data.get("given", ""), data.get("name", ""))
 
 
 @dataclass
@@ -109,23 +109,45 @@ class Record:
     def creators_in(self, role: str) -> list[Creator]:
         return [c for c in self.creators if c.role == role]
 
+    def names(self, role: str) -> str:
+        """The ``authors`` / ``editors`` column: the creators of one role, ``; ``-joined."""
+        return "; ".join(c.display() for c in self.creators if c.role == role)
+
     def as_row(self) -> dict[str, str]:
         row: dict[str, str] = {}
         for name in RECORD_COLUMNS:
             if name == "authors":
-                row[name] = "; ".join(c.display() for c in self.creators_in("author"))
+                row[name] = self.names("author")
             elif name == "editors":
-                row[name] = "; ".join(c.display() for c in self.creators_in("editor"))
-            elif name == "creators":
-                row[name] = json.dumps([c.as_dict() for c in self.creators], ensure_ascii=False)
+                row[name] = self.names("editor")
             elif name in ("tags", "collections"):
                 row[name] = "; ".join(getattr(self, name))
-            elif name == "original":
-                row[name] = json.dumps(self.original, ensure_ascii=False, sort_keys=True, default=str)
+            elif name in ("creators", "original"):
+                row[name] = self.cell(name)
             else:
                 value = getattr(self, name)
                 row[name] = "" if value is None else str(value)
         return row
+
+    def cell(self, name: str) -> str:
+        """One column of ``as_row``, without writing the others."""
+        if name in ("authors", "editors"):
+            return self.names(name[:-1])
+        if name in ("tags", "collections"):
+            return "; ".join(getattr(self, name))
+        if name == "creators":
+            return json.dumps([c.as_dict() for c in self.creators], ensure_ascii=False)
+        if name == "original":
+            return json.dumps(self.original, ensure_ascii=False, sort_keys=True, default=str)
+        value = getattr(self, name)
+        return "" if value is None else str(value)
+
+    def filled(self) -> int:
+        """How many columns of ``as_row`` are not empty, without writing them (the creators and original
+        values are JSON text, never empty)."""
+        scalars = sum(1 for name in SCALAR_COLUMNS if getattr(self, name))
+        return (scalars + (self.line is not None) + bool(self.names("author")) + bool(self.names("editor")) + 2
+                + bool("; ".join(self.tags)) + bool("; ".join(self.collections)))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Record:
@@ -133,6 +155,8 @@ class Record:
 
         def text(name: str) -> str:
             value = row.get(name)
+            if type(value) is str:
+                return value
             return "" if value is None or value != value else str(value)  # NaN check without pandas
 
         kwargs: dict[str, Any] = {name: text(name) for name in SCALAR_COLUMNS}

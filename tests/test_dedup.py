@@ -220,3 +220,26 @@ def test_pair_decisions_are_symmetric(pair):
     b = dedup.decide_pair(backward, 0, 1, dedup.Settings())
     assert (a.label, a.rule) == (b.label, b.rule)
     assert a.title == pytest.approx(b.title) and a.authors == pytest.approx(b.authors)
+
+
+def test_the_dedup_stage_writes_each_survivor_merged_with_its_original_values_as_read(tmp_path):
+    from review.fileio import read_frame, write_csv
+    from review.model import RECORD_COLUMNS
+    from review.stages import dedup as stage
+
+    full = record("db:1", "The spatial politics of place and health policy", "Hammond, J; Lorne, C", "2017",
+                  "Soc Sci Med", "190", "", "217-226", "10.1016/j.socscimed.2017.08.007")
+    full.original = {"T1": "The spatial politics…", "N2": ["=an abstract", "in two parts"]}
+    bare = record("z:1", "The spatial politics of place and health policy", "Hammond, J; Lorne, C", "2017",
+                  zotero_key="users/1:ABCD2345")
+    bare.original = {"title": "The spatial politics of place and health policy", "n": 3}
+    alone = record("db:2", "Strategic health authorities and the NHS", "Walshe, K", "2003")
+    write_csv(tmp_path / "records.csv", RECORD_COLUMNS, (r.as_row() for r in (full, bare, alone)))
+    outputs = {name: tmp_path / f"{name}.csv" for name in stage.OUTPUTS}
+    stage.run({"dedup": {}}, {"records": tmp_path / "records.csv"}, outputs)
+    unique = {row["record_id"]: row for row in read_frame(outputs["unique"]).to_dict("records")}
+    assert sorted(unique) == ["db:2", "z:1"]
+    assert unique["z:1"]["original"] == bare.as_row()["original"]  # its own, never a member's
+    assert unique["z:1"]["container"] == "Soc Sci Med" and unique["z:1"]["record_ids"] == "db:1; z:1"
+    assert unique["db:2"] == {**alone.as_row(), "study_id": unique["db:2"]["study_id"], "record_ids": "db:2",
+                              "n_records": "1"}

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from review.fileio import YamlTooLarge, neutralise, read_frame, restore, safe_yaml, write_csv
+from review.fileio import YamlTooLarge, csv_bytes, neutralise, read_frame, restore, safe_yaml, write_csv
 
 ATTACKS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3+cmd|' /C calc'!A0",
            "\t=1+1", "\r=1+1", "'=already quoted"]
@@ -56,3 +56,43 @@ def test_frame_rows_are_what_pandas_gives_row_by_row():
     frame = pd.DataFrame({"study_id": ["S1", "S2"], "title": ["A", ""], "n": [1, 2]})
     assert frame_rows(frame) == frame.to_dict("records")
     assert frame_rows(frame.iloc[0:0]) == []
+
+
+cells = st.text(alphabet=st.sampled_from(["a", "é", ",", '"', "'", "=", "-", "1", "\r", "\n", " "]), max_size=6)
+
+
+@given(st.lists(st.fixed_dictionaries({"a": cells, "b": cells}), min_size=1, max_size=5))
+def test_a_written_table_reads_back_cell_for_cell_as_streamed_or_in_memory(rows):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        write_csv(path, ["a", "b"], rows)
+        assert path.read_bytes() == csv_bytes(["a", "b"], rows)
+        assert read_frame(path).to_dict("records") == rows
+
+
+def test_an_unchanged_table_keeps_its_file_and_a_changed_one_is_replaced(tmp_path):
+    path = tmp_path / "t.csv"
+    assert write_csv(path, ["a"], [{"a": "1"}])
+    before = path.stat()
+    assert not write_csv(path, ["a"], [{"a": "1"}])
+    assert path.stat().st_mtime_ns == before.st_mtime_ns and path.stat().st_ino == before.st_ino
+    assert write_csv(path, ["a"], [{"a": "2"}])  # same size, other bytes
+    assert path.read_text(encoding="utf-8") == "a\n2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_a_table_that_fails_half_way_leaves_the_old_file_and_no_temporary_one(tmp_path):
+    path = tmp_path / "t.csv"
+    write_csv(path, ["a"], [{"a": "old"}])
+
+    def rows():
+        yield {"a": "new"}
+        raise RuntimeError("the stage failed while rows were written")
+
+    with pytest.raises(RuntimeError):
+        write_csv(path, ["a"], rows())
+    assert path.read_text(encoding="utf-8") == "a\nold\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
