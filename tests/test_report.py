@@ -216,3 +216,25 @@ def test_libreoffice_prints_the_word_file_on_a4_with_its_sections_and_figures(tm
         assert heading in text
     # the timeline and the evidence map (pages share their image resources, so distinct images are counted)
     assert len({image.image.size for page in pdf.pages for image in page.images}) == 2
+
+
+def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(tmp_path):
+    from review.stages.report import _drawn
+
+    counts = pd.DataFrame({"RHA": [1, 0], "ICS": [2, 3]}, index=["governance", "accountability"])
+    drawings = []
+
+    def draw(frame):
+        def drawing():
+            drawings.append(frame)
+            return documents.evidence_map(frame, "Evidence")
+        return drawing
+
+    cache = tmp_path / ".evidence_map.npz"
+    first = _drawn(cache, draw(counts), counts.to_csv(), "Evidence")
+    again = _drawn(cache, draw(counts), counts.to_csv(), "Evidence")
+    assert len(drawings) == 1 and again == first and first[0].startswith("<?xml") and first[1][:4] == b"\x89PNG"
+    changed = counts.assign(ICS=[2, 4])
+    assert _drawn(cache, draw(changed), changed.to_csv(), "Evidence") != first and len(drawings) == 2
+    cache.write_bytes(b"not a cache")  # damaged: drawn again, never an error
+    assert _drawn(cache, draw(counts), counts.to_csv(), "Evidence") == first and len(drawings) == 3

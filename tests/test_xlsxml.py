@@ -66,6 +66,33 @@ def test_what_it_would_not_read_as_openpyxl_does_is_refused(value):
         xlsxml.Workbook(saved(wb))
 
 
+SHEET_XML = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><r><t>Strat</t></r><r><rPr><b/></rPr><t xml:space="preserve">egic </t></r>\
+<rPh sb="0" eb="1"><t>phonetic, never read</t></rPh></is></c><c r="B1" t="b"><v>1</v></c><c r="C1"><v>2.5</v></c>\
+<c r="D1" t="str"><v>text</v></c><c r="E1" t="inlineStr"><is><t>plain</t></is></c><c r="F1" t="inlineStr"/>\
+<c r="AB1" t="n"><v> 12 </v></c></row>
+<row r="3"><c r="B3"><v>7</v></c><c r="C3" s="0"/></row>
+</sheetData></worksheet>"""
+
+
+def test_rich_and_phonetic_inline_strings_and_every_plain_type_are_read_as_openpyxl_reads_them():
+    # the sheet is read in one walk of its elements (a state machine over rows, cells, values and texts)
+    wb = Workbook()
+    wb.active.append(["x"])
+    source = zipfile.ZipFile(io.BytesIO(saved(wb)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            target.writestr(info, SHEET_XML if info.filename == "xl/worksheets/sheet1.xml" else data)
+    sheet = xlsxml.Workbook(buffer.getvalue()).sheet("Sheet")
+    got = {(n, k): v for n in sheet.numbers() for k, v in sheet.row_values(n).items()}
+    expected = openpyxl_values(buffer.getvalue())
+    assert {key: (type(v), v) for key, v in got.items()} == {key: (type(v), v) for key, v in expected.items()}
+    assert got[(1, 1)] == "Strategic " and got[(1, 28)] == 12 and sheet.numbers() == [1, 3]
+
+
 def test_a_part_declaring_entities_is_refused():
     wb = Workbook()
     wb.active.append(["x"])

@@ -6,9 +6,15 @@ team's GRADE-CERQual findings (``extracts/findings.xlsx``, created once, never o
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
 import re
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +25,7 @@ from .. import codebook as codebooks
 from .. import documents, report, synthesis, tables
 from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
-from ..fileio import write_csv, write_if_changed
+from ..fileio import atomic_write_bytes, write_csv, write_if_changed
 from ..templating import render
 from ..workbooks import changes as cell_changes
 from ..workbooks import synthesis as synthesis_sheet
@@ -94,6 +100,32 @@ def _refresh_evidence(path: Path, candidates: list[dict[str, str]], problems: li
                                    "a closed, readable workbook"))
 
 
+def _drawn(cache: Path, draw: Callable[[], tuple[str, bytes]], *data: str) -> tuple[str, bytes]:
+    """A figure as SVG and PNG: the drawing kept in ``cache`` when it was drawn from the same ``data`` by the
+    same drawing code, else drawn and kept. matplotlib takes about two seconds for the two figures whatever
+    the review's size, and most refreshes (a screening decision) change neither. The cache is not anyone's
+    work: one that cannot be read is drawn again, one that cannot be written is logged."""
+    import numpy as np
+
+    code = [version("matplotlib"), Path(documents.__file__).read_text(encoding="utf-8")]
+    key = hashlib.sha256(json.dumps([*code, *data]).encode()).hexdigest()
+    try:
+        with np.load(cache, allow_pickle=False) as kept:
+            if str(kept["key"]) == key:
+                return kept["svg"].tobytes().decode("utf-8"), kept["png"].tobytes()
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+        pass
+    svg, png = draw()
+    buffer = io.BytesIO()
+    np.savez(buffer, key=np.array(key), svg=np.frombuffer(svg.encode("utf-8"), np.uint8),
+             png=np.frombuffer(png, np.uint8))
+    try:
+        atomic_write_bytes(cache, buffer.getvalue())
+    except OSError as exc:
+        log.info("the figure was not kept in %s (%s)", cache, exc)
+    return svg, png
+
+
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     codebook = codebooks.load(config["extraction"]["codebook"])
     templates = config["output"]["templates"]
@@ -118,11 +150,14 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         context["changes"] = refresh_changes.summary([{str(k): str(v) for k, v in row.items()}
                                                       for row in read_csv(inputs["changes"]).to_dict("records")])
     matrix = report.evidence_matrix(computed, codebook)
-    context["evidence_map_svg"], context["evidence_map_png"] = documents.evidence_map(matrix,
-                                                                                      context["evidence_map_title"])
+    folder = outputs["evidence_map"].parent
+    context["evidence_map_svg"], context["evidence_map_png"] = _drawn(
+        folder / ".evidence_map.npz", lambda: documents.evidence_map(matrix, context["evidence_map_title"]),
+        matrix.to_csv(), context["evidence_map_title"])
     write_if_changed(outputs["evidence_map"], context["evidence_map_svg"].encode("utf-8"))
     periods = next((computed[t.name] for t in codebook.tables if t.kind == "key_periods"), pd.DataFrame())
-    context["timeline_svg"], context["timeline_png"] = documents.timelines(periods)
+    context["timeline_svg"], context["timeline_png"] = _drawn(folder / ".timeline.npz",
+                                                              lambda: documents.timelines(periods), periods.to_csv())
     write_if_changed(outputs["timeline"], context["timeline_svg"].encode("utf-8"))
     for table in context["tables"]:  # each beside the workbook unless the rule names its path
         path = outputs.get(f"table_{table['name']}", outputs["workbook"].parent / f"{table['name']}.csv")

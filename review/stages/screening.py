@@ -27,7 +27,7 @@ from ..workbooks import changes as cell_changes
 from ..workbooks import order as screening_order
 from ..workbooks import screening as sheets
 from ..workbooks.base import WorkbookError, unreadable
-from .common import stop
+from .common import CITATION_COLUMNS, stop
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     settings = Settings.from_config(config)
     records = read_frame(inputs["records"], ["record_id", "tags"])
     groups = read_frame(inputs["groups"])
-    unique = read_frame(inputs["unique"])
+    unique = read_frame(inputs["unique"], [*CITATION_COLUMNS, "abstract", "container"])  # what a sheet shows
     group_of = dict(zip(groups["record_id"], groups["study_id"]))
     studies = sorted(unique["study_id"])
     known = set(studies)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ERROR, Problem, ReviewError
 from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
+from . import xlsxml
 
 # what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
 # valid zip (ElementTree's and lxml's parse errors are SyntaxErrors), values it cannot map
@@ -260,9 +260,6 @@ def _table(path: Path, sheet: str, rows: Iterable[Sequence[Any]]) -> Table:
 # reported as one), an error value (calamine gives ""), an _xHHHH_ escape (openpyxl leaves it as written)
 # or a date or time (calamine gives a date where openpyxl gives a datetime). Those workbooks, and any that
 # calamine cannot read, go through openpyxl, which also names the damage. A test compares the two readers.
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_ERROR_CELL = re.compile(rb"""\st=["']e["']""")
-_ESCAPE = re.compile(rb"_x[0-9A-Fa-f]{4}_")
 _PLAIN_TYPES = (str, float, int, bool)
 
 
@@ -275,9 +272,9 @@ def _plain(path: Path) -> bool:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 data = archive.read(name)
-                if _FORMULA.search(data) or _ERROR_CELL.search(data) or _ESCAPE.search(data):
+                if xlsxml.unlike_openpyxl(data, dates=False):  # a date cell is told apart by its value below
                     return False
-            elif name == "xl/sharedStrings.xml" and _ESCAPE.search(archive.read(name)):
+            elif name == "xl/sharedStrings.xml" and xlsxml.unlike_openpyxl(archive.read(name), dates=False):
                 return False
     return True
 
