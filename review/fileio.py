@@ -7,15 +7,18 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
+
+log = logging.getLogger(__name__)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -258,3 +261,25 @@ def stable_zip(data: bytes) -> bytes:
             entry.external_attr = 0o644 << 16
             target.writestr(entry, blob)
     return out.getvalue()
+
+
+def kept_arrays(cache: str | os.PathLike[str], key: str, compute: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+    """Named numpy arrays kept in ``cache`` (an .npz file) under ``key``, a digest of what they are computed
+    from: the kept ones when the key matches, else ``compute()``'s, kept for the next time. A cache is
+    nobody's work: one that cannot be read is computed again, one that cannot be written is logged."""
+    import numpy as np
+
+    try:
+        with np.load(cache, allow_pickle=False) as held:
+            if str(held["key"]) == key:
+                return {name: held[name] for name in held.files if name != "key"}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass
+    arrays = dict(compute())
+    buffer = io.BytesIO()
+    np.savez(buffer, key=np.array(key), **arrays)
+    try:
+        atomic_write_bytes(cache, buffer.getvalue())
+    except OSError as exc:  # costs time at the next refresh, nothing else
+        log.info("%s was not kept (%s)", cache, exc)
+    return arrays

@@ -106,9 +106,6 @@ class Record:
     version: str = ""
     original: dict[str, Any] = field(default_factory=dict)
 
-    def creators_in(self, role: str) -> list[Creator]:
-        return [c for c in self.creators if c.role == role]
-
     def names(self, role: str) -> str:
         """The ``authors`` / ``editors`` column: the creators of one role, ``; ``-joined."""
         return "; ".join(c.display() for c in self.creators if c.role == role)

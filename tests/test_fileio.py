@@ -96,3 +96,27 @@ def test_a_table_that_fails_half_way_leaves_the_old_file_and_no_temporary_one(tm
         write_csv(path, ["a"], rows())
     assert path.read_text(encoding="utf-8") == "a\nold\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_next_computation(tmp_path, caplog):
+    import logging
+
+    import numpy as np
+
+    from review.fileio import kept_arrays
+
+    (tmp_path / "file").write_text("x")
+    cache = tmp_path / "file" / "cache.npz"  # under a file: cannot be created
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"a": np.arange(3)}
+
+    with caplog.at_level(logging.INFO, logger="review.fileio"):
+        assert kept_arrays(cache, "k", compute)["a"].tolist() == [0, 1, 2]
+        assert kept_arrays(cache, "k", compute)["a"].tolist() == [0, 1, 2]
+    assert len(calls) == 2 and "was not kept" in caplog.text
+    kept = tmp_path / "cache.npz"
+    kept_arrays(kept, "k", compute)
+    assert kept_arrays(kept, "k", compute)["a"].tolist() == [0, 1, 2] and len(calls) == 3

@@ -7,11 +7,9 @@ team's GRADE-CERQual findings (``extracts/findings.xlsx``, created once, never o
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -25,7 +23,7 @@ from .. import codebook as codebooks
 from .. import documents, report, synthesis, tables
 from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
-from ..fileio import atomic_write_bytes, write_csv, write_if_changed
+from ..fileio import kept_arrays, write_csv, write_if_changed
 from ..templating import render
 from ..workbooks import changes as cell_changes
 from ..workbooks import synthesis as synthesis_sheet
@@ -103,27 +101,17 @@ def _refresh_evidence(path: Path, candidates: list[dict[str, str]], problems: li
 def _drawn(cache: Path, draw: Callable[[], tuple[str, bytes]], *data: str) -> tuple[str, bytes]:
     """A figure as SVG and PNG: the drawing kept in ``cache`` when it was drawn from the same ``data`` by the
     same drawing code, else drawn and kept. matplotlib takes about two seconds for the two figures whatever
-    the review's size, and most refreshes (a screening decision) change neither. The cache is not anyone's
-    work: one that cannot be read is drawn again, one that cannot be written is logged."""
+    the review's size, and most refreshes (a screening decision) change neither."""
     import numpy as np
 
     code = [version("matplotlib"), Path(documents.__file__).read_text(encoding="utf-8")]
-    key = hashlib.sha256(json.dumps([*code, *data]).encode()).hexdigest()
-    try:
-        with np.load(cache, allow_pickle=False) as kept:
-            if str(kept["key"]) == key:
-                return kept["svg"].tobytes().decode("utf-8"), kept["png"].tobytes()
-    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
-        pass
-    svg, png = draw()
-    buffer = io.BytesIO()
-    np.savez(buffer, key=np.array(key), svg=np.frombuffer(svg.encode("utf-8"), np.uint8),
-             png=np.frombuffer(png, np.uint8))
-    try:
-        atomic_write_bytes(cache, buffer.getvalue())
-    except OSError as exc:
-        log.info("the figure was not kept in %s (%s)", cache, exc)
-    return svg, png
+
+    def compute() -> dict[str, Any]:
+        svg, png = draw()
+        return {"svg": np.frombuffer(svg.encode("utf-8"), np.uint8), "png": np.frombuffer(png, np.uint8)}
+
+    kept = kept_arrays(cache, hashlib.sha256(json.dumps([*code, *data]).encode()).hexdigest(), compute)
+    return kept["svg"].tobytes().decode("utf-8"), kept["png"].tobytes()
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:

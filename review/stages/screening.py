@@ -8,9 +8,7 @@ the consensus workbook.
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ import pandas as pd
 from .. import screening, stopping
 from ..citations import citations
 from ..errors import ERROR, WARNING, Problem
-from ..fileio import atomic_write_bytes, frame_rows, read_frame, write_csv
+from ..fileio import frame_rows, kept_arrays, read_frame, write_csv
 from ..ranking import Model, Prioritisation, document, features_key, rank_studies
 from ..screening import CONSENSUS, EXCLUDE, FT, INCLUDE, STAGES, STOPPED, TA, Decision, Outcome, Settings
 from ..workbooks import changes as cell_changes
@@ -61,27 +59,17 @@ class Prioritised:
 
 def _features(model: Model, texts: list[str], cache: Path) -> Any:
     """The TF-IDF matrix of ``texts``: the one kept in ``cache`` when it was made from the same texts (a
-    refresh where only decisions changed: 7 s saved at 50,000 studies), else computed and kept. The cache
-    is not anyone's work: one that cannot be read is computed again."""
+    refresh where only decisions changed: 7 s saved at 50,000 studies), else computed and kept."""
     import numpy as np
     from scipy import sparse
 
-    key = features_key(texts, model)
-    try:
-        with np.load(cache, allow_pickle=False) as kept:
-            if str(kept["key"]) == key:
-                return sparse.csr_matrix((kept["data"], kept["indices"], kept["indptr"]), shape=tuple(kept["shape"]))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        pass
-    matrix = model.features(texts).tocsr()
-    buffer = io.BytesIO()
-    np.savez(buffer, key=np.array(key), data=matrix.data, indices=matrix.indices, indptr=matrix.indptr,
-             shape=np.array(matrix.shape))
-    try:
-        atomic_write_bytes(cache, buffer.getvalue())
-    except OSError as exc:  # a cache not kept costs time at the next refresh, nothing else
-        log.info("the model's features were not kept in %s (%s)", cache, exc)
-    return matrix
+    def compute() -> dict[str, Any]:
+        matrix = model.features(texts).tocsr()
+        return {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr,
+                "shape": np.array(matrix.shape)}
+
+    kept = kept_arrays(cache, features_key(texts, model), compute)
+    return sparse.csr_matrix((kept["data"], kept["indices"], kept["indptr"]), shape=tuple(kept["shape"]))
 
 
 def _prioritise(plan: Prioritisation, rows: dict[str, dict[str, str]], table: list[dict[str, str]],
