@@ -187,6 +187,23 @@ def test_endnote_xml(fixtures):
     assert [(p.code, p.row) for p in result.problems] == [("malformed-entry", "record 3")]
 
 
+def test_endnote_records_are_those_of_the_records_list_and_any_record_only_when_it_has_none(tmp_path):
+    # the export is read one record at a time (iterparse), so which records count is decided by their path
+    record = "<record><rec-number>{0}</rec-number><titles><title>Title {0}</title></titles></record>"
+    exports = {"listed": f"<xml><records>{record.format(1)}{record.format(2)}</records>"
+                         f"<notes>{record.format(9)}</notes></xml>",
+               "unlisted": f"<xml><library>{record.format(3)}</library></xml>",
+               "none": "<xml><records/></xml>", "other": f"<endnote><records>{record.format(4)}</records></endnote>"}
+    for name, text in exports.items():
+        (tmp_path / f"{name}.xml").write_text(text, encoding="utf-8")
+    titles = {name: [r.title for r in read_file(tmp_path / f"{name}.xml", "endnote-xml").records]
+              for name in ("listed", "unlisted")}
+    assert titles == {"listed": ["Title 1", "Title 2"], "unlisted": ["Title 3"]}
+    for name in ("none", "other"):
+        with pytest.raises(SourceError, match="not an EndNote XML export"):
+            read_file(tmp_path / f"{name}.xml", "endnote-xml")
+
+
 def test_endnote_xml_with_entities_is_refused(fixtures):
     with pytest.raises(SourceError, match="entities"):
         read_file(fixtures / "endnote/entities.xml", "endnote-xml")
