@@ -12,7 +12,7 @@ settles the workbooks the first run created). Then a reviewer's decisions: one i
 typed in the title/abstract sheet (the refresh that first ranks and sorts the sheet), then one more
 decision, twice (the refresh a reviewer waits for after each sitting; the second is the usual case, with
 the model's features kept from the refresh before). Prints
-one table; the figures belong in ``benchmarks/RESULTS.md``. With ``--bib-dedupe`` (the ``bench`` extra),
+one table, and the peak memory of each stage of the first run (the last line of its log); the figures belong in ``benchmarks/RESULTS.md``. With ``--bib-dedupe`` (the ``bench`` extra),
 bib-dedupe deduplicates the same records in the same run, timed as in ``dedup_bench.py`` (prepare, block,
 match, cluster; reading excluded), beside the whole pipeline (reading, dedup, screening, sheets, report).
 """
@@ -80,6 +80,17 @@ def stage_seconds(log: str) -> dict[str, float]:
     return seconds
 
 
+def stage_peaks(folder: Path) -> dict[str, float]:
+    """Peak memory in GB per rule, from the line each stage ends its log with (``review.cli.cmd_stage``)."""
+    peaks = {}
+    for rule in STAGES:
+        log = folder / "results/logs" / f"{rule}.log"
+        found = re.search(r"peak memory ([\d.]+) GB", log.read_text(encoding="utf-8")) if log.exists() else None
+        if found:
+            peaks[rule] = float(found.group(1))
+    return peaks
+
+
 # snakemake started from a small process that reports its children's peak memory: started from this one,
 # each child's ru_maxrss would count this benchmark's records, copied at the fork before exec
 LAUNCHER = """
@@ -145,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp)
             project(folder, everything[:size])
             seconds, log, peak = run(folder)
-            per_stage = stage_seconds(log)
+            per_stage, peaks = stage_seconds(log), stage_peaks(folder)
             run(folder)  # the first refresh settles what the first run created (the screening workbooks' digest)
             again, log, _ = run(folder)
             assert "Nothing to be done" in log, log[-1000:]
@@ -162,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         cells = " | ".join(f"{per_stage.get(s, 0):.0f}" for s in STAGES)
         print(f"| {size:,} | {seconds:.0f} | {cells} | {max(peak, peak_one):.2f} | {again:.1f} | {ranked:.0f} "
               f"| {one:.0f}, {again_one:.0f} |", flush=True)
+        print(f"peak GB per stage of the first run, {size:,} records: "
+              + ", ".join(f"{s} {peaks[s]:.2f}" for s in STAGES if s in peaks), flush=True)
     return 0
 
 

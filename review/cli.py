@@ -11,6 +11,7 @@ import importlib
 import json
 import logging
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -200,9 +201,24 @@ def cmd_stage(args: argparse.Namespace) -> int:
         rows, against = stage.since(config, args.since)
         print(markdown(rows, against))
         return 0
+    started = time.perf_counter()
     outcome = stage.run(config, inputs, outputs, **extra)
     print(describe(args.command, outcome, outputs))
+    # for the stage's log (not an output): what a research engineer sizing a review looks for first
+    peak = peak_memory_gb()
+    print(f"{args.command}: {time.perf_counter() - started:.1f} s"
+          + (f", peak memory {peak:.2f} GB" if peak is not None else ""))
     return 0
+
+
+def peak_memory_gb() -> float | None:
+    """This process's peak resident memory (ru_maxrss: kilobytes on Linux, bytes on macOS); None on Windows."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 ** 3 if sys.platform == "darwin" else 1024 ** 2)
 
 
 def describe(command: str, outcome: Any, outputs: dict[str, Path]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
@@ -87,6 +88,10 @@ def test_a_stage_uses_the_configuration_it_is_given_not_the_protocol_file(tmp_pa
     assert result.returncode == 0, result.stderr
     assert {r["source"] for r in rows(out / "r.csv")} == {"lib"}
     assert [r["source"] for r in rows(out / "s.csv")] == ["lib"]
+    # the stage's log ends with its time and peak memory (what pipeline_bench.py reads per stage)
+    seconds, peak = re.fullmatch(r"records: (\d+\.\d) s, peak memory (\d+\.\d\d) GB",
+                                 result.stdout.strip().splitlines()[-1]).groups()
+    assert float(seconds) >= 0 and float(peak) > 0.05  # Python with pandas takes more than 50 MB
 
 
 def test_a_configuration_that_is_not_json_is_an_error_line(tmp_path):
