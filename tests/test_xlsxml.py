@@ -76,8 +76,8 @@ SHEET_XML = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </sheetData></worksheet>"""
 
 
-def test_rich_and_phonetic_inline_strings_and_every_plain_type_are_read_as_openpyxl_reads_them():
-    # the sheet is read in one walk of its elements (a state machine over rows, cells, values and texts)
+def with_part(name, change):
+    """A one-cell workbook saved by openpyxl with its part ``name`` changed by ``change`` (bytes -> bytes)."""
     wb = Workbook()
     wb.active.append(["x"])
     source = zipfile.ZipFile(io.BytesIO(saved(wb)))
@@ -85,29 +85,27 @@ def test_rich_and_phonetic_inline_strings_and_every_plain_type_are_read_as_openp
     with zipfile.ZipFile(buffer, "w") as target:
         for info in source.infolist():
             data = source.read(info.filename)
-            target.writestr(info, SHEET_XML if info.filename == "xl/worksheets/sheet1.xml" else data)
-    sheet = xlsxml.Workbook(buffer.getvalue()).sheet("Sheet")
+            target.writestr(info, change(data) if info.filename == name else data)
+    return buffer.getvalue()
+
+
+def test_rich_and_phonetic_inline_strings_and_every_plain_type_are_read_as_openpyxl_reads_them():
+    # the sheet is read in one walk of its elements (a state machine over rows, cells, values and texts)
+    data = with_part("xl/worksheets/sheet1.xml", lambda _: SHEET_XML)
+    sheet = xlsxml.Workbook(data).sheet("Sheet")
     got = {(n, k): v for n in sheet.numbers() for k, v in sheet.row_values(n).items()}
-    expected = openpyxl_values(buffer.getvalue())
+    expected = openpyxl_values(data)
     assert {key: (type(v), v) for key, v in got.items()} == {key: (type(v), v) for key, v in expected.items()}
     assert got[(1, 1)] == "Strategic " and got[(1, 28)] == 12 and sheet.numbers() == [1, 3]
 
 
 def test_a_part_declaring_entities_is_refused():
-    wb = Workbook()
-    wb.active.append(["x"])
-    source = zipfile.ZipFile(io.BytesIO(saved(wb)))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/workbook.xml":
-                head, mark, rest = data.partition(b"?>")
-                data = head + mark + b'<!DOCTYPE x [<!ENTITY e "e">]>' + rest if mark else \
-                    b'<!DOCTYPE x [<!ENTITY e "e">]>' + data
-            target.writestr(info, data)
+    def declared(data):
+        head, mark, rest = data.partition(b"?>")
+        return head + mark + b'<!DOCTYPE x [<!ENTITY e "e">]>' + rest if mark else b'<!DOCTYPE x [<!ENTITY e "e">]>' + data
+
     with pytest.raises(xlsxml.NotPlain, match="entities"):
-        xlsxml.Workbook(buffer.getvalue()).sheet("Sheet")
+        xlsxml.Workbook(with_part("xl/workbook.xml", declared)).sheet("Sheet")
 
 
 def _cells(path):
