@@ -11,10 +11,11 @@ counted by a small launcher process), then ``snakemake`` again with nothing to d
 settles the workbooks the first run created). Then a reviewer's decisions: one inclusion and one exclusion
 typed in the title/abstract sheet (the refresh that first ranks and sorts the sheet), then one more
 decision, twice (the refresh a reviewer waits for after each sitting; the second is the usual case, with
-the model's features kept from the refresh before). Prints
-one table, and the peak memory of each stage of the first run (the last line of its log); the figures belong in ``benchmarks/RESULTS.md``. With ``--bib-dedupe`` (the ``bench`` extra),
-bib-dedupe deduplicates the same records in the same run, timed as in ``dedup_bench.py`` (prepare, block,
-match, cluster; reading excluded), beside the whole pipeline (reading, dedup, screening, sheets, report).
+the model's features kept from the refresh before). Prints one table, and the peak memory of each stage
+of the first run (the last line of its log); the figures belong in ``benchmarks/RESULTS.md``. With
+``--bib-dedupe`` (the ``bench`` extra), bib-dedupe deduplicates the same records in the same run, timed
+as in ``dedup_bench.py`` (prepare, block, match, cluster; reading excluded), beside the whole pipeline
+(reading, dedup, screening, sheets, report).
 """
 
 from __future__ import annotations

@@ -194,7 +194,8 @@ def cmd_stage(args: argparse.Namespace) -> int:
     config = stage_config(args)
     inputs = {name: Path(getattr(args, name)) for name in stage.INPUTS}
     outputs = {name: Path(getattr(args, name)) for name in stage.OUTPUTS}
-    extra = {"root": Path(args.root), "results": Path(args.results)} if args.command == "records" else {}
+    extra = ({"root": Path(args.root), "results": Path(args.results), "jobs": args.jobs}
+             if args.command == "records" else {})
     if args.command == "changes" and args.since:
         from .changes import markdown
 
@@ -212,12 +213,13 @@ def cmd_stage(args: argparse.Namespace) -> int:
 
 
 def peak_memory_gb() -> float | None:
-    """This process's peak resident memory (ru_maxrss: kilobytes on Linux, bytes on macOS); None on Windows."""
+    """The peak resident memory of this process or of the largest of its worker processes (ru_maxrss:
+    kilobytes on Linux, bytes on macOS); None on Windows."""
     try:
         import resource
     except ImportError:
         return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return peak / (1024 ** 3 if sys.platform == "darwin" else 1024 ** 2)
 
 
@@ -225,7 +227,7 @@ def describe(command: str, outcome: Any, outputs: dict[str, Path]) -> str:
     """One line on what a stage did, for its log."""
     if command == "records":
         errors = sum(p.severity == ERROR for p in outcome.problems)
-        return (f"{len(outcome.records)} records from {len(outcome.summary)} sources; "
+        return (f"{sum(s['records'] for s in outcome.summary)} records from {len(outcome.summary)} sources; "
                 f"{len(outcome.problems)} issues ({errors} errors) in {outputs['issues']}")
     if command == "duplicates":
         return (f"{outcome.records} records -> {outcome.unique} unique; {outcome.for_review} pairs for review"
@@ -290,6 +292,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if stage_name == "records":
             p.add_argument("--results", default="results", help="where the Zotero snapshots are")
             p.add_argument("--root", default=".", help="folder that source paths are relative to")
+            p.add_argument("--jobs", type=int, default=1, metavar="N",
+                           help="sources read at once, each in a process of its own (snakemake passes its threads)")
 
     p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record", protocol=False)
     p.add_argument("file")

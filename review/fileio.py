@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import yaml
 
@@ -109,21 +109,25 @@ def restore(value: str) -> str:
     return value[1:] if _apostrophe_first(value) else value
 
 
-def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
-    """Rows as UTF-8 CSV (``write_rows``) in memory."""
-    buffer = io.StringIO()
-    write_rows(buffer, columns, rows)
-    return buffer.getvalue().encode("utf-8")
+def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], header: bool = True) -> bytes:
+    """Rows as UTF-8 CSV (``write_rows``) in memory; without the header row where ``header`` is off (a part
+    of a table written elsewhere)."""
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    write_rows(text, columns, rows, header)
+    text.flush()
+    return buffer.getvalue()
 
 
-def write_rows(handle: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+def write_rows(handle: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], header: bool = True) -> None:
     """Rows as CSV with a fixed column order (a key not in ``columns`` is left out) and ``\\n`` line ends,
     every cell neutralised (``neutralise``): the pipeline's CSV files are opened in spreadsheets."""
     plain = csv.writer(handle, lineterminator="\n")
     # the csv module quotes only the line terminator's characters: a lone \r (an abstract pasted from an
     # old Mac or a CRLF export) would end the row for every reader, so such a row is quoted whole
     quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    plain.writerow(columns)
+    if header:
+        plain.writerow(columns)
     for row in rows:
         cells = ["" if (value := row.get(name)) is None else neutralise(value) for name in columns]
         try:
@@ -158,14 +162,26 @@ def frame_rows(frame: Any) -> list[dict[str, Any]]:
 
 
 def write_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bool:
-    """Rows as CSV (``write_rows``) written atomically to ``path``, unless it already holds exactly those
+    """Rows as CSV (``write_rows``) written to ``path`` as ``write_stream`` writes."""
+
+    def write(handle: BinaryIO) -> None:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        write_rows(text, columns, rows)
+        text.flush()
+        text.detach()  # the file is the caller's to close
+
+    return write_stream(path, write)
+
+
+def write_stream(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> bool:
+    """What ``write`` writes to a file, written atomically to ``path`` unless it already holds exactly those
     bytes (then it keeps its mtime, as ``write_if_changed``). Streamed to the temporary file and compared
     there: the records table of a 100,000-record review is 260 MB, and built in memory as one string and
     then as bytes it took 1.3 GB more than the records themselves."""
     path = Path(path)
     with _temporary(path) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            write_rows(handle, columns, rows)
+        with open(tmp, "wb") as handle:
+            write(handle)
             handle.flush()
             if path.is_file() and _same_bytes(tmp, path):
                 return False
@@ -181,12 +197,13 @@ def append_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Itera
     if not rows:
         return
     path = Path(path)
-    new = csv_bytes(columns, rows)
     if path.exists():
         old = path.read_bytes()
         if old and not old.endswith(b"\n"):
             old += b"\n"
-        new = old + new.split(b"\n", 1)[1]  # without the header row
+        new = old + csv_bytes(columns, rows, header=False)
+    else:
+        new = csv_bytes(columns, rows)
     atomic_write_bytes(path, new)
 
 

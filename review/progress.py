@@ -10,6 +10,13 @@ from typing import Any
 
 # below this many steps the work is over before a bar would be read
 MIN_STEPS = 2_000
+_quiet = False
+
+
+def quiet() -> None:
+    """No bar from this process (a worker: several processes drawing on one terminal garble it)."""
+    global _quiet
+    _quiet = True
 
 
 class Bar:
@@ -29,7 +36,7 @@ def bar(label: str, total: int | None, long: bool | None = None) -> Iterator[Bar
     work that is ``long`` (left out: at least ``MIN_STEPS`` steps)."""
     if long is None:
         long = total is not None and total >= MIN_STEPS
-    if not sys.stderr.isatty() or not long:
+    if _quiet or not sys.stderr.isatty() or not long:
         yield Bar()
         return
     from rich.progress import Progress

@@ -17,8 +17,10 @@ rule import_records:
         paths=stage_paths("import_records"),
     log:
         "results/logs/import_records.log",
+    # the sources are read side by side, one process each (nothing else can run before this rule ends)
+    threads: workflow.cores
     conda:
         "../envs/review.yaml"
     shell:
-        '"$REVIEW_PYTHON" -m review records {params.paths} --config {params.config:q} > {log} 2>&1'
-        " || {{ cat {log} >&2; exit 1; }}"
+        '"$REVIEW_PYTHON" -m review records {params.paths} --config {params.config:q} --jobs {threads}'
+        " > {log} 2>&1 || {{ cat {log} >&2; exit 1; }}"

@@ -54,10 +54,21 @@ def test_sample_library_imports_every_entry_of_every_export(sample):
 
 def test_records_table_round_trips_to_records(sample):
     config = protocol.load(sample / "protocols/review.yaml")
-    outcome = run_records(config, sample / "out", root=sample)
+    run_records(config, sample / "out", root=sample)
     table = pd.read_csv(sample / "out/records.csv", dtype=str, keep_default_na=False)
     rebuilt = [Record.from_row(row) for row in table.to_dict("records")]
-    assert [r.as_row() for r in rebuilt] == [r.as_row() for r in outcome.records]
+    assert [r.as_row() for r in rebuilt] == [r.as_row() for r in records.build(config, root=sample).records]
+
+
+def test_sources_read_side_by_side_give_the_same_bytes_as_read_one_after_the_other(sample):
+    # each worker process hands back its rows of the table; they are written in protocol order
+    config = protocol.load(sample / "protocols/review.yaml")
+    assert len(protocol.sources(config)) > 2
+    alone = run_records(config, sample / "one", root=sample)
+    together = run_records(config, sample / "two", root=sample, jobs=2)
+    for name in ("records.csv", "issues.csv", "sources.csv"):
+        assert (sample / "two" / name).read_bytes() == (sample / "one" / name).read_bytes(), name
+    assert together.summary == alone.summary and together.records == alone.records == []
 
 
 def test_rerun_on_the_same_inputs_writes_identical_bytes_and_keeps_mtimes(sample):
@@ -84,14 +95,15 @@ def test_malformed_entries_are_reported_with_file_line_and_field(tmp_path):
     assert len(rows(tmp_path / "out/records.csv")) == 3
 
 
-def test_unreadable_source_fails_the_stage_but_reports_and_keeps_the_others(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_unreadable_source_fails_the_stage_but_reports_and_keeps_the_others(tmp_path, jobs):
     shutil.copy(FIXTURES / "ris/not_ris.ris", tmp_path / "search.ris")
     shutil.copy(FIXTURES / "bibtex/good.bib", tmp_path / "good.bib")
     config = protocol.validate({"title": "T", "sources": [
         {"name": "hmic", "file": "search.ris"}, {"name": "lib", "file": "good.bib"}]})
 
-    with pytest.raises(ReviewError, match="could not read hmic"):
-        run_records(config, tmp_path / "out", root=tmp_path)
+    with pytest.raises(ReviewError, match="could not read hmic"):  # from a worker process with two jobs
+        run_records(config, tmp_path / "out", root=tmp_path, jobs=jobs)
 
     issues = rows(tmp_path / "out/issues.csv")
     assert [(i["code"], i["file"]) for i in issues] == [("unreadable-source", "search.ris")]

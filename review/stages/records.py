@@ -8,13 +8,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from .. import progress
 from ..errors import ERROR, WARNING, Problem, ReviewError, SourceError
-from ..fileio import read_json, write_csv
+from ..fileio import csv_bytes, read_json, write_csv, write_stream
 from ..model import RECORD_COLUMNS, Record
 from ..protocol import Source, sources
 from ..readers import read_file
@@ -70,36 +74,80 @@ def _relativise(result: ReadResult, path: Path, shown: str) -> None:
     ]
 
 
+@dataclass
+class SourceRows:
+    """One source read and written as its rows of the records table (UTF-8 CSV without the header): what a
+    worker process hands back, one string of bytes rather than thousands of records to unpickle."""
+
+    rows: bytes
+    records: int
+    problems: list[Problem]
+
+
+def read_rows(source: Source, root: Path, results: Path) -> SourceRows:
+    result = read_source(source, root, results)
+    return SourceRows(csv_bytes(RECORD_COLUMNS, (r.as_row() for r in result.records), header=False),
+                      len(result.records), result.problems)
+
+
+def _account(outcome: Outcome, source: Source, count: int, problems: list[Problem],
+             error: SourceError | None = None) -> None:
+    """One source's problems and its line of sources.csv; an unreadable source: a problem row, no records."""
+    location = source.file or f"zotero:{(source.zotero or {}).get('library_type', 'user')}s/" \
+                              f"{(source.zotero or {}).get('library_id', '')}"
+    if error is not None:
+        outcome.failed_sources.append(source.name)
+        outcome.problems.append(Problem(code="unreadable-source", severity=ERROR, file=source.file or location,
+                                        value=str(error), expected=f"a readable {source.format or 'Zotero'} source",
+                                        hint="no record of this source was imported"))
+        log.error("%s", error)
+    outcome.problems.extend(problems)
+    errors = sum(p.severity == ERROR for p in problems)
+    warnings = sum(p.severity == WARNING for p in problems)
+    outcome.summary.append({"source": source.name, "kind": source.format or source.kind,
+                            "database": source.database, "location": location,
+                            "records": count, "errors": errors, "warnings": warnings})
+    log.info("%s: %d records, %d errors, %d warnings", source.name, count, errors, warnings)
+
+
 def build(config: dict[str, Any], root: Path = Path("."), results: Path = Path("results")) -> Outcome:
+    """Every source's records, read one after the other and kept (``run`` writes them without keeping them)."""
     outcome = Outcome()
     for source in sources(config):
-        location = source.file or f"zotero:{(source.zotero or {}).get('library_type', 'user')}s/" \
-                                  f"{(source.zotero or {}).get('library_id', '')}"
         try:
             result = read_source(source, root, results)
         except SourceError as exc:
-            outcome.failed_sources.append(source.name)
-            outcome.problems.append(Problem(code="unreadable-source", severity=ERROR, file=source.file or location,
-                                            value=str(exc), expected=f"a readable {source.format or 'Zotero'} source",
-                                            hint="no record of this source was imported"))
-            log.error("%s", exc)
-            result = ReadResult()
+            _account(outcome, source, 0, [], exc)
+            continue
         outcome.records.extend(result.records)
-        outcome.problems.extend(result.problems)
-        errors = sum(p.severity == ERROR for p in result.problems)
-        warnings = sum(p.severity == WARNING for p in result.problems)
-        outcome.summary.append({"source": source.name, "kind": source.format or source.kind,
-                                "database": source.database, "location": location,
-                                "records": len(result.records), "errors": errors, "warnings": warnings})
-        log.info("%s: %d records, %d errors, %d warnings", source.name, len(result.records), errors, warnings)
+        _account(outcome, source, len(result.records), result.problems)
     return outcome
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path], root: Path = Path("."),
-        results: Path = Path("results")) -> Outcome:
-    """Build the records table and write the three outputs; ``ReviewError`` if a source was unreadable."""
-    outcome = build(config, root, results)
-    write_csv(outputs["records"], RECORD_COLUMNS, (r.as_row() for r in outcome.records))
+        results: Path = Path("results"), jobs: int = 1) -> Outcome:
+    """Write the records table and the two other outputs; ``ReviewError`` if a source was unreadable.
+
+    With ``jobs`` above one, that many sources are read at once, each in a process of its own that hands back
+    its rows of the table; they are written in protocol order, so the table is the same bytes either way.
+    The records are not kept (``Outcome.records`` stays empty: ``build`` keeps them)."""
+    outcome = Outcome()
+    chosen = sources(config)
+
+    def write(handle: BinaryIO) -> None:
+        handle.write(csv_bytes(RECORD_COLUMNS, ()))
+        with _submitter(jobs, len(chosen)) as submit:
+            pending = [submit(read_rows, source, root, results) for source in chosen]
+            for source, future in zip(chosen, pending):
+                try:
+                    part = future.result()
+                except SourceError as exc:
+                    _account(outcome, source, 0, [], exc)
+                    continue
+                handle.write(part.rows)
+                _account(outcome, source, part.records, part.problems)
+
+    write_stream(outputs["records"], write)
     write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in outcome.problems))
     write_csv(outputs["sources"], SOURCE_COLUMNS, outcome.summary)
     for problem in outcome.problems:
@@ -110,3 +158,23 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
             "Fix the source or set 'enabled: false' for it in the protocol"
         )
     return outcome
+
+
+@contextlib.contextmanager
+def _submitter(jobs: int, tasks: int) -> Iterator[Callable[..., Future[Any]]]:
+    """``submit(fn, *args)`` giving a future: run in a pool of worker processes (their progress bars off),
+    or here and now for one job or one task. A worker's ``SourceError`` comes back through its future."""
+    if jobs > 1 and tasks > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, tasks), initializer=progress.quiet) as pool:
+            yield pool.submit
+        return
+
+    def now(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args))
+        except SourceError as exc:
+            future.set_exception(exc)
+        return future
+
+    yield now
