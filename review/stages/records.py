@@ -37,7 +37,7 @@ SOURCE_COLUMNS = ["source", "kind", "database", "location", "records", "errors",
 
 @dataclass
 class Outcome:
-    records: list[Record] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)  # kept by ``build``; ``run`` writes them, keeps none
     problems: list[Problem] = field(default_factory=list)
     summary: list[dict[str, Any]] = field(default_factory=list)
     failed_sources: list[str] = field(default_factory=list)
