@@ -113,10 +113,17 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], header:
     """Rows as UTF-8 CSV (``write_rows``) in memory; without the header row where ``header`` is off (a part
     of a table written elsewhere)."""
     buffer = io.BytesIO()
-    text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    _write_utf8(buffer, columns, rows, header)
+    return buffer.getvalue()
+
+
+def _write_utf8(handle: BinaryIO, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], header: bool = True
+                ) -> None:
+    """``write_rows`` into a binary file or buffer, as UTF-8."""
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
     write_rows(text, columns, rows, header)
     text.flush()
-    return buffer.getvalue()
+    text.detach()  # the file is the caller's to close
 
 
 def write_rows(handle: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], header: bool = True) -> None:
@@ -163,14 +170,7 @@ def frame_rows(frame: Any) -> list[dict[str, Any]]:
 
 def write_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bool:
     """Rows as CSV (``write_rows``) written to ``path`` as ``write_stream`` writes."""
-
-    def write(handle: BinaryIO) -> None:
-        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-        write_rows(text, columns, rows)
-        text.flush()
-        text.detach()  # the file is the caller's to close
-
-    return write_stream(path, write)
+    return write_stream(path, lambda handle: _write_utf8(handle, columns, rows))
 
 
 def write_stream(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> bool:

@@ -111,6 +111,8 @@ class Record:
         return "; ".join(c.display() for c in self.creators if c.role == role)
 
     def as_row(self) -> dict[str, str]:
+        # ``cell`` column by column, inlined: every stage that writes records calls this per record (a test
+        # holds the two to the same values)
         row: dict[str, str] = {}
         for name in RECORD_COLUMNS:
             if name == "authors":
