@@ -62,6 +62,36 @@ def test_appends_go_below_the_last_used_row_by_header_name(tmp_path):
     assert ws["A4"].value == "a value in a spare row" and ws["A2"].value == "typed by a reviewer"
 
 
+def test_appended_rows_are_dressed_as_the_style_dresses_each_cell_and_keep_what_a_cell_had(tmp_path):
+    from openpyxl.styles import Alignment, PatternFill, Protection
+
+    def style(cell, name):  # as the workbooks' own: by the column's name only
+        cell.protection = Protection(locked=name == "study_id")
+        cell.alignment = Alignment(wrap_text=name == "title", vertical="top")
+
+    rows = [{"study_id": f"S{k}", "title": f"Title {k}", "notes": ""} for k in range(30)]
+    sheets = []
+    for dressed in (True, False):
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["study_id", "title", "notes"])
+        ws.cell(row=7, column=2).fill = PatternFill("solid", fgColor="FFFF0000")  # a spare cell a reviewer coloured
+        if dressed:
+            base.append_rows(ws, rows, style)
+        else:  # each cell dressed by the style itself, the reference
+            base.append_rows(ws, rows)
+            for row in ws.iter_rows(min_row=2, max_row=31):
+                for cell in row:
+                    style(cell, ws.cell(row=1, column=cell.column).value)
+        wb.save(tmp_path / f"{dressed}.xlsx")
+        read = load_workbook(tmp_path / f"{dressed}.xlsx").active
+        sheets.append([(c.protection.locked, c.alignment.wrap_text, c.alignment.vertical, c.fill.fgColor.rgb)
+                       for row in read.iter_rows(min_row=2, max_row=31) for c in row])
+    assert sheets[0] == sheets[1]
+    assert sheets[0][5 * 3 + 1] == (False, True, "top", "FFFF0000")  # row 7's title: kept its colour
+    assert sheets[0][0][0] is True and sheets[0][1][:3] == (False, True, "top")
+
+
 def test_save_backs_up_the_previous_bytes_once_and_replaces_atomically(tmp_path):
     path = workbook(tmp_path / "a.xlsx", ["study_id"], ["S1"])
     before = path.read_bytes()

@@ -175,6 +175,63 @@ def test_a_refresh_written_in_xml_gives_the_workbook_the_openpyxl_path_gives(tmp
     assert fast.read_bytes() == before
 
 
+def _before_prioritisation(tmp_path):
+    """A screening workbook from a first run (no decision, so no ranking and no rank columns), then typed
+    in: an exclusion, and a column of alice's own with a note in an untyped row."""
+    titles = [RELEVANT[0], OTHER[0], RELEVANT[1], OTHER[1], OTHER[2]]
+    write_titled(tmp_path, titles, {})
+    run_with(tmp_path, seed=1)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    col = {c.value: c.column for c in ws[1]}
+    assert "rank" not in col
+    ws.cell(row=3, column=col["decision"], value="exclude")
+    ws.cell(row=1, column=len(col) + 1, value="my flag")
+    ws.cell(row=5, column=len(col) + 1, value="ask Bob")
+    wb.save(path)
+    studies = [{"study_id": f"s{k}", "citation": f"Smith 2020{k}", "year": "2020", "title": t, "abstract": "",
+                "container": ""} for k, t in enumerate([*titles, "Clinical commissioning groups"])]
+    typed = {ws.cell(row=n, column=col["study_id"]).value: n for n in (3, 5)}
+    return path, studies, typed
+
+
+def test_a_first_ranking_adds_the_rank_columns_in_xml_as_openpyxl_adds_them(tmp_path, monkeypatch):
+    path, studies, typed = _before_prioritisation(tmp_path)
+    settings_ = Settings.from_config({"screening": {}, "extraction": {"folder": str(tmp_path / "extracts")}})
+    ranking = {s["study_id"]: (k + 1, round(0.9 - k / 10, 4)) for k, s in enumerate(reversed(studies))}
+    fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
+    shutil.copy(path, fast)
+    shutil.copy(path, slow)
+    taken = []
+    real = screening_wb._append_in_xml
+    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: taken.append(real(*a)) or taken[-1])
+    assert screening_wb.append_studies(fast, settings_, {TA: studies}, ranking) == 1
+    assert taken == [1]  # written in XML
+    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: None)
+    assert screening_wb.append_studies(slow, settings_, {TA: studies}, ranking) == 1
+    assert _cells(fast) == _cells(slow)
+    ws = load_workbook(fast)["title-abstract"]
+    header = [c.value for c in ws[1]]
+    assert header[-3:] == ["my flag", "rank", "score"]  # after alice's column, which keeps its place
+    rows = {n: dict(zip(header, r)) for n, r in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2)
+            if r[0]}
+    assert {r["study_id"]: n for n, r in rows.items() if r["decision"] or r["my flag"]} == typed  # in place
+    assert {rows[n]["decision"] for n in typed.values()} == {"exclude", None}
+    untyped = [r["study_id"] for r in rows.values() if r["rank"] is not None]
+    assert untyped == sorted(untyped, key=lambda s: ranking[s][0]) and len(untyped) == len(studies) - 2
+
+
+def test_a_cell_where_the_rank_columns_would_go_leaves_the_first_ranking_to_openpyxl(tmp_path):
+    path, studies, _ = _before_prioritisation(tmp_path)
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    ws.cell(row=2, column=ws.max_column + 1, value="a note under no header")
+    wb.save(path)
+    ranking = {s["study_id"]: (k + 1, 0.5) for k, s in enumerate(studies)}
+    assert screening_wb._append_in_xml(path, {TA: studies}, ranking, ()) is None
+
+
 def test_a_workbook_the_xml_path_cannot_take_is_left_to_openpyxl(tmp_path):
     path, titles = _reviewed(tmp_path)
     wb = load_workbook(path)

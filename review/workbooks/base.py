@@ -22,7 +22,9 @@ import io
 import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from ..errors import ERROR, Problem, ReviewError
 from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
@@ -106,7 +109,11 @@ def backup(path: Path) -> Path | None:
 def save(workbook: Workbook, path: Path) -> Path | None:
     """Back up the current file (if any), then write ``workbook`` atomically. Returns the backup path."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    # openpyxl's save_workbook with deflate's fastest level, as xlsxml writes: a new 20,000-row screening
+    # workbook is compressed in 0.1 s where level 6 takes 0.5 s, for a file about a fifth larger
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
+        workbook.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
+        ExcelWriter(workbook, archive).save()
     made = backup(path)
     atomic_write_bytes(path, buffer.getvalue())
     return made
@@ -357,14 +364,39 @@ def last_used_row(ws: Worksheet) -> int:
     return last
 
 
+class Dresser:
+    """``style(cell, name)`` applied to cells, its effect remembered per column name and style before.
+
+    openpyxl looks every style object up by its hash on each assignment: dressing the 100,000 cells of
+    20,000 new rows that way took two thirds of the screening stage's first run. A style that depends on
+    the column's name only (as every ``style`` here does) turns a cell's style (openpyxl's array of style
+    indices) into the same style each time, so later cells take a copy of the result, as openpyxl's own
+    sheet copier copies styles. A cell styled otherwise before (a spare row a reviewer coloured) has a
+    different style before, so its own result: nothing it had is lost that ``style`` would have kept."""
+
+    def __init__(self, style: Callable[[Any, str], None]) -> None:
+        self.style = style
+        self.done: dict[tuple[str, tuple[int, ...]], Any] = {}
+
+    def __call__(self, cell: Any, name: str) -> None:
+        key = (name, tuple(cell._style or ()))  # None: a cell openpyxl has not styled yet
+        after = self.done.get(key)
+        if after is None:
+            self.style(cell, name)
+            self.done[key] = copy(cell._style)
+        else:
+            cell._style = copy(after)
+
+
 def append_rows(ws: Worksheet, rows: Iterable[Mapping[str, Any]],
                 style: Callable[[Any, str], None] | None = None) -> int:
     """Append ``rows`` ({header name: value}) below the last used row, each value in the column of its name.
 
-    Values are neutralised and stored as text when they are text; ``style(cell, name)`` dresses each cell
-    of a known column. Names the header lacks are an error: the caller checks the header first.
-    Returns the first row written."""
+    Values are neutralised and stored as text when they are text; ``style(cell, name)``, which must depend
+    on the column's name only, dresses each cell of a known column (see ``Dresser``). Names the header lacks
+    are an error: the caller checks the header first. Returns the first row written."""
     header = header_of(ws)
+    dress = Dresser(style) if style is not None else None
     first = number = last_used_row(ws) + 1
     for row in rows:
         for name, column in header.items():
@@ -374,8 +406,8 @@ def append_rows(ws: Worksheet, rows: Iterable[Mapping[str, Any]],
             cell = ws.cell(row=number, column=column, value=neutralise(value) if value not in ("", None) else None)
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula
-            if style is not None:
-                style(cell, name)
+            if dress is not None:
+                dress(cell, name)
         number += 1
     return first
 
