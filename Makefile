@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-CORES  ?= 1
+# every core: Snakemake's jobs side by side, and the records stage's sources (make review CORES=1: one at a time)
+CORES  ?= all
 
 .PHONY: review test lint clean
 
