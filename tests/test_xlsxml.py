@@ -248,10 +248,14 @@ def test_a_workbook_the_xml_path_cannot_take_is_left_to_openpyxl(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_opens_a_workbook_written_in_xml_and_keeps_every_value(tmp_path):
-    path, titles = _reviewed(tmp_path)
-    studies = [{"study_id": f"s{k}", "citation": "", "year": "2020", "title": t, "abstract": "text", "container": ""}
-               for k, t in enumerate([*titles, "A new study"])]
+@pytest.mark.parametrize("ranked_before", [True, False], ids=["ranked-before", "first-ranking"])
+def test_libreoffice_opens_a_workbook_written_in_xml_and_keeps_every_value(tmp_path, ranked_before):
+    if ranked_before:
+        path, titles = _reviewed(tmp_path)
+        studies = [{"study_id": f"s{k}", "citation": "", "year": "2020", "title": t, "abstract": "text",
+                    "container": ""} for k, t in enumerate([*titles, "A new study"])]
+    else:  # the rank columns' header cells written in XML too
+        path, studies, _ = _before_prioritisation(tmp_path)
     ranking = {s["study_id"]: (k + 1, round(0.1 * k, 4)) for k, s in enumerate(studies)}
     assert screening_wb._append_in_xml(path, {TA: studies}, ranking, ["line one", "line two"]) == 1
     out = tmp_path / "lo"
