@@ -141,6 +141,23 @@ def _reviewed(tmp_path):
     return path, [*titles, RELEVANT[2]]
 
 
+def _both_ways(monkeypatch, folder, path, settings_, wanted, ranking, guide, appended):
+    """The same refresh given to two copies of ``path``, one written in XML (asserted), one through openpyxl;
+    both append ``appended`` rows and give the same cells and styles. Returns the two copies."""
+    fast, slow = folder / "fast.xlsx", folder / "slow.xlsx"
+    shutil.copy(path, fast)
+    shutil.copy(path, slow)
+    taken = []
+    real = screening_wb._append_in_xml
+    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: taken.append(real(*a)) or taken[-1])
+    assert screening_wb.append_studies(fast, settings_, wanted, ranking, guide) == appended
+    assert taken == [appended]  # written in XML
+    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: None)
+    assert screening_wb.append_studies(slow, settings_, wanted, ranking, guide) == appended
+    assert _cells(fast) == _cells(slow)
+    return fast, slow
+
+
 def test_a_refresh_written_in_xml_gives_the_workbook_the_openpyxl_path_gives(tmp_path, monkeypatch):
     path, titles = _reviewed(tmp_path)
     settings_ = Settings.from_config({"screening": {"exclusion_reasons": [{"code": "opinion", "label": "Opinion"}]},
@@ -152,18 +169,7 @@ def test_a_refresh_written_in_xml_gives_the_workbook_the_openpyxl_path_gives(tmp
     ranking = {s["study_id"]: (k + 1, round(0.5 - k / 10, 4)) for k, s in enumerate(reversed(studies))}
     wanted = {TA: studies, FT: [studies[0], studies[2]]}
     guide = ["Screening prioritisation", "", "Progress: 3 of 9", "+not a formula"]
-    fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
-    shutil.copy(path, fast)
-    shutil.copy(path, slow)
-
-    taken = []
-    real = screening_wb._append_in_xml
-    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: taken.append(real(*a)) or taken[-1])
-    assert screening_wb.append_studies(fast, settings_, wanted, ranking, guide) == 3
-    assert taken == [3]  # written in XML
-    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: None)
-    assert screening_wb.append_studies(slow, settings_, wanted, ranking, guide) == 3
-    assert _cells(fast) == _cells(slow)
+    fast, slow = _both_ways(monkeypatch, tmp_path, path, settings_, wanted, ranking, guide, appended=3)
     sheets = list(screening_wb.SHEETS.values())  # and the stage's fast reader reads the inline strings alike
     read = {name: [values for _, values in table.rows] for name, table in base.read_tables(fast, sheets).items()}
     assert read == {name: [values for _, values in table.rows] for name, table in base.read_tables(slow, sheets).items()}
@@ -200,17 +206,7 @@ def test_a_first_ranking_adds_the_rank_columns_in_xml_as_openpyxl_adds_them(tmp_
     path, studies, typed = _before_prioritisation(tmp_path)
     settings_ = Settings.from_config({"screening": {}, "extraction": {"folder": str(tmp_path / "extracts")}})
     ranking = {s["study_id"]: (k + 1, round(0.9 - k / 10, 4)) for k, s in enumerate(reversed(studies))}
-    fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
-    shutil.copy(path, fast)
-    shutil.copy(path, slow)
-    taken = []
-    real = screening_wb._append_in_xml
-    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: taken.append(real(*a)) or taken[-1])
-    assert screening_wb.append_studies(fast, settings_, {TA: studies}, ranking) == 1
-    assert taken == [1]  # written in XML
-    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: None)
-    assert screening_wb.append_studies(slow, settings_, {TA: studies}, ranking) == 1
-    assert _cells(fast) == _cells(slow)
+    fast, _ = _both_ways(monkeypatch, tmp_path, path, settings_, {TA: studies}, ranking, (), appended=1)
     ws = load_workbook(fast)["title-abstract"]
     header = [c.value for c in ws[1]]
     assert header[-3:] == ["my flag", "rank", "score"]  # after alice's column, which keeps its place
