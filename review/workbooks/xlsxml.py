@@ -30,6 +30,9 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+# deflate's fastest level for every workbook the pipeline writes: a 78 MB sheet in 0.7 s where level 6 takes
+# 2.9 s, for a file 22% larger
+DEFLATE_LEVEL = 1
 _C, _V, _IS, _T, _R, _ROW, _RPH = (f"{{{MAIN}}}{tag}" for tag in ("c", "v", "is", "t", "r", "row", "rPh"))
 _SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _LETTERS = re.compile(r"[A-Z]{1,3}")
@@ -325,6 +328,5 @@ class Workbook:
                     edited[info.filename].fix_dimension()
                     data = etree.tostring(edited[info.filename].root, xml_declaration=True, encoding="UTF-8",
                                           standalone=True)
-                # deflate's fastest level: a 78 MB sheet in 0.7 s where level 6 takes 2.9 s, for a file 22% larger
-                out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+                out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL)
         return buffer.getvalue()
