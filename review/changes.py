@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 CHANGE_COLUMNS = ["section", "item", "change", "detail"]
-SECTIONS = ("records", "studies", "duplicates", "screening", "extraction", "evidence", "findings", "problems")
-TITLES = {"records": "Records", "studies": "Studies", "duplicates": "New duplicates", "screening": "Screening",
+SECTIONS = ("causes", "records", "studies", "duplicates", "screening", "extraction", "evidence", "findings",
+            "problems")
+TITLES = {"causes": "Why: the team, the sources, the codebook", "records": "Records", "studies": "Studies", "duplicates": "New duplicates", "screening": "Screening",
           "extraction": "Extraction rows", "evidence": "Evidence", "findings": "Findings whose evidence changed",
           "problems": "Validation problems"}
 FORMAT = 1  # the snapshot's layout: a snapshot of another layout is not compared
@@ -65,20 +66,82 @@ def snapshot(records: Iterable[Mapping[str, str]], groups: Iterable[Mapping[str,
     }
 
 
+def context(team: Mapping[str, Any], sources: Mapping[str, str], codebook: Mapping[str, Any],
+            decisions: Iterable[Mapping[str, str]], cell_changes: int) -> dict[str, Any]:
+    """What explains a change in what counts, kept in the snapshot beside it: the team (reviewers now, and
+    those who left with the date), the sources (name -> file or library), the codebook (version and its
+    declared changes), each reviewer's screening decisions, and how long the log of changed cells is."""
+    per: dict[str, int] = defaultdict(int)
+    for d in decisions:
+        per[d["reviewer"]] += 1
+    return {"team": {"current": list(team.get("current", [])), "former": dict(sorted(team.get("former", {}).items()))},
+            "sources": dict(sorted(sources.items())), "codebook": dict(codebook),
+            "decisions": dict(sorted(per.items())), "cell_changes": cell_changes}
+
+
+def causes(before: Mapping[str, Any], after: Mapping[str, Any], cell_log: Sequence[Mapping[str, str]] = ()
+           ) -> list[dict[str, str]]:
+    """The changes that explain others: reviewers who joined or left (and what of their work still counts),
+    sources added or removed, a codebook upgrade by name, and the cells rewritten since the last refresh
+    (``cell_log``: the rows of ``extracts/cell-changes.csv``), grouped by why."""
+    if "team" not in before:  # a state kept before these were recorded: nothing to compare them with
+        return []
+    out: list[dict[str, str]] = []
+    old_team, new_team = before["team"], after["team"]
+    was = {*old_team["current"], *old_team["former"]}
+    for name in new_team["current"]:
+        if name not in was:
+            out.append(_row("causes", name, "reviewer joined", "their files are created with every study"))
+        elif name in old_team["former"]:
+            out.append(_row("causes", name, "reviewer rejoined", f"had left on {old_team['former'][name]}"))
+    for name, left in new_team["former"].items():
+        if name not in old_team["former"]:
+            kept = len(after["extraction"].get(name, {}))
+            decided = after.get("decisions", {}).get(name, 0)
+            out.append(_row("causes", name, "reviewer left", f"on {left}: their {decided} screening decisions and "
+                            f"{kept} extraction rows still count; their files get no new rows"))
+    for name in sorted(set(old_team["current"]) - set(new_team["current"]) - set(new_team["former"])):
+        out.append(_row("causes", name, "reviewer removed", "no longer in reviewers: nor former_reviewers:"))
+    old_sources, new_sources = before["sources"], after["sources"]
+    for name in sorted(set(old_sources) | set(new_sources)):
+        if name not in old_sources:
+            out.append(_row("causes", name, "source added", new_sources[name]))
+        elif name not in new_sources:
+            n = len(before["records"].get(name, ()))
+            out.append(_row("causes", name, "source removed", f"{old_sources[name]}: its {n} records no longer count"))
+        elif old_sources[name] != new_sources[name]:
+            out.append(_row("causes", name, "source moved", f"{old_sources[name]} -> {new_sources[name]}"))
+    old_book, new_book = before["codebook"], after["codebook"]
+    if old_book.get("version") != new_book.get("version"):
+        declared = [c for c in new_book.get("changes", []) if c not in old_book.get("changes", [])]
+        out.append(_row("causes", f"codebook {old_book.get('version') or '(none)'} -> {new_book.get('version')}",
+                        "codebook upgraded", "; ".join(declared) or "no change declared under changes:"))
+    rewritten: dict[str, list[Mapping[str, str]]] = defaultdict(list)
+    for row in cell_log[before.get("cell_changes", 0):after.get("cell_changes", 0)]:
+        rewritten[row.get("why", "")].append(row)
+    for why, rows in sorted(rewritten.items()):
+        files = sorted({r.get("file", "") for r in rows})
+        out.append(_row("causes", why, "cells rewritten",
+                        f"{len(rows)} cell{'s' if len(rows) != 1 else ''} in {', '.join(files)} "
+                        "(extracts/cell-changes.csv)"))
+    return out
+
+
 def _row(section: str, item: str, change: str, detail: str = "") -> dict[str, str]:
     return {"section": section, "item": item, "change": change, "detail": detail}
 
 
 EMPTY: dict[str, Any] = {"format": FORMAT, "records": {}, "studies": {}, "screening": {}, "extraction": {},
-                         "evidence": {}, "findings": {}, "problems": []}
+                         "evidence": {}, "findings": {}, "problems": []}  # no "team": the causes are not compared
 
 
-def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Every difference from ``before`` to ``after``; with no ``before`` (the first refresh, or a state kept
-    in another layout), everything is new."""
+def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any],
+            cell_log: Sequence[Mapping[str, str]] = ()) -> list[dict[str, str]]:
+    """Every difference from ``before`` to ``after``, the causes first; with no ``before`` (the first
+    refresh, or a state kept in another layout), everything is new."""
     if not before or before.get("format") != FORMAT:
         before = EMPTY
-    out: list[dict[str, str]] = []
+    out: list[dict[str, str]] = causes(before, after, cell_log)
     for source in sorted(set(before["records"]) | set(after["records"])):
         old, new = set(before["records"].get(source, ())), set(after["records"].get(source, ()))
         out += [_row("records", r, "added", source) for r in sorted(new - old)]
@@ -101,12 +164,17 @@ def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[
         old_status, new_status = before["screening"].get(study, ""), after["screening"].get(study, "")
         if old_status != new_status:
             out.append(_row("screening", study, new_status or "no longer screened", f"was {old_status or 'new'}"))
+    merged_into = {row["item"]: row["detail"].removeprefix("into ") for row in out
+                   if row["section"] == "studies" and row["change"] == "merged" and ", " not in row["detail"]}
     for reviewer in sorted(set(before["extraction"]) | set(after["extraction"])):
         old_rows, new_rows = before["extraction"].get(reviewer, {}), after["extraction"].get(reviewer, {})
+        rekeyed = _rekeyed(old_rows, new_rows, merged_into)
         for key in sorted(set(old_rows) | set(new_rows)):
             change = ("added" if key not in old_rows else "removed" if key not in new_rows
                       else "changed" if old_rows[key] != new_rows[key] else "")
-            if change:
+            if key in rekeyed:
+                out.append(_row("extraction", key, "re-keyed", f"{reviewer}: {rekeyed[key]} (study merged)"))
+            elif change and key not in rekeyed.values():
                 out.append(_row("extraction", key, change, reviewer))
     changed_evidence = {s for s in set(before["evidence"]) | set(after["evidence"])
                         if before["evidence"].get(s) != after["evidence"].get(s)}
@@ -121,6 +189,19 @@ def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[
     old_problems, new_problems = set(before["problems"]), set(after["problems"])
     out += [_row("problems", p, "opened") for p in sorted(new_problems - old_problems)]
     out += [_row("problems", p, "closed") for p in sorted(old_problems - new_problems)]
+    return out
+
+
+def _rekeyed(old_rows: Mapping[str, str], new_rows: Mapping[str, str], merged_into: Mapping[str, str]
+             ) -> dict[str, str]:
+    """Rows whose study was merged into another and which now stand under the survivor's id: old key -> new key
+    (a merge moves a reviewer's row; it does not remove one and add another)."""
+    out = {}
+    for key in set(old_rows) - set(new_rows):
+        study, _, rest = key.partition(" | ")
+        target = f"{merged_into[study]} | {rest}" if study in merged_into else ""
+        if target and target in new_rows and target not in old_rows:
+            out[key] = target
     return out
 
 

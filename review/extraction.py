@@ -10,7 +10,7 @@ cell is left out of the evidence, never coerced. Checks across fields are declar
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 from . import agreement as agree
 from .codebook import MULTI_SEPARATOR, TICK_SEPARATOR, Check, Codebook, Field, truth
 from .errors import ERROR, WARNING, Problem
+from .identity import row_is_about
 
 # the column of every evidence table that holds the row's key code (the codebook's key field, e.g. a tier):
 # one name whatever the key field is called, so that tables and templates read any codebook alike
@@ -207,11 +208,19 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
 Report = Callable[..., None]
 
 
+# problems whose row holds a reviewer's typed work that does not count until it is mended (how much typed work a
+# sheet holds counts these rows too)
+HELD_BACK_ROWS = frozenset({"row-without-study", "study-id-mismatch"})
+
+
 def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, file: str, sheet: str,
-               codebook: Codebook, included: set[str], require: bool = True) -> tuple[list[Row], list[Problem]]:
+               codebook: Codebook, included: set[str], require: bool = True,
+               titles: Mapping[str, Sequence[str]] | None = None) -> tuple[list[Row], list[Problem]]:
     """Rows a reviewer started (``(row number, {column: raw value})``), checked cell by cell and across
     fields; ``require=False`` for the consensus workbook, which holds only the values that settle a
-    disagreement. A row nobody has started (only its study and key) is not checked yet."""
+    disagreement. A row nobody has started (only its study and key) is not checked yet. With ``titles``
+    (study -> the titles its rows may show), a row showing another study's title (its study id overtyped)
+    is held back whole: its values never move to the study whose id it now holds."""
     rows: list[Row] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Row] = {}
@@ -230,6 +239,13 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
             continue
         if not study or not typed:
             continue  # an empty row, or one nobody has started: nothing to check yet
+        if titles is not None and study in titles and not row_is_about(str(raw.get("title") or ""), titles[study]):
+            problem("study-id-mismatch", ERROR, number, "study_id", study,
+                    f"the id of the study titled {str(raw.get('title'))[:80]!r}",
+                    f"the row shows another study's title than {study}'s ({titles[study][0][:80]!r}): its study id "
+                    "was overtyped? Nothing in this row was used, and nothing moved to the other study: write the "
+                    "row's own study id back", study)
+            continue
         row = Row(reviewer=reviewer, file=file, row=number, study_id=study)
         invalid = _read_values(raw, codebook, row, problem)
         _accept_suggestion(raw, codebook, row, invalid, problem)

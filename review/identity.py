@@ -238,3 +238,22 @@ def assign(groups: Sequence[Group], ledger: Ledger) -> Assignment:
                 events.append(_member_row(study, m))
     renamed = {old: merged.get(new, new) for old, new in ledger.renamed().items()} | merged
     return Assignment(done, events, merged, split, renamed)
+
+
+# how alike (rapidfuzz's token set ratio, 0-100) the title a row shows and its study's title must be for the row
+# to be about that study: copies of one work score above 90 (case, subtitles, notes); two works of one field
+# rarely above 60
+ROW_TITLE_SIMILARITY = 75
+
+
+def row_is_about(shown: str, titles: Iterable[str]) -> bool:
+    """Whether a sheet row that shows the title ``shown`` (written by the pipeline beside its study id) is about
+    a study with these ``titles``: a study id overtyped with another study's id shows the first study's title,
+    and its values must not move to the other study. A row with no title shown cannot be checked: it passes."""
+    from rapidfuzz import fuzz
+
+    key = title_key(shown)
+    if not key:
+        return True
+    keys = [k for k in (title_key(t) for t in titles) if k]
+    return not keys or any(fuzz.token_set_ratio(key, k) >= ROW_TITLE_SIMILARITY for k in keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import copy
+import datetime
 import difflib
 import json
 from dataclasses import dataclass
@@ -104,9 +105,11 @@ def _coerced(value: Any, node: dict[str, Any]) -> Any:
         return {k: _coerced(v, properties[k]) if k in properties else v for k, v in value.items()}
     if isinstance(value, list) and isinstance(node.get("items"), dict):
         return [_coerced(v, node["items"]) for v in value]
+    kind = node.get("type")
+    if isinstance(value, datetime.date) and kind == "string":  # YAML reads 2026-11-30 as a date: the schema wants text
+        return value.isoformat()
     if not isinstance(value, str):
         return value
-    kind = node.get("type")
     try:
         if kind == "integer":
             return int(value)
@@ -145,7 +148,13 @@ RESERVED_NAMES = ("consensus", "duplicates", "findings", "synthesis", "studies",
 
 def _check_reviewers(data: dict[str, Any]) -> list[str]:
     problems = []
-    names = [*(data.get("reviewers") or []), *((data.get("screening") or {}).get("reviewers") or [])]
+    former = [f.get("name") for f in data.get("former_reviewers") or [] if isinstance(f, dict)]
+    names = [*(data.get("reviewers") or []), *((data.get("screening") or {}).get("reviewers") or []), *former]
+    current = {*(data.get("reviewers") or []), *((data.get("screening") or {}).get("reviewers") or [])}
+    problems += [f"former_reviewers: {name!r} is also in reviewers: a reviewer is either on the team or has left"
+                 for name in dict.fromkeys(n for n in former if n in current)]
+    problems += [f"former_reviewers: {name!r} is listed twice" for name in
+                 dict.fromkeys(n for n in former if former.count(n) > 1)]
     for name in dict.fromkeys(n for n in names if isinstance(n, str)):
         if name.lower() in RESERVED_NAMES or name.lower().startswith("screening-"):
             problems.append(f"reviewers: {name!r} is the name of a file the team shares (extracts/{name}.xlsx); "
@@ -240,7 +249,7 @@ def load(path: str | Path = DEFAULT_PROTOCOL, overrides: dict[str, Any] | None =
     if not isinstance(data, dict):
         raise ProtocolError(f"{path}: the protocol must be a mapping of keys to values")
     data.update(overrides or {})
-    return validate(data, origin=str(path))
+    return validate(coerce(data), origin=str(path))
 
 
 @dataclass(frozen=True)

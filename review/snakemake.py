@@ -28,6 +28,7 @@ from . import codebook as codebooks
 from .errors import ReviewError
 from .fileio import atomic_write_bytes, json_bytes
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
+from .team import Team
 from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
 from .workbooks import screening as screening_sheets
@@ -152,13 +153,14 @@ def typed(config: dict[str, Any], rule: str) -> str:
         paths = [Path(sheet)] if sheet else []
         compute = (lambda: duplicates_sheet.typed_digest(paths[0])) if paths else (lambda: "")
     elif rule == "screen_records":
-        names = [*screening.Settings.from_config(config).reviewers, "consensus"]
+        names = [*Team.from_config(config, "screening").readers, "consensus"]
         named = [(n, screening_sheets.workbook_path(folder, n)) for n in names]
         paths = [path for _, path in named]
         compute = lambda: screening_sheets.typed_digest(named)
     elif rule == "read_extractions":
         fmt = config["extraction"].get("format", "xlsx")
-        named = [(n, extraction_sheets.sheet_path(folder, n, fmt)) for n in [*config.get("reviewers", []), "consensus"]]
+        named = [(n, extraction_sheets.sheet_path(folder, n, fmt)) for n in [*Team.from_config(config).readers,
+                                                                               "consensus"]]
         codebook = config["extraction"]["codebook"]  # how the sheets are read: its edits count too
         paths = [Path(codebook), *(path for _, path in named)]
         compute = lambda: extraction_sheets.typed_digest(named, _codebook(codebook))

@@ -14,6 +14,7 @@ rule report_changes:
         validation=rules.read_extractions.output.validation,
         screening_issues=rules.screen_records.output.issues,
         records_issues=rules.import_records.output.issues,
+        decisions=rules.screen_records.output.decisions,
     output:
         **OUTPUTS["report_changes"],
     params:

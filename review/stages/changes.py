@@ -14,20 +14,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import changes
+from .. import changes, protocol
+from .. import codebook as codebooks
 from ..errors import ReviewError
 from ..fileio import atomic_write_bytes, frame_rows, json_bytes, read_json, write_csv, write_if_changed
+from ..team import Team
+from ..workbooks import changes as cell_changes
 from ..workbooks import synthesis as synthesis_sheet
 from ..workbooks.base import WorkbookError
 from .common import read_csv
 
 log = logging.getLogger(__name__)
 
-CONFIG_KEYS = ("extraction",)
+CONFIG_KEYS = ("extraction", "reviewers", "former_reviewers", "screening", "sources")
 INPUTS = {"records": "results/records/records.csv", "groups": "results/dedup/groups.csv",
           "screening": "results/screening/screening.csv", "tidy": "results/evidence/extractions.csv",
           "evidence": "results/evidence/evidence.csv", "validation": "results/evidence/validation.csv",
-          "screening_issues": "results/screening/issues.csv", "records_issues": "results/records/issues.csv"}
+          "screening_issues": "results/screening/issues.csv", "records_issues": "results/records/issues.csv",
+          "decisions": "results/screening/decisions.csv"}
 OUTPUTS = {"markdown": "results/changes/changes.md", "csv": "results/changes/changes.csv"}
 STATE = ".state"
 
@@ -52,8 +56,32 @@ def current_snapshot(config: dict[str, Any], inputs: dict[str, Path]) -> dict[st
     problems = [_rows(inputs[name], changes.PROBLEM_COLUMNS)
                 for name in ("validation", "screening_issues", "records_issues")]
     tables = {name: _rows(inputs[name], columns) for name, columns in changes.SNAPSHOT_COLUMNS.items()}
-    return changes.snapshot(tables["records"], tables["groups"], tables["screening"], tables["tidy"],
-                            tables["evidence"], findings, [p for part in problems for p in part])
+    state = changes.snapshot(tables["records"], tables["groups"], tables["screening"], tables["tidy"],
+                             tables["evidence"], findings, [p for part in problems for p in part])
+    return state | changes.context(*_causes(config, inputs), len(cell_log(folder)))
+
+
+def _causes(config: dict[str, Any], inputs: dict[str, Path]
+            ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any], list[dict[str, str]]]:
+    """The team, the sources, the codebook and the screening decisions, as the snapshot keeps them."""
+    team = Team.from_config(config)
+    screening_team = Team.from_config(config, "screening")
+    current = list(dict.fromkeys([*team.current, *screening_team.current]))
+    former = {f.name: f.left for f in (*team.former, *screening_team.former) if f.name not in current}
+    sources = {s.name: s.file or f"Zotero {s.zotero}" for s in protocol.sources(config)} if "sources" in config else {}
+    book: dict[str, Any] = {}
+    if config.get("extraction", {}).get("codebook"):
+        codebook = codebooks.load(config["extraction"]["codebook"])
+        book = {"version": codebook.version,
+                "changes": [f"{c.describe()} ({c.version})" for c in codebook.changes]}
+    decisions = _rows(inputs["decisions"], ["reviewer"]) if "decisions" in inputs else []
+    return {"current": current, "former": former}, sources, book, decisions
+
+
+def cell_log(folder: Path) -> list[dict[str, str]]:
+    """The rows of the log of cells the pipeline rewrote (``[]`` before the first)."""
+    path = cell_changes.log_path(folder)
+    return _rows(path, cell_changes.CHANGE_COLUMNS) if path.exists() else []
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> list[dict[str, str]]:
@@ -68,7 +96,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         if stored is not None:
             atomic_write_bytes(state / "previous.json", json_bytes(stored))
         atomic_write_bytes(state / "current.json", json_bytes(now))
-    rows = changes.compare(before, now)
+    rows = changes.compare(before, now, cell_log(Path(config.get("extraction", {}).get("folder", "extracts"))))
     against = ("the previous refresh" if before else
                "nothing: this is the first refresh with a record of its state, so everything is new")
     write_csv(outputs["csv"], changes.CHANGE_COLUMNS, rows)

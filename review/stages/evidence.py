@@ -8,6 +8,7 @@ Markdown page); appends the disputed study x key rows to the consensus workbook.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ..extraction import (
     CONSENSUS,
     DISAGREEMENT_COLUMNS,
     EVIDENCE_COLUMNS,
+    HELD_BACK_ROWS,
     KEY_COLUMN,
     TIDY_COLUMNS,
     Row,
@@ -30,15 +32,18 @@ from ..extraction import (
     validation_markdown,
 )
 from ..fileio import write_csv, write_if_changed
+from ..protocol import RESERVED_NAMES
+from ..team import Team
 from ..workbooks import changes as cell_changes
 from ..workbooks import consensus as consensus_sheet
 from ..workbooks import extraction as sheets
+from ..workbooks import registry
 from ..workbooks.base import WorkbookError
 from .common import included_studies, log_problems, screening_on, stop
 
 log = logging.getLogger(__name__)
 
-CONFIG_KEYS = ("reviewers", "extraction", "screening")
+CONFIG_KEYS = ("reviewers", "extraction", "screening", "former_reviewers")
 INPUTS = {"sheets": "results/sheets/sheets.csv", "unique": "results/dedup/unique_records.csv",
           "included": "results/screening/included.csv", "ids": "results/dedup/ids.csv"}
 OUTPUTS = {"evidence": "results/evidence/evidence.csv", "tidy": "results/evidence/extractions.csv",
@@ -57,7 +62,8 @@ class Outcome:
 
 
 def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included: set[str],
-               require: bool = True) -> tuple[list[Row], list[Problem]]:
+               require: bool = True, titles: Mapping[str, Sequence[str]] | None = None
+               ) -> tuple[list[Row], list[Problem]]:
     """One reviewer's rows, checked (``WorkbookError`` if the sheet cannot be read safely)."""
     table = sheets.read(path)
     problems = []
@@ -73,7 +79,7 @@ def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included
                                 expected=f"a column for every codebook field and code ({codebook.version})",
                                 hint="read as empty: nothing typed for it can be used"))
     rows, found = check_rows(sheets.records(table, codebook), reviewer, str(path), table.sheet, codebook, included,
-                             require)
+                             require, titles)
     return rows, problems + found
 
 
@@ -87,6 +93,23 @@ def split_warnings(rows: list[Row], splits: dict[str, list[str]], file: str) -> 
             for r in rows if r.study_id in splits]
 
 
+def check_team(team: Team, folder: Path, fmt: str, codebook: codebooks.Codebook, included: set[str],
+               stop_with: Callable[[Path, WorkbookError, str], ReviewError]) -> None:
+    """An extraction sheet with typed rows whose reviewer is not on the team, past or present, stops the stage:
+    dropping a name from ``reviewers:`` must not silently drop their values."""
+    shared = [*RESERVED_NAMES, CONSENSUS]
+    for name, path in registry.reviewers_files(folder, "", f".{fmt}", shared).items():
+        if name in team.readers or name.lower().startswith("screening-") or not sheets.is_sheet(path):
+            continue
+        try:
+            count: int | None = len(read_sheet(path, name, codebook, included)[0])
+        except WorkbookError:
+            count = None
+        if count != 0:
+            raise stop_with(path, registry.not_listed_error(name, path, count, "extraction values"),
+                            f"{name}'s extraction values")
+
+
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     settings = config["extraction"]
     codebook = codebooks.load(settings["codebook"])
@@ -96,19 +119,34 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     info = {s.study_id: {"citation": s.citation, "title": s.title, "year": s.year, "doi": s.doi} for s in studies}
     all_rows: list[Row] = []
     problems: list[Problem] = []
-    splits = cell_changes.Ids.read(inputs.get("ids")).splits
-    for reviewer in config.get("reviewers", []):
+    ids = cell_changes.Ids.read(inputs.get("ids"))
+    splits = ids.splits
+    # the title each study's rows show; not checked for a study others were merged into (a row followed to it
+    # shows the other's title)
+    titles = {s: [i["title"]] for s, i in info.items() if s not in set(ids.follow.values())}
+    team = Team.from_config(config)
+    check_team(team, folder, fmt, codebook, included_ids,
+               lambda path, exc, what: stop(outputs["validation"], problems, path, exc, what))
+    kept = registry.read(folder, "extraction")
+    typed: dict[str, tuple[Path, int]] = {}
+    for reviewer in team.readers:
         path = sheets.sheet_path(folder, reviewer, fmt)
+        gone = registry.missing(path, reviewer, kept, "extraction sheet")
+        if gone is not None:
+            raise stop(outputs["validation"], problems, path, gone, f"{reviewer}'s extraction sheet")
+        problems += [p for p in [registry.beside(path)] if p]
         if not path.exists():
             problems.append(Problem(code="missing-workbook", severity=WARNING, file=str(path),
                                     expected="the reviewer's sheet", hint="run the sheets stage to create it"))
             continue
         try:
-            rows, found = read_sheet(path, reviewer, codebook, included_ids)
+            rows, found = read_sheet(path, reviewer, codebook, included_ids, titles=titles)
         except WorkbookError as exc:
             raise stop(outputs["validation"], problems, path, exc, f"{reviewer}'s extraction sheet") from exc
         all_rows += rows
         problems += found + split_warnings(rows, splits, str(path))
+        typed[reviewer] = (path, len(rows) + sum(p.code in HELD_BACK_ROWS for p in found))
+    registry.write(folder, "extraction", typed)
     consensus_path = sheets.sheet_path(folder, CONSENSUS, fmt)
     consensus_rows: dict[tuple[str, str], Row] = {}
     if consensus_path.exists():

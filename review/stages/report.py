@@ -32,7 +32,8 @@ from .common import included_frame, read_csv, stop
 
 log = logging.getLogger(__name__)
 
-CONFIG_KEYS = ("title", "review_questions", "scope", "output", "screening", "extraction", "sources", "reviewers")
+CONFIG_KEYS = ("title", "review_questions", "scope", "output", "screening", "extraction", "sources", "reviewers",
+               "former_reviewers")
 INPUTS = {"evidence": "results/evidence/evidence.csv", "validation": "results/evidence/validation.csv",
           "disagreements": "results/evidence/disagreements.csv", "counts": "results/prisma/counts.csv",
           "flow": "results/prisma/flow.svg", "included": "results/screening/included.csv",

@@ -21,15 +21,17 @@ from ..errors import ERROR, WARNING, Problem
 from ..fileio import frame_rows, kept_arrays, read_frame, write_csv
 from ..ranking import Model, Prioritisation, document, features_key, rank_studies
 from ..screening import CONSENSUS, EXCLUDE, FT, INCLUDE, STAGES, STOPPED, TA, Decision, Outcome, Settings
+from ..team import Team
 from ..workbooks import changes as cell_changes
 from ..workbooks import order as screening_order
+from ..workbooks import registry
 from ..workbooks import screening as sheets
 from ..workbooks.base import WorkbookError, unreadable
 from .common import CITATION_COLUMNS, stop
 
 log = logging.getLogger(__name__)
 
-CONFIG_KEYS = ("screening", "reviewers", "extraction")
+CONFIG_KEYS = ("screening", "reviewers", "extraction", "former_reviewers")
 INPUTS = {"records": "results/records/records.csv", "groups": "results/dedup/groups.csv",
           "unique": "results/dedup/unique_records.csv", "ids": "results/dedup/ids.csv"}
 OUTPUTS = {"decisions": "results/screening/decisions.csv", "screening": "results/screening/screening.csv",
@@ -147,6 +149,22 @@ def guide(plan: Prioritisation, ranking: dict[str, tuple[int, float]], estimate:
     return lines
 
 
+def _check_team(team: Team, settings: Settings, known: set[str], issues: Path, problems: list[Problem]) -> None:
+    """A screening workbook with decisions whose reviewer is not on the team, past or present, stops the stage:
+    dropping a name from ``reviewers:`` must not silently drop their decisions."""
+    files = registry.reviewers_files(settings.folder, "screening-", ".xlsx", [CONSENSUS])
+    for name, path in files.items():
+        if name in team.readers:
+            continue
+        try:
+            count: int | None = len(sheets.read_decisions(path, name, settings, known)[0])
+        except WorkbookError:
+            count = None  # unreadable: it may hold decisions, so it is named too
+        if count != 0:
+            raise stop(issues, problems, path, registry.not_listed_error(name, path, count, "screening decisions"),
+                       f"{name}'s screening decisions")
+
+
 def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
     rows = frame_rows(unique)
     cite = citations(rows)
@@ -158,7 +176,7 @@ def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     settings = Settings.from_config(config)
-    records = read_frame(inputs["records"], ["record_id", "tags"])
+    records = read_frame(inputs["records"], ["record_id", "tags", "title"])
     groups = read_frame(inputs["groups"])
     unique = read_frame(inputs["unique"], [*CITATION_COLUMNS, "abstract", "container"])  # what a sheet shows
     group_of = dict(zip(groups["record_id"], groups["study_id"]))
@@ -166,8 +184,20 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     known = set(studies)
     decisions, problems = screening.tag_decisions(zip(records["record_id"], records["tags"]), group_of, settings)
     ids = cell_changes.Ids.read(inputs.get("ids"))
-    for reviewer in [*settings.reviewers, CONSENSUS]:
+    team = Team.from_config(config, "screening")
+    titles: dict[str, list[str]] = {s: [] for s in studies}  # every title of a study's records
+    for record, title in zip(records["record_id"], records["title"]):
+        if record in group_of:
+            titles[group_of[record]].append(title)
+    _check_team(team, settings, known, outputs["issues"], problems)
+    kept = registry.read(settings.folder, "screening")
+    typed: dict[str, tuple[Path, int]] = {}
+    for reviewer in [*team.readers, CONSENSUS]:
         path = sheets.workbook_path(settings.folder, reviewer)
+        gone = registry.missing(path, reviewer, kept, "screening workbook")
+        if gone is not None:
+            raise stop(outputs["issues"], problems, path, gone, f"{reviewer}'s screening decisions")
+        problems += [p for p in [registry.beside(path)] if p]
         try:
             # decisions follow their study when it was merged into another (or typed as a record id)
             followed = cell_changes.follow_ids(path, list(sheets.SHEETS.values()), ["study_id"], ids)
@@ -175,11 +205,14 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
             if followed:
                 log.info("%s: %d study ids followed to the study they are now (see %s)", path, len(followed),
                          cell_changes.log_path(settings.folder))
-            found, issues = sheets.read_decisions(path, reviewer, settings, known)
+            found, issues = sheets.read_decisions(path, reviewer, settings, known, titles)
         except WorkbookError as exc:
             raise stop(outputs["issues"], problems, path, exc, f"{reviewer}'s screening decisions") from exc
         decisions += found
         problems += issues
+        if path.exists():
+            typed[reviewer] = (path, len(found) + sum(p.code in sheets.HELD_BACK for p in issues))
+    registry.write(settings.folder, "screening", typed)
     decisions.sort(key=lambda d: (d.study_id, STAGES.index(d.stage), d.reviewer, d.origin))
     table, conflicts = screening.screen(studies, decisions)
     outcome = Outcome(table, decisions, conflicts, screening.agreement(decisions), problems)
@@ -193,7 +226,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         raise stop(outputs["issues"], problems, screening_order.order_path(settings.folder), exc,
                    "the order of the screening decisions") from exc
     ta_included = [r["study_id"] for r in table if r["ta_decision"] == INCLUDE]
-    for reviewer in settings.reviewers:
+    for reviewer in team.current:  # those who left get no new rows
         path = sheets.workbook_path(settings.folder, reviewer)
         try:
             added = sheets.append_studies(path, settings, {TA: [rows[s] for s in studies],

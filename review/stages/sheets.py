@@ -10,14 +10,16 @@ from .. import codebook as codebooks
 from ..errors import ReviewError
 from ..extraction import CONSENSUS
 from ..fileio import write_csv
+from ..team import Team
 from ..workbooks import changes as cell_changes
 from ..workbooks import extraction as sheets
+from ..workbooks import registry
 from ..workbooks.base import WorkbookError
 from .common import included_studies, screening_on
 
 log = logging.getLogger(__name__)
 
-CONFIG_KEYS = ("reviewers", "extraction", "screening")
+CONFIG_KEYS = ("reviewers", "extraction", "screening", "former_reviewers")
 INPUTS = {"unique": "results/dedup/unique_records.csv", "included": "results/screening/included.csv",
           "ids": "results/dedup/ids.csv"}
 OUTPUTS = {"summary": "results/sheets/sheets.csv"}
@@ -40,8 +42,12 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     except WorkbookError as exc:
         raise ReviewError(f"{exc} It must follow the studies merged and the codebook changed since it was "
                           "written.") from exc
-    for reviewer in config.get("reviewers", []):
+    kept = registry.read(folder, "extraction")
+    for reviewer in Team.from_config(config).current:  # those who left get no new rows; their sheets are read
         path = sheets.sheet_path(folder, reviewer, fmt)
+        gone = registry.missing(path, reviewer, kept, "extraction sheet")
+        if gone is not None:  # never a blank sheet in place of one that held typed work
+            raise gone
         try:
             # rows follow their study when it was merged into another, before new rows are appended
             followed = cell_changes.follow_ids(path, [sheets.SHEET], ["study_id"], ids)

@@ -57,6 +57,7 @@ from .base import (
     save,
     save_bytes,
     sheet_for_update,
+    sheet_names,
     text,
 )
 from .base import (
@@ -717,6 +718,17 @@ def update(path: Path, reviewer: str, codebook: Codebook, studies: list[Study], 
 
 
 # --- reading ---------------------------------------------------------------------------------------------
+
+
+def is_sheet(path: Path) -> bool:
+    """Whether ``path`` looks like an extraction sheet (its sheet, or a CSV whose header has a study_id)."""
+    try:
+        if path.suffix == ".csv":
+            with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                return "study_id" in handle.readline()
+        return SHEET in sheet_names(path)
+    except (OSError, WorkbookError):
+        return True  # unreadable: it may be one, and is named rather than passed over
 
 
 def read(path: Path) -> Table:

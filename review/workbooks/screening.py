@@ -31,6 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
 from ..fileio import neutralise
+from ..identity import row_is_about
 from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
 from . import xlsxml
 from .base import (
@@ -403,9 +404,15 @@ def _problem(path: Path, sheet: str, number: int, study: str, code: str, column:
                    value=value, expected=expected, hint=hint or "the decision was not used", record_id=study)
 
 
-def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str]
-                   ) -> tuple[list[Decision], list[Problem]]:
+# problems whose row holds a decision that does not count (a reviewer's typed work, all the same)
+HELD_BACK = frozenset({"not-a-decision", "missing-reason", "unknown-reason", "study-id-mismatch"})
+
+
+def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str],
+                   titles: Mapping[str, Sequence[str]] | None = None) -> tuple[list[Decision], list[Problem]]:
     """A reviewer's decisions (``[]`` if the workbook does not exist) and a problem row per unusable cell.
+    With ``titles`` (study -> the titles of its records), a row whose study id was overtyped with another study's (the title it
+    shows is not that study's) is held back, never moved to the other study.
 
     ``WorkbookError`` if a stage's sheet or its study_id, decision or reason column is missing."""
     decisions: list[Decision] = []
@@ -415,7 +422,7 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
     tables = read_tables(path, [SHEETS[stage] for stage in STAGES], REQUIRED)
     for stage in STAGES:
         table = tables[SHEETS[stage]]
-        for number, row in table.records((*REQUIRED, "rank")):
+        for number, row in table.records((*REQUIRED, "rank", "title")):
             study, raw = text(row["study_id"]), text(row["decision"]).lower()
             if not study or not raw:
                 continue
@@ -433,6 +440,13 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
                 problems.append(_problem(*where, "unknown-study", "study_id", study,
                                          "a study id of the current unique records",
                                          "the decision applies to no current study", WARNING))
+            elif titles is not None and not row_is_about(text(row["title"]), titles.get(study, ())):
+                problems.append(_problem(*where, "study-id-mismatch", "study_id", study,
+                                         f"the id of the study titled {text(row['title'])[:80]!r}",
+                                         f"the row shows another study's title than {study}'s "
+                                         f"({(titles.get(study) or [''])[0][:80]!r}): its study id was overtyped? The "
+                                         "decision is held back, not given to the other study: write the row's "
+                                         "own study id back"))
             else:
                 rank = row["rank"] if isinstance(row["rank"], int) and not isinstance(row["rank"], bool) else None
                 decisions.append(Decision(study, stage, raw, reason if raw == EXCLUDE else "", reviewer,
