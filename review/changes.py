@@ -222,6 +222,8 @@ def summary(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
         if section == "records":
             detail = "; ".join(f"{source}: " + ", ".join(f"{n} {change}" for change, n in sorted(kinds.items()))
                                for source, kinds in sorted(_by(mine, "detail").items()))
+        elif section == "causes":  # each cause named: they explain the counts below
+            detail = "; ".join(f"{r['change']}: {r['item']}" for r in mine)
         elif section == "extraction":
             detail = "; ".join(f"{who}: " + ", ".join(f"{n} {change}" for change, n in sorted(kinds.items()))
                                for who, kinds in sorted(_by(mine, "detail").items()))

@@ -170,8 +170,12 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
     text = str(value).strip()
     if field.type == "single":
         code = field.code_for(text)
+        if code is None and field.retired(text):
+            return None, ("retired-code", field.describe_allowed(),
+                          f"{field.retired(text)}: the value is kept in the sheet and not used; choose the code that "
+                          "applies now")
         if code is None:
-            return None, ("not-in-codebook", field.describe_allowed(), field.retired(text) or did_you_mean(text, field))
+            return None, ("not-in-codebook", field.describe_allowed(), did_you_mean(text, field))
         return code, None
     if field.type == "multiple":
         parts = [p for p in (x.strip() for x in text.replace("\n", ";").replace(",", ";").split(";")) if p]

@@ -98,7 +98,15 @@ def report_tables(config: dict[str, Any]) -> dict[str, str]:
 
 
 def source_inputs(config: dict[str, Any]) -> list[str]:
-    """Files the records stage reads: exported files, and each Zotero source's snapshot."""
+    """Files the records stage reads: exported files, and each Zotero source's snapshot. A source file the
+    protocol names that is not there stops the run here: Snakemake would otherwise keep the records read from
+    it last time, or leave the source out, and the review would quietly change."""
+    missing = [f"{source.name}: {source.file}" for source in protocol.sources(config)
+               if source.kind == "file" and source.file and not Path(source.file).is_file()]
+    if missing:
+        _stop(f"a source file the protocol names is missing ({'; '.join(missing)}): put it back, correct its file: "
+              "in the protocol's sources:, or remove the source from sources: (or set enabled: false) to leave "
+              "its records out on purpose; the change report will then name it as removed")
     return [source.file if source.kind == "file" and source.file else str(snapshot_path(RESULTS, source.name))
             for source in protocol.sources(config)]
 

@@ -42,8 +42,18 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     except WorkbookError as exc:
         raise ReviewError(f"{exc} It must follow the studies merged and the codebook changed since it was "
                           "written.") from exc
+    team = Team.from_config(config)
+    for name in team.former_names:  # no new rows for those who left, but their values follow merges and upgrades
+        path = sheets.sheet_path(folder, name, fmt)
+        try:
+            cell_changes.record(folder, cell_changes.follow_ids(path, [sheets.SHEET], ["study_id"], ids))
+            if fmt == "xlsx":
+                cell_changes.record(folder, sheets.upgrade_file(path, codebook, name))
+        except WorkbookError as exc:
+            raise ReviewError(f"{exc} It must follow the studies merged and the codebook changed since "
+                              f"{name} left.") from exc
     kept = registry.read(folder, "extraction")
-    for reviewer in Team.from_config(config).current:  # those who left get no new rows; their sheets are read
+    for reviewer in team.current:
         path = sheets.sheet_path(folder, reviewer, fmt)
         gone = registry.missing(path, reviewer, kept, "extraction sheet")
         if gone is not None:  # never a blank sheet in place of one that held typed work

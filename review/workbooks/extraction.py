@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -449,18 +449,54 @@ def _why(codebook: Codebook, kind: str, name: str) -> str:
     return f"{name} added in version {codebook.version}" if kind == "add_field" else kind
 
 
-def _recode(value: Any, field: Field) -> str | None:
-    """A cell's text with codes renamed since an older version written as they are now (``None``: as it is)."""
-    if value in (None, "") or not field.renamed_codes:
+def _recode(value: Any, field: Field, former: Mapping[str, str] | None = None) -> str | None:
+    """A cell's text with codes renamed since an older version written as they are now (``None``: as it is).
+    ``former`` (folded label -> code, from the workbook's own codebook sheet) reads the labels its dropdown
+    offered: a code renamed together with its label is still found; a retired code's old label is written as
+    the code, so that it is read as retired (``retired-code``) rather than as an unknown value."""
+    if value in (None, "") or not (field.renamed_codes or field.retired_codes):
         return None
     current = {fold(c) for c in (*field.codes, *field.labels)}
-    if field.type == "single":
-        text_ = str(value).strip()
-        code = None if fold(text_) in current else field.code_for(text_)
+
+    def now(part: str) -> str | None:
+        if fold(part) in current:
+            return None
+        code = field.code_for(part)
+        if code is None and former and fold(part) in former:
+            old = former[fold(part)]
+            code = field.code_for(old)
+            if code is None:
+                return old if field.retired(old) and old != part else None
         return field.label_of(code) if code else None
+
+    if field.type == "single":
+        return now(str(value).strip())
     parts = [p.strip() for p in str(value).replace("\n", ";").split(";") if p.strip()]
-    new = [p if fold(p) in current else (field.code_for(p) or p) for p in parts]
+    new = [now(p) or p for p in parts]
     return "; ".join(new) if new != parts else None
+
+
+def _former_labels(workbook: Workbook) -> dict[str, dict[str, str]]:
+    """Field -> {folded label: code} as the workbook's codebook sheet gave them (the version it was made with):
+    what its dropdowns wrote into the cells."""
+    if "codebook" not in workbook.sheetnames:
+        return {}
+    rows = workbook["codebook"].iter_rows(values_only=True)
+    header = [str(h or "") for h in next(rows, ())]
+    if not {"field", "code", "choose"} <= set(header):
+        return {}
+    at = {name: header.index(name) for name in ("field", "code", "choose")}
+    out: dict[str, dict[str, str]] = {}
+    for row in rows:
+        name, code, label = (str(row[at[k]] or "") if at[k] < len(row) else "" for k in ("field", "code", "choose"))
+        if name and code and label:
+            out.setdefault(name, {})[fold(label.split(f" (type {TICK})")[0])] = code
+    return out
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    """A codebook version as compared ("1.10" after "1.9"; text parts as text)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in version.split("."))
 
 
 def _drop_rules(ws: Worksheet, columns: set[int]) -> None:
@@ -523,6 +559,11 @@ def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, r
     lists, codebook and about sheets are rewritten for this version. Returns the cells changed and the
     version upgraded from ("" when the workbook was already up to date)."""
     was = _about_version(workbook)
+    if was and _version_key(was) > _version_key(codebook.version):
+        raise WorkbookError(
+            f"{path} was made with codebook version {was}, newer than the codebook's {codebook.version}: a codebook "
+            "going back a version would drop the columns and codes added since. Restore the codebook of version "
+            f"{was} (or newer), or give it a higher version that says under changes: what is retired")
     header = header_of(ws)
     absent = [f for f in codebook.fields if not _represented(f, header)
               and not any(old in header for old, new in codebook.renamed_headers().items()
@@ -548,17 +589,19 @@ def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, r
         changes.append(_change(path, ws.title, cell.coordinate, "", new, name, new, _why(codebook, kind, name)))
     _drop_rules(ws, retired_columns)
     header = header_of(ws)
+    former = _former_labels(workbook)
     for f in codebook.fields:
-        if f.name not in header or not f.renamed_codes:
+        if f.name not in header or not (f.renamed_codes or f.retired_codes):
             continue
         column = header[f.name]
         for number in range(2, ws.max_row + 1):
             target = ws.cell(row=number, column=column)
-            recoded = _recode(target.value, f)
+            recoded = _recode(target.value, f, former.get(f.name))
             if recoded is not None:
                 changes.append(_change(path, ws.title, target.coordinate, study_of(number), f.name, target.value,
                                        recoded, "; ".join(c.describe() for c in codebook.changes
-                                                      if c.kind == "rename_code" and c.field == f.name)))
+                                                      if c.kind in ("rename_code", "retire_code")
+                                                      and c.field == f.name)))
                 target.value = recoded
     last_row = _rules_last_row(ws)
     changes += _add_columns(ws, codebook, absent, last_row, path)
