@@ -33,6 +33,46 @@ def changed(before, after):
     return {(r["section"], r["item"], r["change"], r["detail"]) for r in changes.compare(before, after)}
 
 
+def with_causes(snapshot, current=("reviewer_a", "reviewer_b"), former=None, sources=None, version="1.1",
+                declared=(), decisions=None, cells=0):
+    return snapshot | changes.context({"current": list(current), "former": former or {}},
+                                      sources or {"hmic": "hmic.ris", "zotero": "Zotero 1"},
+                                      {"version": version, "changes": list(declared)},
+                                      [{"reviewer": r} for r, n in (decisions or {}).items() for _ in range(n)], cells)
+
+
+def test_the_causes_come_first_a_reviewer_who_left_a_source_removed_a_codebook_upgrade_and_cells_rewritten():
+    tidy = [("reviewer_b", "Ham2017", "STP", "tier", "stp"), ("reviewer_a", "Ham2017", "STP", "tier", "stp")]
+    before = with_causes(state(tidy=tidy), decisions={"reviewer_b": 3})
+    after = with_causes(state(tidy=tidy, records={"hmic": ["hmic:1", "hmic:2"]}), current=("reviewer_a", "reviewer_c"),
+                        former={"reviewer_b": "2026-11-30"}, sources={"hmic": "hmic.ris"}, version="1.2",
+                        declared=["code a of f renamed b (1.2)"], decisions={"reviewer_b": 3}, cells=2)
+    log = [{"file": "x.xlsx", "why": "old"}, {"file": "a.xlsx", "why": "code a of f renamed b"},
+           {"file": "b.xlsx", "why": "code a of f renamed b"}]
+    rows = changes.compare({**before, "cell_changes": 1}, {**after, "cell_changes": 3}, log)
+    causes = [(r["item"], r["change"], r["detail"]) for r in rows if r["section"] == "causes"]
+    assert rows[:len(causes)] == [r for r in rows if r["section"] == "causes"]  # first
+    assert causes == [
+        ("reviewer_c", "reviewer joined", "their files are created with every study"),
+        ("reviewer_b", "reviewer left", "on 2026-11-30: their 3 screening decisions and 1 extraction row still count; "
+                                        "their files get no new rows"),
+        ("zotero", "source removed", "Zotero 1: its 1 record no longer counts"),
+        ("codebook 1.1 -> 1.2", "codebook upgraded", "code a of f renamed b (1.2)"),
+        ("code a of f renamed b", "cells rewritten", "2 cells in a.xlsx, b.xlsx (extracts/cell-changes.csv)")]
+    page = changes.markdown(rows, "the previous refresh")
+    assert "reviewer left: reviewer_b" in page and "source removed: zotero" in page
+    # a state kept before the causes were recorded is not compared for them
+    assert not [r for r in changes.compare(state(), after) if r["section"] == "causes"]
+
+
+def test_a_row_moved_by_a_merge_is_re_keyed_not_removed_and_added():
+    before = state(tidy=[("reviewer_a", "Bate2017", "STP", "tier", "stp")])
+    after = state(groups={"Ham2017": ["hmic:1", "hmic:2", "zotero:A"]}, screening={"Ham2017": "included"},
+                  tidy=[("reviewer_a", "Ham2017", "STP", "tier", "stp")])
+    found = {(r["item"], r["change"], r["detail"]) for r in changes.compare(before, after) if r["section"] == "extraction"}
+    assert found == {("Bate2017 | STP", "re-keyed", "reviewer_a: Ham2017 | STP (study merged)")}
+
+
 def test_nothing_changed_is_nothing():
     assert changes.compare(state(), state()) == []
     assert "Nothing changed." in changes.markdown([], "the previous refresh")
@@ -95,6 +135,7 @@ def refresh(tmp_path, monkeypatch):
                                                                        for r in records])
         for name in ("screening", "tidy", "evidence", "validation", "screening_issues", "records_issues"):
             write_csv(tmp_path / f"{name}.csv", ["study_id"], [])
+        write_csv(tmp_path / "decisions.csv", ["study_id", "reviewer"], [])
         inputs = {name: tmp_path / f"{name}.csv" for name in stage.INPUTS}
         rows = stage.run(config, inputs, outputs_in(stage, tmp_path / "out"))
         with open(tmp_path / "out/changes.csv", encoding="utf-8") as handle:

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from review import codebook
 from review import extraction as sheets
+from review.errors import ReviewError
 from review.fileio import write_csv
 from review.model import RECORD_COLUMNS
 from review.stages import evidence
@@ -535,3 +536,61 @@ def test_a_csv_sheet_is_upgraded_too(project):
     after = csv_rows(path)
     assert after[0]["local_government_notes"] == "kept" and after[0]["lesson_stance"] == "cautions_against"
     assert after[0]["decision_mode (retired in 2.0)"] == "consensual" and "system_aims" in after[0]
+
+
+def relabelled_codebook(tmp_path, version="2.0"):
+    """The project's codebook with a code renamed together with its label, and another code retired."""
+    import yaml
+
+    data = yaml.safe_load((PROJECT / "protocols/codebook.yaml").read_text(encoding="utf-8"))
+    data["version"] = version
+    design = next(f for g in data["groups"] for f in g["fields"] if f["name"] == "study_design")
+    for choice in design["choices"]:
+        if choice["code"] == "qual_case_study":
+            choice.update(code="case_study_qualitative", label="Case study (qualitative)")
+    design["choices"] = [c for c in design["choices"] if c["code"] != "oral_history"]
+    data["changes"] = [*data.get("changes", []),
+                       {"version": version, "rename_code": {"field": "study_design", "from": "qual_case_study",
+                                                            "to": "case_study_qualitative"}},
+                       {"version": version, "retire_code": {"field": "study_design", "code": "oral_history"}}]
+    path = tmp_path / f"codebook-{version}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_a_code_renamed_with_its_label_keeps_the_values_the_dropdown_wrote(project):
+    """The dropdown writes labels: an upgrade that renames a code and its label finds the old label through the
+    workbook's own codebook sheet; a retired code's label is read as retired, never as an unknown value."""
+    tmp, config, refresh, read = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    renamed = set_cells(path, "z:2", "STP", study_design="Qualitative case study")
+    retired = set_cells(path, "z:3", "SHA", study_design="Oral history")
+
+    config["extraction"]["codebook"] = str(relabelled_codebook(tmp))
+    refresh(STUDIES)
+
+    ws = load_workbook(path)["extraction"]
+    column = {c.value: c.column for c in ws[1] if c.value}["study_design"]
+    assert ws.cell(row=renamed, column=column).value == "Case study (qualitative)"
+    assert ws.cell(row=retired, column=column).value == "oral_history"
+    logged = {(r["old"], r["new"]) for r in csv_rows(tmp / "extracts/cell-changes.csv") if r["column"] == "study_design"}
+    assert logged == {("Qualitative case study", "Case study (qualitative)"), ("Oral history", "oral_history")}
+    result = read()
+    values = {(r["study_id"], r["value"]) for r in csv_rows(tmp / "evidence/extractions.csv")
+              if r["reviewer"] == "alice" and r["field"] == "study_design"}
+    assert values == {("z:2", "case_study_qualitative")}
+    problems = {(p.code, p.value) for p in result.problems if p.column == "study_design"}
+    assert problems == {("retired-code", "oral_history")}  # on z:3
+
+
+def test_a_codebook_whose_version_goes_down_is_a_named_error_not_an_upgrade(project):
+    tmp, config, refresh, _ = project
+    config["extraction"]["codebook"] = str(relabelled_codebook(tmp, "2.0"))
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    before = path.read_bytes()
+    config["extraction"]["codebook"] = str(PROJECT / "protocols/codebook.yaml")  # 1.1: back a version
+    with pytest.raises(ReviewError, match=r"made with codebook version 2.0, newer than the codebook's 1.1"):
+        refresh(STUDIES)
+    assert path.read_bytes() == before
