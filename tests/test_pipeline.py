@@ -318,3 +318,80 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
     log = csv_rows(project / "extracts/cell-changes.csv")
     assert {r["new"] for r in log if r["why"] == "field system_aims added in version 1.2 (after piloting)"} == {
         f"system_aims:{c}" for c in ("outcomes", "inequalities", "value", "social")}
+
+
+def test_a_team_that_changes_keeps_every_typed_value_counting_or_stops_with_a_named_error(project):
+    """A reviewer leaves and another joins, a workbook is moved away, a source file is deleted, a study id is
+    overtyped: every refresh keeps each typed value counting or stops with an Error naming the cause."""
+    assert snakemake(project).returncode == 0
+
+    def table(name):
+        return pd.read_csv(project / f"results/{name}", dtype=str, keep_default_na=False)
+
+    decisions, extractions, evidence = (table("screening/decisions.csv"), table("evidence/extractions.csv"),
+                                        table("evidence/evidence.csv"))
+    protocol = project / "protocols/review.yaml"
+    text = protocol.read_text(encoding="utf-8")
+    assert "reviewers: [reviewer_a, reviewer_b]" in text
+    protocol.write_text(text.replace("reviewers: [reviewer_a, reviewer_b]", "reviewers: [reviewer_a, reviewer_c]\n"
+                                     "former_reviewers:\n  - {name: reviewer_b, left: 2026-11-30}"), encoding="utf-8")
+    b_rows = (project / "extracts/screening-reviewer_b.xlsx").read_bytes()
+    left = snakemake(project)
+    assert left.returncode == 0, left.stderr
+    # value by value: every decision, extraction value and resolved value of reviewer_b still counts
+    assert table("screening/decisions.csv").equals(decisions)
+    assert table("evidence/extractions.csv").equals(extractions)
+    assert table("evidence/evidence.csv").equals(evidence)
+    assert (project / "extracts/screening-reviewer_c.xlsx").exists() and (project / "extracts/reviewer_c.xlsx").exists()
+    assert (project / "extracts/screening-reviewer_b.xlsx").read_bytes() == b_rows  # no new rows for who left
+    report = (project / "results/changes/changes.md").read_text(encoding="utf-8")
+    assert "reviewer joined: reviewer_c" in report and "reviewer left: reviewer_b" in report
+    assert "11 screening decisions and 9 extraction rows still count" in report
+
+    # dropped from the protocol altogether: a named error, nothing downstream changes
+    protocol.write_text(text.replace("reviewers: [reviewer_a, reviewer_b]", "reviewers: [reviewer_a]"),
+                        encoding="utf-8")
+    dropped = snakemake(project)
+    assert dropped.returncode != 0 and "Traceback" not in dropped.stderr
+    assert "Error: extracts/screening-reviewer_b.xlsx: 11 typed rows of reviewer_b's screening decisions" in \
+        dropped.stderr
+
+    # a workbook that held typed work moved away (saved as .ods): a named error, no blank workbook in its place
+    protocol.write_text(text, encoding="utf-8")
+    (project / "extracts/reviewer_b.xlsx").rename(project / "extracts/reviewer_b.ods")
+    moved = snakemake(project)
+    assert moved.returncode != 0
+    assert "extracts/reviewer_b.xlsx: reviewer_b's extraction sheet is missing (9 typed rows" in moved.stderr
+    assert "extracts/reviewer_b.ods is beside it" in moved.stderr
+    assert not (project / "extracts/reviewer_b.xlsx").exists()
+    (project / "extracts/reviewer_b.ods").rename(project / "extracts/reviewer_b.xlsx")
+
+    # a source file deleted: the run stops naming it rather than keep last time's records
+    scopus = project / "protocols/library/scopus.bib"
+    kept = scopus.read_bytes()
+    scopus.unlink()
+    gone = snakemake(project)
+    assert gone.returncode != 0 and "source file the protocol names is missing (scopus: protocols/library/scopus.bib)" \
+        in gone.stderr
+    scopus.write_bytes(kept)
+
+    # a study id overtyped with another study's: the row is named and its decision is not moved
+    from openpyxl import load_workbook
+    path = project / "extracts/screening-reviewer_a.xlsx"
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    header = {c.value: c.column for c in ws[1]}
+    typed = [r for r in range(2, ws.max_row + 1) if ws.cell(r, header["decision"]).value]
+    row, other = typed[0], ws.cell(typed[1], header["study_id"]).value
+    wb_study = ws.cell(row, header["study_id"]).value
+    ws.cell(row, header["study_id"]).value = other
+    wb.save(path)
+    overtyped = snakemake(project)
+    assert overtyped.returncode == 0, overtyped.stderr
+    issues = table("screening/issues.csv")
+    named = issues[issues.code == "study-id-mismatch"]
+    assert named[["file", "row", "value", "severity"]].values.tolist() == [[str(path.relative_to(project)), str(row),
+                                                                          other, "error"]]
+    now = table("screening/decisions.csv")
+    assert not ((now.reviewer == "reviewer_a") & (now.origin == f"extracts/screening-reviewer_a.xlsx row {row}")).any()
+    assert wb_study != other
