@@ -287,3 +287,33 @@ def test_rows_of_a_study_split_at_this_refresh_are_flagged_for_the_reviewer(revi
     flagged = [p for p in evidence().problems if p.code == "study-split"]
     assert [(p.file.rsplit("/", 1)[1], p.value, p.severity) for p in flagged] == [("alice.xlsx", "s:1", "warning")]
     assert "s:1b now holds some of its records" in flagged[0].hint
+
+
+def test_a_new_dispute_of_a_study_already_in_the_consensus_workbook_is_shown_in_its_row(review):
+    """Two rows of one reviewer merged into a study that already has a consensus row: the new dispute is added
+    to what that row shows (it was only in the validation report), and nothing typed there is replaced."""
+    from review import codebook as codebooks
+    from review.workbooks import consensus as consensus_sheet
+
+    tmp, write, screen, sheets, evidence = review
+    write(STUDIES)
+    screen()
+    sheets()
+    extraction = tmp / "extracts/alice.xlsx"
+    set_cells(extraction, "extraction", "s:2", findings_summary="what s:2 found", relevance="core", tier="SHA")
+    set_cells(extraction, "extraction", "s:1", relevance="supporting")
+    form = codebooks.load(PROJECT / "protocols/codebook.yaml")
+    consensus = tmp / "extracts/consensus.xlsx"
+    earlier = {("s:1", "SHA"): [{"field": "qa_overall", "reviewer_a": "alice", "value_a": "high",
+                                 "reviewer_b": "bob", "value_b": "low"}]}
+    assert consensus_sheet.append_disputes(consensus, form, earlier, {}) == 1
+    set_cells(consensus, "extraction", "s:1", disputed="qa_overall: alice=high / bob=low; settled at the meeting")
+
+    write([s for s in STUDIES if s["study_id"] != "s:2"], ids=[{"id": "s:2", "study_id": "s:1", "how": "merged"}])
+    screen()
+    sheets()
+    evidence()
+
+    shown = dict(typed_by_study(consensus, "extraction", "disputed"))["s:1"]
+    assert shown.startswith("qa_overall: alice=high / bob=low; settled at the meeting; relevance: ")
+    assert len([s for s, _ in typed_by_study(consensus, "extraction", "disputed") if s == "s:1"]) == 1

@@ -123,7 +123,8 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     splits = ids.splits
     # the title each study's rows show; not checked for a study others were merged into (a row followed to it
     # shows the other's title)
-    titles = {s: [i["title"]] for s, i in info.items() if s not in set(ids.follow.values())}
+    absorbed = set(ids.follow.values())
+    titles = {s: [i["title"]] for s, i in info.items() if s not in absorbed}
     team = Team.from_config(config)
     check_team(team, folder, fmt, codebook, included_ids,
                lambda path, exc, what: stop(outputs["validation"], problems, path, exc, what))

@@ -185,9 +185,12 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     decisions, problems = screening.tag_decisions(zip(records["record_id"], records["tags"]), group_of, settings)
     ids = cell_changes.Ids.read(inputs.get("ids"))
     team = Team.from_config(config, "screening")
-    titles: dict[str, list[str]] = {s: [] for s in studies}  # every title of a study's records
+    # every title of a study's records, which a row of it may show; not for a study others were merged into (a
+    # row followed to it shows the other's title, and the other's records may be gone)
+    absorbed = set(ids.follow.values())
+    titles: dict[str, list[str]] = {s: [] for s in studies if s not in absorbed}
     for record, title in zip(records["record_id"], records["title"]):
-        if record in group_of:
+        if group_of.get(record) in titles:
             titles[group_of[record]].append(title)
     _check_team(team, settings, known, outputs["issues"], problems)
     kept = registry.read(settings.folder, "screening")

@@ -31,7 +31,8 @@ def _style(cell: Any, name: str) -> None:
 
 def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str, str], Sequence[Mapping[str, str]]],
                     studies: Mapping[str, Mapping[str, str]]) -> int:
-    """Append a row for each disputed study x key not yet in the consensus workbook; returns rows added."""
+    """Append a row for each disputed study x key not yet in the consensus workbook, and show a new dispute in
+    the row of a study x key already there; returns rows added."""
     workbook = open_for_update(path) or new_workbook(codebook, CONSENSUS, len(disputed), 50)
     ws, header = sheet_for_update(workbook, path, SHEET, required=("study_id",))
     if DISPUTED not in header:
@@ -39,14 +40,26 @@ def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str,
         header = header_of(ws)
     key_field = codebook.key_fields[0] if codebook.key_fields else None
     key_name = key_field.name if key_field else ""
-    present = set()
-    for values in ws.iter_rows(min_row=2, values_only=True):
+    present: dict[tuple[str, str], int] = {}
+    for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
         sid = values[header["study_id"] - 1] if header["study_id"] <= len(values) else None
         if sid:
             key = text(values[header[key_name] - 1]) if key_name in header and header[key_name] <= len(values) else ""
-            present.add((text(sid), (key_field.code_for(key) or key) if key_field and key else key))
+            present.setdefault((text(sid), (key_field.code_for(key) or key) if key_field and key else key), number)
+    # a study x key already here may have a new dispute (two rows of one reviewer merged into it, a field
+    # disputed since): it is added to what the row shows, never replacing anything there
+    shown = 0
+    for key in sorted(set(disputed) & set(present)):
+        cell = ws.cell(row=present[key], column=header[DISPUTED])
+        parts = [p.strip() for p in text(cell.value).split(";") if p.strip()]
+        missing = [p for p in (q.strip() for q in dispute_text(disputed[key]).split(";")) if p and p not in parts]
+        if missing:
+            cell.value = "; ".join([*parts, *missing])
+            shown += 1
     new = [key for key in sorted(disputed) if key not in present]
     if not new:
+        if shown:
+            save(workbook, path)
         return 0
     rows = []
     for study_id, key in new:
