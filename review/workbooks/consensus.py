@@ -49,10 +49,10 @@ def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str,
     # a study x key already here may have a new dispute (two rows of one reviewer merged into it, a field
     # disputed since): it is added to what the row shows, never replacing anything there
     shown = 0
-    for key in sorted(set(disputed) & set(present)):
-        cell = ws.cell(row=present[key], column=header[DISPUTED])
+    for both in sorted(set(disputed) & set(present)):
+        cell = ws.cell(row=present[both], column=header[DISPUTED])
         parts = [p.strip() for p in text(cell.value).split(";") if p.strip()]
-        missing = [p for p in (q.strip() for q in dispute_text(disputed[key]).split(";")) if p and p not in parts]
+        missing = [p for p in (q.strip() for q in dispute_text(disputed[both]).split(";")) if p and p not in parts]
         if missing:
             cell.value = "; ".join([*parts, *missing])
             shown += 1
