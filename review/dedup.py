@@ -485,22 +485,3 @@ def group_labels(ids: Sequence[str], group: Sequence[int]) -> list[str]:
 def review_pairs(result: Result) -> list[PairDecision]:
     """Undecided pairs worth a reviewer's time: those whose records still ended in different groups."""
     return [d for d in result.decisions if d.label == MAYBE and result.group[d.i] != result.group[d.j]]
-
-
-def merge_group(members: Sequence[Record], survivor: Record) -> dict[str, str]:
-    """The survivor's row, each empty field filled from the other members (most complete first)."""
-    row = survivor.as_row()
-    empty = [name for name, value in row.items() if not value and name not in _OWN]
-    for other in members:
-        if not empty:
-            break
-        if other is not survivor:
-            for name in empty:
-                if value := other.cell(name):
-                    row[name] = value
-            empty = [name for name in empty if not row[name]]
-    return row
-
-
-# a record's own provenance, never taken from another member
-_OWN = frozenset({"record_id", "source", "source_type", "file", "line", "source_key", "zotero_key", "original"})

@@ -9,6 +9,7 @@ import pytest
 from conftest import FIXTURES
 
 from review import dedup
+from review.merge import merge_group
 from review.model import Creator, Record
 from review.readers import read_file
 
@@ -160,7 +161,7 @@ def test_survivor_is_the_zotero_item_then_the_most_complete():
                     zotero_key="users/1:ABCD2345")
     result = dedup.run([plain, zotero])
     assert result.survivor == [False, True]
-    merged = dedup.merge_group([plain, zotero], zotero)
+    merged = merge_group([plain, zotero], zotero)
     assert merged["record_id"] == "z:1" and merged["doi"] == "10.1016/j.socscimed.2017.08.007"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from .. import dedup, identity
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..fileio import frame_rows, read_frame, write_csv
+from ..merge import merge_group
 from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
 from ..workbooks import duplicates as sheet
@@ -137,7 +138,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         if not result.survivor[k]:
             continue
         group = members[result.group[k]]
-        row = dedup.merge_group(sorted(group, key=lambda m: -m.filled()) if len(group) > 1 else group, r)
+        row = merge_group(sorted(group, key=lambda m: -m.filled()) if len(group) > 1 else group, r)
         row["original"] = originals[k]
         row["study_id"] = labels[k]
         row["record_ids"] = "; ".join(sorted(m.record_id for m in group))

@@ -1,0 +1,81 @@
+"""What a dedup group's row says: its survivor's record, completed only from copies of the same document.
+
+A group is usually copies of one document (the same article from three databases), but a reviewer's
+``same`` decision can put two reports of one study in it (a 2016 article and the 2017 paper it led to).
+Copying a DOI or pages from the other report would pair a title with another document's identifiers, so
+an empty field is filled only from members that are the same document: the same DOI, or titles alike and
+years at most one apart. The author list follows the same rule, and a survivor whose authors were read
+from a line without commas (``AU  - Sanderson Marie``, read as given name Sanderson) takes the author list
+of a copy that names the same people unambiguously (``Sanderson, Marie``): the study must not be cited as
+"Marie et al.". Pure: ``review.stages.dedup`` calls ``merge_group`` for each group.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz
+
+from .matchkeys import title_key
+from .model import Creator, Record
+
+# a record's own provenance, never taken from another member
+OWN = frozenset({"record_id", "source", "source_type", "file", "line", "source_key", "zotero_key", "original"})
+# titles of copies of one document: case, subtitles and database notes aside, they score above this
+SAME_TITLE = 85
+
+
+def same_document(a: Record, b: Record) -> bool:
+    """Whether two records are copies of one document (not two reports of one study)."""
+    doi_a, doi_b = a.cell("doi"), b.cell("doi")
+    if doi_a and doi_b:
+        return doi_a == doi_b
+    key_a, key_b = title_key(a.cell("title")), title_key(b.cell("title"))
+    if key_a and key_b and fuzz.token_set_ratio(key_a, key_b) < SAME_TITLE:
+        return False
+    year_a, year_b = a.cell("year"), b.cell("year")
+    return not (year_a.isdigit() and year_b.isdigit() and abs(int(year_a) - int(year_b)) > 1)
+
+
+def swapped(read: Creator, named: Creator) -> bool:
+    """``read`` is ``named`` with the family and given names the wrong way round (``Sanderson Marie`` read
+    as given Sanderson, family Marie, where another copy says ``Sanderson, M``)."""
+    return bool(read.family and read.given and named.family and named.given
+                and read.given.casefold() == named.family.casefold()
+                and read.family[:1].casefold() == named.given[:1].casefold())
+
+
+def _authors(record: Record) -> list[Creator]:
+    return [c for c in record.creators if c.role == "author"]
+
+
+def _better_authors(survivor: Record, copies: Sequence[Record]) -> Record | None:
+    """The copy whose author list names the survivor's authors unambiguously, when the survivor's swapped them."""
+    mine = _authors(survivor)
+    for other in copies:
+        theirs = _authors(other)
+        if len(theirs) == len(mine) and any(swapped(a, b) for a, b in zip(mine, theirs)):
+            return other
+    return None
+
+
+def merge_group(members: Sequence[Record], survivor: Record) -> dict[str, str]:
+    """The survivor's row, each empty field filled from the members that are the same document (most
+    complete first), its author list taken from such a copy when its own was read the wrong way round."""
+    row = survivor.as_row()
+    copies = [m for m in members if m is not survivor and same_document(survivor, m)]
+    better = _better_authors(survivor, copies)
+    if better is not None:
+        creators = [*_authors(better), *(c for c in survivor.creators if c.role != "author")]
+        row["creators"] = json.dumps([c.as_dict() for c in creators], ensure_ascii=False)
+        row["authors"] = better.names("author")
+    empty = [name for name, value in row.items() if not value and name not in OWN]
+    for other in copies:
+        if not empty:
+            break
+        for name in empty:
+            if value := other.cell(name):
+                row[name] = value
+        empty = [name for name in empty if not row[name]]
+    return row
