@@ -13,7 +13,7 @@ of a copy that names the same people unambiguously (``Sanderson, Marie``): the s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rapidfuzz import fuzz
 
@@ -79,3 +79,47 @@ def merge_group(members: Sequence[Record], survivor: Record) -> dict[str, str]:
                 row[name] = value
         empty = [name for name in empty if not row[name]]
     return row
+
+
+# what a report of a study shows in the references ("also reported in") and in results/dedup/unique_records.csv
+REPORT_FIELDS = ("item_type", "title", "authors", "year", "container", "volume", "issue", "pages", "doi", "url",
+                 "publisher", "institution")
+
+
+def reports(members: Sequence[Record]) -> list[list[Record]]:
+    """A group's records as the documents they are copies of (PRISMA 2020's reports), in the order of each
+    report's first record: a record joins the first report one of whose records is the same document."""
+    out: list[list[Record]] = []
+    for record in members:
+        home = next((r for r in out if any(same_document(record, m) for m in r)), None)
+        if home is None:
+            out.append([record])
+        else:
+            home.append(record)
+    return out
+
+
+def best(records: Sequence[Record]) -> Record:
+    """The record a report is read from: the Zotero item, else the most complete, else the first."""
+    return max(records, key=lambda r: (bool(r.zotero_key), r.filled(), -records.index(r)))
+
+
+def main_report(docs: Sequence[Sequence[Record]], known_since: Mapping[str, int]) -> int:
+    """Which report a study is cited by: the one the review knew first (``known_since``: record id -> when the
+    ledger first had it), else the earliest published, else the first; so a report joining later never
+    takes the citation from the one the team has been citing."""
+    never = max(known_since.values(), default=0) + 1
+
+    def order(k: int) -> tuple[int, str, int]:
+        first = min((known_since.get(r.record_id, never) for r in docs[k]), default=never)
+        years = sorted(r.year for r in docs[k] if r.year)
+        return first, years[0] if years else "9999", k
+
+    return min(range(len(docs)), key=order)
+
+
+def report_row(doc: Sequence[Record]) -> dict[str, str]:
+    """One report's own bibliographic data (completed from its copies only) and its records."""
+    survivor = best(doc)
+    row = merge_group(sorted(doc, key=lambda m: -m.filled()), survivor)
+    return {**{k: row.get(k, "") for k in REPORT_FIELDS}, "record_ids": "; ".join(sorted(r.record_id for r in doc))}

@@ -113,7 +113,7 @@ def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, s
     categories = {s.name: (next(e for e in config["sources"] if e["name"] == s.name).get("prisma", "databases"))
                   for s in sources(config)}
     overall = dict(zip(counts[counts["source"] == ""]["measure"], counts[counts["source"] == ""]["value"]))
-    reports = dict(zip(unique["study_id"], unique["n_records"].astype(int)))
+    reports = dict(zip(unique["study_id"], unique["n_reports"].astype(int)))
     labels = {r["code"]: r["label"] for r in config.get("screening", {}).get("exclusion_reasons", [])}
     status = Counter(screened["status"])
     ft_excluded = screened[screened["status"] == "excluded at full text"]
@@ -127,8 +127,9 @@ def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, s
         assessed=status["excluded at full text"] + status["included"],
         excluded_ft=dict(Counter(labels.get(r, r or "no reason given") for r in ft_excluded["ft_reason"])),
         # PRISMA 2020: a record is an entry in a database; a report is a document about a study. Copies of one
-        # report from several sources are records of one report, so each included study here has one report
-        included=status["included"], reports_included=sum(1 for s in included_ids if reports.get(s, 1) > 0),
+        # report from several sources are records of one report; a study has as many reports as documents
+        # among its records (a reviewer linked the article and the report it came from)
+        included=status["included"], reports_included=sum(reports.get(s, 1) for s in included_ids),
     )
     flow.problems = check(flow) + search_log_problems(config, identified)
     return flow

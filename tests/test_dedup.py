@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 
 import pytest
@@ -243,4 +244,46 @@ def test_the_dedup_stage_writes_each_survivor_merged_with_its_original_values_as
     assert unique["z:1"]["original"] == bare.as_row()["original"]  # its own, never a member's
     assert unique["z:1"]["container"] == "Soc Sci Med" and unique["z:1"]["record_ids"] == "db:1; z:1"
     assert unique["db:2"] == {**alone.as_row(), "study_id": unique["db:2"]["study_id"], "record_ids": "db:2",
-                              "n_records": "1"}
+                              "n_records": "1", "n_reports": "1", "reports": ""}
+
+
+def test_two_reports_of_one_study_keep_their_own_data_and_the_study_is_cited_by_the_one_known_first(tmp_path):
+    """A reviewer's `same` decision puts an article and the later paper it led to in one group: the study has
+    two reports, each with its own DOI; the one the ledger knew first is the one the study is cited by."""
+    from openpyxl import Workbook
+
+    from review.fileio import read_frame, write_csv
+    from review.model import RECORD_COLUMNS
+    from review.stages import dedup as stage
+    from review.workbooks import ledger as ledger_sheet
+
+    article = record("db:1", "Sustainability and transformation partnerships: the emergence of a new tier",
+                     "Checkland, Kath; Hammond, Jonathan", "2016", "BMJ Open", doi="10.1136/bmjopen-2016-000001")
+    paper = record("z:1", "Reimagining the local: integrated care policy in England",
+                   "Checkland, Kath; Hammond, Jonathan", "2017", "Journal of Social Policy", "46", "3", "1-20",
+                   "10.1017/s0047279417000010", zotero_key="users/1:ABCD2345")
+    write_csv(tmp_path / "records.csv", RECORD_COLUMNS, (r.as_row() for r in (article, paper)))
+    outputs = {name: tmp_path / f"{name}.csv" for name in stage.OUTPUTS}
+    ledger = tmp_path / "studies.csv"
+    config = {"dedup": {"ledger": str(ledger)}}
+    stage.run(config, {"records": tmp_path / "records.csv"}, outputs)  # two studies: the ledger knows both
+    assert {r["event"] for r in ledger_sheet.read(ledger)} == {"new", "member"}
+
+    sheet = tmp_path / "duplicates.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "pairs to check"
+    ws.append(["decision", "notes", "record_id_a", "record_id_b"])
+    ws.append(["same", "the paper reports the same study", "db:1", "z:1"])
+    wb.save(sheet)
+    stage.run({"dedup": {"ledger": str(ledger), "sheet": str(sheet)}}, {"records": tmp_path / "records.csv"}, outputs)
+    unique = read_frame(outputs["unique"]).to_dict("records")
+    assert len(unique) == 1
+    study = unique[0]
+    # cited by the article (the Zotero item would otherwise survive): its title with its own DOI, never the paper's
+    assert study["record_id"] == "db:1" and study["year"] == "2016"
+    assert study["doi"] == "10.1136/bmjopen-2016-000001" and study["container"] == "BMJ Open"
+    assert study["n_reports"] == "2" and study["n_records"] == "2" and study["record_ids"] == "db:1; z:1"
+    other = json.loads(study["reports"])
+    assert [(r["title"], r["doi"], r["year"], r["record_ids"]) for r in other] == [
+        (paper.title, "10.1017/s0047279417000010", "2017", "z:1")]

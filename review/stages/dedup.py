@@ -7,6 +7,7 @@ PRISMA flow needs; then appends the pairs still undecided to the reviewers' work
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from .. import dedup, identity
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..fileio import frame_rows, read_frame, write_csv
-from ..merge import merge_group
+from ..merge import best, main_report, merge_group, report_row, reports
 from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
 from ..workbooks import duplicates as sheet
@@ -36,7 +37,9 @@ GROUP_COLUMNS = ["record_id", "source", "source_key", "study_id", "survivor", "i
 PAIR_COLUMNS = ["record_id_a", "record_id_b", "decision", "rule", "outcome", "title_similarity",
                 "author_similarity"]
 COUNT_COLUMNS = ["measure", "source", "value"]
-UNIQUE_COLUMNS = [*RECORD_COLUMNS, "study_id", "record_ids", "n_records"]
+# n_reports: the documents among a study's records (PRISMA 2020's reports); reports: the other reports than the
+# one the study is cited by, each with its own bibliographic data (JSON)
+UNIQUE_COLUMNS = [*RECORD_COLUMNS, "study_id", "record_ids", "n_records", "n_reports", "reports"]
 # every name a study has gone by -> its id now: its records' ids, ids merged into it; and the splits
 ID_COLUMNS = ["id", "study_id", "how"]
 RECORD, MERGED, SPLIT = "record", "merged", "split"
@@ -104,6 +107,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     same = [(d.a, d.b) for d in decided if d.same]
     different = [(d.a, d.b) for d in decided if not d.same]
     result = dedup.run(records, settings, same=same, different=different)
+    several = _reports(config, records, result)  # before the ids: a new study is named after its main report
 
     assignment = _identify(config, records, result, outputs, problems)
     study_of_group = dict(zip(sorted(set(result.group)), assignment.ids))  # groups are numbered in that order
@@ -143,6 +147,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         row["study_id"] = labels[k]
         row["record_ids"] = "; ".join(sorted(m.record_id for m in group))
         row["n_records"] = str(len(group))
+        docs, main = several.get(result.group[k], ([group], 0))
+        row["n_reports"] = str(len(docs))
+        others = [report_row(d) for i, d in enumerate(docs) if i != main]
+        row["reports"] = json.dumps(others, ensure_ascii=False, sort_keys=True) if others else ""
         unique_rows.append(row)
 
     to_review = [d for d in dedup.review_pairs(result) if sheet.pair_key(ids[d.i], ids[d.j]) not in decided_keys]
@@ -189,6 +197,35 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     for problem in problems:
         (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
     return Outcome(len(records), len(unique_rows), len(to_review), appended, problems)
+
+
+def _reports(config: dict[str, Any], records: list[Record], result: dedup.Result
+             ) -> dict[int, tuple[list[list[Record]], int]]:
+    """The groups holding more than one report (two documents of one study, put together by a reviewer's
+    decision): their reports and which one the study is cited by. Such a group's survivor is moved into that
+    report, so that its row never pairs one report's title with another's DOI."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for k, g in enumerate(result.group):
+        members[g].append(k)
+    multi = {g: docs for g, ks in members.items() if len(ks) > 1
+             and len(docs := reports([records[k] for k in ks])) > 1}
+    if not multi:
+        return {}
+    path = Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
+    try:
+        known = identity.Ledger(ledger_sheet.read(path)).since if path else {}
+    except WorkbookError:
+        known = {}  # the stage stops on the same file, with its error, when it assigns the ids
+    position = {r.record_id: k for k, r in enumerate(records)}
+    out = {}
+    for g, docs in multi.items():
+        main = main_report(docs, known)
+        if not any(result.survivor[position[r.record_id]] for r in docs[main]):
+            for k in members[g]:
+                result.survivor[k] = False
+            result.survivor[position[best(docs[main]).record_id]] = True
+        out[g] = (docs, main)
+    return out
 
 
 def _identify(config: dict[str, Any], records: list[Record], result: dedup.Result, outputs: dict[str, Path],

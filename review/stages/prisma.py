@@ -27,7 +27,7 @@ def _csv(path: Path) -> pd.DataFrame:
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> prisma.Flow:
     flow = prisma.build(config, _csv(inputs["sources"]), _csv(inputs["dedup"]), _csv(inputs["screening"]),
-                        read_frame(inputs["unique"], ["study_id", "n_records"]))
+                        read_frame(inputs["unique"], ["study_id", "n_reports"]))
     write(flow, config, outputs)
     return flow
 
