@@ -148,7 +148,10 @@ def reference_parts(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cit
 
     rows = sorted(rows, key=lambda r: (short_form(authors_of(r), r.get("year", "")).casefold(),
                                        str(r.get("title", "")).casefold()))
-    items = [csl_item(row) for row in rows]
+    # a study's other reports (unique_records.csv's ``reports``) are formatted too, and listed with it
+    others = {f"{row['study_id']}{_REPORT}{k}": {**report, "study_id": f"{row['study_id']}{_REPORT}{k}"}
+              for row in rows for k, report in enumerate(_other_reports(row))}
+    items = [csl_item(row) for row in [*rows, *others.values()]]
     if not items:
         return []
     # citeproc-py keeps item ids in lower case
@@ -158,11 +161,31 @@ def reference_parts(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cit
     for item in items:
         bibliography.register(Citation([CitationItem(item["id"])]))
     bibliography.sort()
-    entries = [_without_repeated_title(_parts(str(entry)), titles.get(str(key).lower(), ""))
-               for key, entry in zip(bibliography.keys, bibliography.bibliography())]
+    titles.update({key.lower(): str(r.get("title", "")) if not authors_of(r) else "" for key, r in others.items()})
+    formatted = {str(key).lower(): _without_repeated_title(_parts(str(entry)), titles.get(str(key).lower(), ""))
+                 for key, entry in zip(bibliography.keys, bibliography.bibliography())}
+    entries = []
+    for row in rows:
+        entry = list(formatted[str(row["study_id"]).lower()])
+        also = [formatted[key.lower()] for key in others if key.split(_REPORT)[0] == str(row["study_id"])]
+        for k, report in enumerate(also):
+            entry += [{"text": " Also reported in: " if k == 0 else "; ", "italic": False}, *report]
+        entries.append(entry)
     # the style sorts by author, and by the title that takes an absent author's place: citeproc-py leaves
     # those first, so the list is put in that order here (stable: the style's order otherwise)
     return sorted(entries, key=lambda parts: "".join(p["text"] for p in parts).casefold())
+
+
+_REPORT = "~report"  # the id of a study's other report in the bibliography (never a study id: ~ is not in one)
+
+
+def _other_reports(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A study's other reports than the one it is cited by, as unique_records.csv keeps them (JSON)."""
+    try:
+        reports = json.loads(row.get("reports") or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [r for r in reports if isinstance(r, dict)] if isinstance(reports, list) else []
 
 
 def references(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cite-them-right") -> list[str]:

@@ -82,8 +82,8 @@ def merge_group(members: Sequence[Record], survivor: Record) -> dict[str, str]:
 
 
 # what a report of a study shows in the references ("also reported in") and in results/dedup/unique_records.csv
-REPORT_FIELDS = ("item_type", "title", "authors", "year", "container", "volume", "issue", "pages", "doi", "url",
-                 "publisher", "institution")
+REPORT_FIELDS = ("item_type", "title", "authors", "creators", "year", "container", "volume", "issue", "pages", "doi",
+                 "url", "publisher", "institution")
 
 
 def reports(members: Sequence[Record]) -> list[list[Record]]:

@@ -53,3 +53,21 @@ def test_italics_are_marked_parts_and_markup_in_the_data_stays_text():
     assert "Zed <b>paper</b>" in "".join(p["text"] for p in zeta if not p["italic"])  # as typed, never as markup
     report = next(entry for text, entry in parts.items() if text.startswith("Department"))
     assert {"text": "Levelling Up the United Kingdom", "italic": True} in report
+
+
+def test_a_study_of_two_reports_is_cited_by_its_main_report_and_lists_the_other_with_its_own_doi():
+    creators = json.dumps([{"role": "author", "family": "Checkland", "given": "Kath"}])
+    paper = {"item_type": "article-journal", "title": "Reimagining the local", "creators": creators, "year": "2017",
+             "container": "Journal of Social Policy", "doi": "10.1017/s0047279417000010"}
+    study = {"study_id": "Checkland2016", "item_type": "article-journal", "creators": creators, "year": "2016",
+             "title": "Sustainability and transformation partnerships", "container": "BMJ Open",
+             "doi": "10.1136/bmjopen-2016-000001", "reports": json.dumps([paper])}
+    other = {"study_id": "Lorne2019", "creators": json.dumps([{"family": "Lorne", "given": "Colin"}]), "year": "2019",
+             "title": "Integrated care systems", "item_type": "report"}
+    entries = ["".join(p["text"] for p in parts) for parts in reference_parts([study, other])]
+    assert len(entries) == 2  # the other report is no entry of its own
+    first = next(e for e in entries if e.startswith("Checkland"))
+    main, also = first.split(" Also reported in: ")
+    assert "(2016)" in main and "10.1136/bmjopen-2016-000001" in main and "2017" not in main
+    assert "(2017)" in also and "Reimagining the local" in also and "10.1017/s0047279417000010" in also
+    assert citations([study, other])["Checkland2016"] == "Checkland 2016"

@@ -241,3 +241,58 @@ def test_a_damaged_ledger_stops_the_stage_and_is_left_alone(stage, tmp_path):
     with pytest.raises(ReviewError, match=r"studies.csv, line 9: 'renamed' for study 'Smith2020'"):
         stage(BASE)
     assert ledger.read_bytes() == before
+
+
+REPORTS = [
+    rec("zotero:CHE2016", "Sustainability and transformation partnerships: a new tier", "Checkland, Kath", "2016",
+        container="BMJ Open", doi="10.1136/bmjopen-2016-000001"),
+    rec("hmic:CHE2017", "Reimagining the local: integrated care policy in England", "Checkland, Kath", "2017",
+        container="Journal of Social Policy", doi="10.1017/s0047279417000010"),
+]
+
+
+def type_link(sheet, decision, study, of):
+    wb = load_workbook(sheet)
+    ws = wb[dupsheet.LINKS]
+    rows_typed = [r for r in ws.iter_rows(min_row=2, values_only=True) if any(r)]
+    ws.cell(row=len(rows_typed) + 2, column=1, value=decision)
+    ws.cell(row=len(rows_typed) + 2, column=2, value=study)
+    ws.cell(row=len(rows_typed) + 2, column=3, value=of)
+    wb.save(sheet)
+
+
+def test_reviewers_link_two_reports_of_one_study_by_study_id_and_unlink_them(stage):
+    """Linked by the ids reviewers see (never record ids): one study of two reports, each keeping its own DOI and
+    title, cited by the report the review knew first; unlinked, two studies again."""
+    records = BASE + REPORTS
+    _, out, sheet = stage(records)
+    ids = {r["record_id"]: r["study_id"] for r in rows(out / "groups.csv")}
+    first, later = ids["zotero:CHE2016"], ids["hmic:CHE2017"]
+    assert first != later
+    assert dupsheet.LINKS in load_workbook(sheet).sheetnames  # where reviewers link reports
+
+    type_link(sheet, "link", later, first)
+    _, out, _ = stage(records)
+    unique = {r["study_id"]: r for r in rows(out / "unique_records.csv")}
+    assert later not in unique
+    study = unique[first]
+    assert (study["title"], study["doi"], study["n_reports"]) == (REPORTS[0].title, REPORTS[0].doi, "2")
+    assert [(r["title"], r["doi"]) for r in __import__("json").loads(study["reports"])] == [
+        (REPORTS[1].title, REPORTS[1].doi)]
+    assert {r["id"]: r["study_id"] for r in rows(out / "ids.csv") if r["how"] == "merged"} == {later: first}
+
+    type_link(sheet, "unlink", later, first)  # the last row about a pair wins
+    _, out, _ = stage(records)
+    unique = {r["record_ids"]: r for r in rows(out / "unique_records.csv")}
+    assert unique["zotero:CHE2016"]["n_reports"] == unique["hmic:CHE2017"]["n_reports"] == "1"
+    assert unique["zotero:CHE2016"]["study_id"] == first
+
+
+def test_a_link_to_a_study_id_the_review_does_not_have_is_named(stage):
+    _, out, sheet = stage(BASE + REPORTS)
+    type_link(sheet, "link", "Nobody2099", "Checkland2016")
+    type_link(sheet, "maybe", "Checkland2017", "Checkland2016")
+    _, out, _ = stage(BASE + REPORTS)
+    found = {(i["code"], i["row"], i["value"]) for i in rows(out / "issues.csv")}
+    assert ("unknown-study", "2", "Nobody2099") in found
+    assert ("not-a-link", "3", "maybe Checkland2017 / Checkland2016") in found

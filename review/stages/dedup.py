@@ -106,10 +106,12 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         raise stop(outputs["issues"], [], workbook, exc, "the reviewers' duplicate decisions") from exc
     same = [(d.a, d.b) for d in decided if d.same]
     different = [(d.a, d.b) for d in decided if not d.same]
-    result = dedup.run(records, settings, same=same, different=different)
-    several = _reports(config, records, result)  # before the ids: a new study is named after its main report
+    ledger = _ledger(config, outputs, problems)
+    linked, unlinked = _links(workbook, ledger, set(ids), problems, outputs)
+    result = dedup.run(records, settings, same=same + linked, different=different + unlinked)
+    several = _reports(records, result, ledger)  # before the ids: a new study is named after its main report
 
-    assignment = _identify(config, records, result, outputs, problems)
+    assignment = _identify(config, records, result, ledger, outputs, problems)
     study_of_group = dict(zip(sorted(set(result.group)), assignment.ids))  # groups are numbered in that order
     labels = [study_of_group[g] for g in result.group]
     sizes = Counter(result.group)
@@ -176,7 +178,24 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     write_csv(outputs["unique"], UNIQUE_COLUMNS, unique_rows)
     write_csv(outputs["counts"], COUNT_COLUMNS, counts)
 
+    appended = _update_workbook(workbook, to_review, records, ids, problems)
+    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in problems))
+    for problem in problems:
+        (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
+    return Outcome(len(records), len(unique_rows), len(to_review), appended, problems)
+
+
+def _update_workbook(workbook: Path | None, to_review: list[dedup.PairDecision], records: list[Record],
+                     ids: list[str], problems: list[Problem]) -> int:
+    """Append the pairs still undecided to the reviewers' workbook (and the reports sheet it lacks)."""
     appended = 0
+    if workbook is not None and workbook.exists():
+        try:  # where reviewers link two reports of one study, in a workbook made before it had the sheet
+            if sheet.ensure_links_sheet(workbook):
+                log.info("%s: sheet %r added", workbook, sheet.LINKS)
+        except WorkbookError as exc:
+            problems.append(unreadable(workbook, exc, f"the sheet {sheet.LINKS!r} will be added next time", WARNING,
+                                       "a workbook that is closed and readable"))
     if workbook is not None and to_review:
         wanted = {i for d in to_review for i in (ids[d.i], ids[d.j])}
         by_id = {r.record_id: r.as_row() for r in records if r.record_id in wanted}
@@ -193,13 +212,49 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         except WorkbookError as exc:
             problems.append(unreadable(workbook, exc, "new pairs were not added this time; they will be on the "
                                        "next run", WARNING, "a workbook that is closed and readable"))
-    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in problems))
-    for problem in problems:
-        (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
-    return Outcome(len(records), len(unique_rows), len(to_review), appended, problems)
+    return appended
 
 
-def _reports(config: dict[str, Any], records: list[Record], result: dedup.Result
+def _ledger(config: dict[str, Any], outputs: dict[str, Path], problems: list[Problem]) -> identity.Ledger:
+    """The study ledger as the last refresh left it (empty when the protocol keeps none)."""
+    path = Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
+    try:
+        return identity.Ledger(ledger_sheet.read(path) if path else ())
+    except WorkbookError as exc:
+        assert path is not None
+        raise stop(outputs["issues"], problems, path, exc, "the study ledger") from exc
+
+
+def _links(workbook: Path | None, ledger: identity.Ledger, known: set[str], problems: list[Problem],
+           outputs: dict[str, Path]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The reports reviewers linked (or unlinked) by study id, as pairs of records to keep together (apart):
+    the first record the ledger gave each study, so that a study merged by a link can be unlinked again."""
+    if workbook is None:
+        return [], []
+    try:
+        links, found = sheet.read_links(workbook)
+    except WorkbookError as exc:
+        raise stop(outputs["issues"], problems, workbook, exc, "the reports reviewers linked") from exc
+    problems += found
+    own: dict[str, list[str]] = defaultdict(list)
+    for record, study in sorted(ledger.study_of.items(), key=lambda item: ledger.since[item[0]]):
+        if record in known:
+            own[study].append(record)
+    linked: list[tuple[str, str]] = []
+    unlinked: list[tuple[str, str]] = []
+    for link in links:
+        missing = [s for s in (link.study, link.of) if not own.get(s)]
+        if missing:
+            problems.append(Problem(code="unknown-study", severity=WARNING, file=str(workbook), sheet=sheet.LINKS,
+                                    row=str(link.row), column="study_id" if link.study in missing else "report_of",
+                                    value=", ".join(missing), expected="a study id the screening workbooks show",
+                                    hint="no record of the review is of this study: nothing was linked"))
+            continue
+        (linked if link.linked else unlinked).append((own[link.study][0], own[link.of][0]))
+    return linked, unlinked
+
+
+def _reports(records: list[Record], result: dedup.Result, ledger: identity.Ledger
              ) -> dict[int, tuple[list[list[Record]], int]]:
     """The groups holding more than one report (two documents of one study, put together by a reviewer's
     decision): their reports and which one the study is cited by. Such a group's survivor is moved into that
@@ -211,11 +266,7 @@ def _reports(config: dict[str, Any], records: list[Record], result: dedup.Result
              and len(docs := reports([records[k] for k in ks])) > 1}
     if not multi:
         return {}
-    path = Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
-    try:
-        known = identity.Ledger(ledger_sheet.read(path)).since if path else {}
-    except WorkbookError:
-        known = {}  # the stage stops on the same file, with its error, when it assigns the ids
+    known = ledger.since
     position = {r.record_id: k for k, r in enumerate(records)}
     out = {}
     for g, docs in multi.items():
@@ -228,12 +279,12 @@ def _reports(config: dict[str, Any], records: list[Record], result: dedup.Result
     return out
 
 
-def _identify(config: dict[str, Any], records: list[Record], result: dedup.Result, outputs: dict[str, Path],
-              problems: list[Problem]) -> identity.Assignment:
+def _identify(config: dict[str, Any], records: list[Record], result: dedup.Result, ledger: identity.Ledger,
+              outputs: dict[str, Path], problems: list[Problem]) -> identity.Assignment:
     """The study id of each group, from the ledger (``dedup.ledger``), which gets the rows of what changed."""
     path = Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
     try:
-        assignment = identity.assign(_groups(records, result), identity.Ledger(ledger_sheet.read(path) if path else ()))
+        assignment = identity.assign(_groups(records, result), ledger)
         if path is not None and assignment.events:
             ledger_sheet.append(path, assignment.events)
             log.info("%s: %d rows appended (%d new studies, %d merged, %d split)", path, len(assignment.events),

@@ -27,6 +27,7 @@ from .base import (
     read_table,
     save,
     sheet_for_update,
+    sheet_names,
     text,
 )
 
@@ -91,13 +92,82 @@ def read_decisions(path: Path) -> tuple[list[Decision], list[Problem]]:
     return [decisions[k] for k in sorted(decisions)], problems
 
 
+# --- reports of one study, linked by study id -----------------------------------------------------------
+LINKS = "reports of one study"
+LINK_COLUMNS = ["decision", "study_id", "report_of", "notes"]
+LINK_REQUIRED = ("decision", "study_id", "report_of")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A reviewer's word that ``study`` is another report of ``of`` (``linked``), or no longer is."""
+
+    study: str
+    of: str
+    linked: bool
+    row: int
+
+
+def read_links(path: Path) -> tuple[list[Link], list[Problem]]:
+    """The links typed in the workbook's reports sheet (none when the workbook or the sheet is not there)."""
+    if not path.exists() or LINKS not in sheet_names(path):
+        return [], []
+    table = read_table(path, LINKS, required=LINK_REQUIRED)
+    links: dict[tuple[str, str], Link] = {}
+    problems: list[Problem] = []
+    for number, row in table.records(LINK_REQUIRED):
+        study, of, word = text(row["study_id"]), text(row["report_of"]), text(row["decision"]).lower()
+        if not study and not of:
+            continue
+        if word not in ("link", "unlink") or not study or not of or study == of:
+            problems.append(Problem(code="not-a-link", severity=ERROR, file=str(path), sheet=LINKS, row=str(number),
+                                    column="decision" if study and of and study != of else "study_id",
+                                    value=f"{word} {study} / {of}",
+                                    expected="link or unlink, with two different study ids",
+                                    hint="nothing was linked or unlinked for this row", record_id=study))
+            continue
+        links[(study, of)] = Link(study, of, word == "link", number)  # the last row about a pair wins
+    return sorted(links.values(), key=lambda k: k.row), problems
+
+
+def add_links_sheet(workbook: Workbook) -> bool:
+    """The reports sheet, with its dropdown, in a workbook that lacks it (``False`` when it has it)."""
+    if LINKS in workbook.sheetnames:
+        return False
+    sheet = workbook.create_sheet(LINKS)
+    sheet.append(LINK_COLUMNS)
+    for k, name in enumerate(LINK_COLUMNS, start=1):
+        sheet.cell(row=1, column=k).font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(k)].width = 60 if name == "notes" else 20
+    sheet.freeze_panes = "A2"
+    validation = DataValidation(type="list", formula1='"link,unlink"', allow_blank=True, showErrorMessage=True,
+                                errorTitle="link or unlink", error="Write link or unlink.",
+                                promptTitle="Two reports of one study?",
+                                prompt="link: study_id is another report of report_of (its data stays its own). "
+                                       "unlink: they are separate studies again.")
+    validation.add("A2:A1048576")
+    sheet.add_data_validation(validation)
+    return True
+
+
+def ensure_links_sheet(path: Path) -> Path | None:
+    """Add the reports sheet to an existing workbook that lacks it (after a backup); returns the backup."""
+    if not path.exists() or LINKS in sheet_names(path):  # read first: a workbook open elsewhere is not touched
+        return None
+    workbook = open_for_update(path)
+    if workbook is None or not add_links_sheet(workbook):
+        return None
+    return save(workbook, path)
+
+
 def typed_digest(path: Path) -> str:
-    """A digest of the decisions in the workbook (not of its layout or undecided rows)."""
+    """A digest of the decisions and links in the workbook (not of its layout or undecided rows)."""
     try:
         decisions, _ = read_decisions(path)
+        links, _ = read_links(path)
     except WorkbookError as exc:  # the stage reports it; the digest only has to change with it
         return digest(["unreadable", str(exc)])
-    return digest((d.a, d.b, d.same) for d in decisions)
+    return digest([*((d.a, d.b, d.same) for d in decisions), *((k.study, k.of, k.linked) for k in links)])
 
 
 def _new_workbook() -> Workbook:
@@ -117,6 +187,7 @@ def _new_workbook() -> Workbook:
                                 prompt="same: one work, the records are merged. different: two works, kept apart.")
     validation.add("A2:A1048576")
     sheet.add_data_validation(validation)
+    add_links_sheet(workbook)
     about = workbook.create_sheet("how to use")
     for line in (
         ["Each row of 'pairs to check' is a pair of records the deduplication could not decide."],
@@ -124,6 +195,12 @@ def _new_workbook() -> Workbook:
         ["Decisions are applied on every refresh (snakemake) and a decided pair is never asked again."],
         ["New pairs are appended at the bottom; nothing you type is ever changed by the pipeline."],
         ["title_similarity and author_similarity run from 0 (nothing alike) to 1 (identical)."],
+        [""],
+        [f"'{LINKS}': two documents about one study (an article and the report it came from). Add a row: "
+         "decision link, study_id the one that is another report, report_of the study it belongs to, both as the "
+         "screening workbooks show them (e.g. Checkland2017, Checkland2016). Each report keeps its own title, "
+         "year and DOI; the study is cited by the report the review knew first, the other is listed with it. "
+         "Change link to unlink to make them two studies again."],
     ):
         about.append(line)
     about.column_dimensions["A"].width = 100
