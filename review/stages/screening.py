@@ -188,7 +188,8 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     # every title of a study's records, which a row of it may show; not for a study others were merged into (a
     # row followed to it shows the other's title, and the other's records may be gone)
     absorbed = set(ids.follow.values())
-    titles: dict[str, list[str]] = {s: [] for s in studies if s not in absorbed}
+    titles: dict[str, list[str]] = {s: [title] for s, title in zip(unique["study_id"], unique["title"])
+                                    if s not in absorbed}
     for record, title in zip(records["record_id"], records["title"]):
         if group_of.get(record) in titles:
             titles[group_of[record]].append(title)
