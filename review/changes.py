@@ -66,6 +66,16 @@ def snapshot(records: Iterable[Mapping[str, str]], groups: Iterable[Mapping[str,
     }
 
 
+def cited(unique: Iterable[Mapping[str, str]]) -> dict[str, Any]:
+    """Each study's citation and the record its row is read from, for the snapshot (``"cited"``)."""
+    from .citations import citations
+
+    rows = list(unique)
+    short = citations(rows)
+    return {"cited": {r["study_id"]: [short[r["study_id"]], r["record_id"]] for r in sorted(rows, key=lambda r:
+                                                                                           r["study_id"])}}
+
+
 def context(team: Mapping[str, Any], sources: Mapping[str, str], codebook: Mapping[str, Any],
             decisions: Iterable[Mapping[str, str]], cell_changes: int) -> dict[str, Any]:
     """What explains a change in what counts, kept in the snapshot beside it: the team (reviewers now, and
@@ -146,20 +156,7 @@ def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any],
         old, new = set(before["records"].get(source, ())), set(after["records"].get(source, ()))
         out += [_row("records", r, "added", source) for r in sorted(new - old)]
         out += [_row("records", r, "removed", source) for r in sorted(old - new)]
-    old_studies, new_studies = before["studies"], after["studies"]
-    study_of = {r: s for s, ids in old_studies.items() for r in ids}
-    for study in sorted(set(new_studies) - set(old_studies)):
-        came_from = sorted({study_of[r] for r in new_studies[study] if r in study_of})
-        out.append(_row("studies", study, "split off" if came_from else "new",
-                        f"from {', '.join(came_from)}" if came_from else _records(len(new_studies[study]))))
-    new_study_of = {r: s for s, ids in new_studies.items() for r in ids}
-    for study in sorted(set(old_studies) - set(new_studies)):
-        went = sorted({new_study_of[r] for r in old_studies[study] if r in new_study_of})
-        out.append(_row("studies", study, "merged" if went else "gone",
-                        f"into {', '.join(went)}" if went else "none of its records is left"))
-    for study in sorted(set(new_studies) & set(old_studies)):
-        joined = sorted(set(new_studies[study]) - set(old_studies[study]))
-        out += [_row("duplicates", r, "joined", study) for r in joined]
+    out += _studies(before, after)
     for study in sorted(set(before["screening"]) | set(after["screening"])):
         old_status, new_status = before["screening"].get(study, ""), after["screening"].get(study, "")
         if old_status != new_status:
@@ -189,6 +186,33 @@ def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any],
     old_problems, new_problems = set(before["problems"]), set(after["problems"])
     out += [_row("problems", p, "opened") for p in sorted(new_problems - old_problems)]
     out += [_row("problems", p, "closed") for p in sorted(old_problems - new_problems)]
+    return out
+
+
+def _studies(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Studies new, split off, merged or gone; records that joined one; a citation or survivor that changed."""
+    out: list[dict[str, str]] = []
+    old_studies, new_studies = before["studies"], after["studies"]
+    study_of = {r: s for s, ids in old_studies.items() for r in ids}
+    for study in sorted(set(new_studies) - set(old_studies)):
+        came_from = sorted({study_of[r] for r in new_studies[study] if r in study_of})
+        out.append(_row("studies", study, "split off" if came_from else "new",
+                        f"from {', '.join(came_from)}" if came_from else _records(len(new_studies[study]))))
+    new_study_of = {r: s for s, ids in new_studies.items() for r in ids}
+    for study in sorted(set(old_studies) - set(new_studies)):
+        went = sorted({new_study_of[r] for r in old_studies[study] if r in new_study_of})
+        out.append(_row("studies", study, "merged" if went else "gone",
+                        f"into {', '.join(went)}" if went else "none of its records is left"))
+    for study in sorted(set(new_studies) & set(old_studies)):
+        joined = sorted(set(new_studies[study]) - set(old_studies[study]))
+        out += [_row("duplicates", r, "joined", study) for r in joined]
+    old_cited, new_cited = before.get("cited", {}), after.get("cited", {})
+    for study in sorted(set(old_cited) & set(new_cited)):
+        (was, was_from), (now, now_from) = old_cited[study], new_cited[study]
+        if was != now:
+            out.append(_row("studies", study, "citation changed", f"{was} -> {now}"))
+        if was_from != now_from:
+            out.append(_row("studies", study, "surviving record changed", f"{was_from} -> {now_from}"))
     return out
 
 

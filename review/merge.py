@@ -6,13 +6,16 @@ Copying a DOI or pages from the other report would pair a title with another doc
 an empty field is filled only from members that are the same document: the same DOI, or titles alike and
 years at most one apart. The author list follows the same rule, and a survivor whose authors were read
 from a line without commas (``AU  - Sanderson Marie``, read as given name Sanderson) takes the author list
-of a copy that names the same people unambiguously (``Sanderson, Marie``): the study must not be cited as
-"Marie et al.". Pure: ``review.stages.dedup`` calls ``merge_group`` for each group.
+of a copy that names the same people on better grounds (initials after the family name, names given as
+fields, the copy the study has been cited by): the study must not be cited as "Marie et al.". The authors
+and year of the copy the study has been cited by stay the row's when a fuller copy survives. Pure:
+``review.stages.dedup`` calls ``merge_group`` for each group.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from rapidfuzz import fuzz
@@ -50,26 +53,48 @@ def _authors(record: Record) -> list[Creator]:
     return [c for c in record.creators if c.role == "author"]
 
 
-def _better_authors(survivor: Record, copies: Sequence[Record]) -> Record | None:
-    """The copy whose author list names the survivor's authors unambiguously, when the survivor's swapped them."""
-    mine = _authors(survivor)
+# formats whose names come as family and given fields, never split from a line by guessing
+STRUCTURED_NAMES = frozenset({"zotero-json", "csljson", "zotero"})
+_INITIALS = re.compile(r"^(?:[A-Z]\.?-?\s?){1,4}$")
+
+
+def _name_evidence(record: Record, cited: Record | None) -> tuple[int, int, int]:
+    """How far a record's split of its authors' names can be trusted: given names that are initials (only a
+    family name comes before them), names given as fields, the copy the study has been cited by."""
+    initials = sum(bool(_INITIALS.match(c.given)) for c in _authors(record))
+    return initials, int(record.source_type in STRUCTURED_NAMES), int(record is cited)
+
+
+def _better_authors(names: Record, copies: Sequence[Record], cited: Record | None = None) -> Record | None:
+    """A copy of the same document whose author list has the same people with family and given names the other
+    way round, when its split is the better founded (``None`` when there is none, or ``names``' is)."""
+    mine = _authors(names)
     for other in copies:
         theirs = _authors(other)
-        if len(theirs) == len(mine) and any(swapped(a, b) for a, b in zip(mine, theirs)):
+        if (len(theirs) == len(mine) and any(swapped(a, b) or swapped(b, a) for a, b in zip(mine, theirs))
+                and _name_evidence(other, cited) > _name_evidence(names, cited)):
             return other
     return None
 
 
-def merge_group(members: Sequence[Record], survivor: Record) -> dict[str, str]:
+def merge_group(members: Sequence[Record], survivor: Record, cited: Record | None = None) -> dict[str, str]:
     """The survivor's row, each empty field filled from the members that are the same document (most
-    complete first), its author list taken from such a copy when its own was read the wrong way round."""
+    complete first), its author list taken from such a copy when its own was read the wrong way round.
+    ``cited``: the copy the study has been cited by (the one the review knew first); its authors and year
+    stay the row's, so that a fuller copy joining later completes the row without moving the citation."""
     row = survivor.as_row()
     copies = [m for m in members if m is not survivor and same_document(survivor, m)]
-    better = _better_authors(survivor, copies)
-    if better is not None:
-        creators = [*_authors(better), *(c for c in survivor.creators if c.role != "author")]
+    names = survivor
+    if cited is not None and cited is not survivor and cited in copies and _authors(cited):
+        names = cited
+        row["year"] = cited.year or row["year"]
+    others = [c for c in copies if c is not names] + ([survivor] if names is not survivor else [])
+    better = _better_authors(names, others, cited)
+    if better is not None or names is not survivor:
+        source = better or names
+        creators = [*_authors(source), *(c for c in survivor.creators if c.role != "author")]
         row["creators"] = json.dumps([c.as_dict() for c in creators], ensure_ascii=False)
-        row["authors"] = better.names("author")
+        row["authors"] = source.names("author")
     empty = [name for name, value in row.items() if not value and name not in OWN]
     for other in copies:
         if not empty:

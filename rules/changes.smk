@@ -15,6 +15,7 @@ rule report_changes:
         screening_issues=rules.screen_records.output.issues,
         records_issues=rules.import_records.output.issues,
         decisions=rules.screen_records.output.decisions,
+        unique=rules.find_duplicates.output.unique,
     output:
         **OUTPUTS["report_changes"],
     params:

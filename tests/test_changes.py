@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 
 import pytest
@@ -179,3 +180,14 @@ def test_changes_since_a_git_revision_or_a_date(refresh):
     assert {r["item"] for r in rows if r["section"] == "records"} == {"assia:2", "cinahl:3"}
     with pytest.raises(ReviewError, match="neither a git revision nor a date"):
         stage.since(config, "2020-01-01")
+
+
+def test_a_study_whose_citation_or_surviving_record_changed_is_named():
+    row = {"study_id": "Sanderson2023", "record_id": "zotero:S", "year": "2023", "title": "Developing architecture",
+           "creators": json.dumps([{"role": "author", "family": "Sanderson", "given": "Marie"}]), "authors": ""}
+    moved = {**row, "record_id": "update:1", "creators": json.dumps([{"role": "author", "family": "Marie",
+                                                                      "given": "Sanderson"}])}
+    before, after = state() | changes.cited([row]), state() | changes.cited([moved])
+    assert {("studies", "Sanderson2023", "citation changed", "Sanderson 2023 -> Marie 2023"),
+            ("studies", "Sanderson2023", "surviving record changed", "zotero:S -> update:1")} <= changed(before, after)
+    assert not [r for r in changes.compare(before, state() | changes.cited([row])) if r["section"] == "studies"]

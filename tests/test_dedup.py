@@ -287,3 +287,33 @@ def test_two_reports_of_one_study_keep_their_own_data_and_the_study_is_cited_by_
     other = json.loads(study["reports"])
     assert [(r["title"], r["doi"], r["year"], r["record_ids"]) for r in other] == [
         (paper.title, "10.1017/s0047279417000010", "2017", "z:1")]
+
+
+def test_a_fuller_copy_joining_later_completes_the_study_but_never_moves_its_citation(tmp_path):
+    """An update search brings a fuller copy of Sanderson et al. 2023 with a comma-less author line and the
+    print year: it completes the row, the study is still cited by the authors and year the team has cited."""
+    from review.citations import citations
+    from review.fileio import read_frame, write_csv
+    from review.model import RECORD_COLUMNS
+    from review.normalise import split_name
+    from review.stages import dedup as stage
+
+    title = "Developing architecture of system management in the English NHS"
+    known = Record(record_id="zotero:SAND", source="zotero", source_type="zotero", source_key="SAND", title=title,
+                   creators=[split_name("Sanderson, Marie"), split_name("Allen, Pauline"), split_name("Lorne, Colin")],
+                   year="2022", doi="10.1136/bmjopen-2022-065993")
+    fuller = Record(record_id="update:1", source="update", source_type="ris", source_key="1", title=title,
+                    creators=[split_name("Sanderson Marie"), split_name("Allen Pauline"), split_name("Lorne Colin")],
+                    year="2023", doi="10.1136/bmjopen-2022-065993", container="BMJ Open", volume="13",
+                    pages="e065993", abstract="Objectives: to understand ...", zotero_key="")
+    outputs = {name: tmp_path / f"{name}.csv" for name in stage.OUTPUTS}
+    config = {"dedup": {"ledger": str(tmp_path / "studies.csv")}}
+    write_csv(tmp_path / "records.csv", RECORD_COLUMNS, [known.as_row()])
+    stage.run(config, {"records": tmp_path / "records.csv"}, outputs)
+    before = read_frame(outputs["unique"]).to_dict("records")
+    write_csv(tmp_path / "records.csv", RECORD_COLUMNS, [known.as_row(), fuller.as_row()])
+    stage.run(config, {"records": tmp_path / "records.csv"}, outputs)
+    (study,) = read_frame(outputs["unique"]).to_dict("records")
+    assert study["record_id"] == "update:1" and study["container"] == "BMJ Open"  # the fuller copy survives
+    assert study["authors"] == "Sanderson, Marie; Allen, Pauline; Lorne, Colin" and study["year"] == "2022"
+    assert citations([study]) == citations(before) == {study["study_id"]: "Sanderson et al. 2022"}

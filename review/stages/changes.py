@@ -22,7 +22,7 @@ from ..team import Team
 from ..workbooks import changes as cell_changes
 from ..workbooks import synthesis as synthesis_sheet
 from ..workbooks.base import WorkbookError
-from .common import read_csv
+from .common import CITATION_COLUMNS, read_csv
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ INPUTS = {"records": "results/records/records.csv", "groups": "results/dedup/gro
           "screening": "results/screening/screening.csv", "tidy": "results/evidence/extractions.csv",
           "evidence": "results/evidence/evidence.csv", "validation": "results/evidence/validation.csv",
           "screening_issues": "results/screening/issues.csv", "records_issues": "results/records/issues.csv",
-          "decisions": "results/screening/decisions.csv"}
+          "decisions": "results/screening/decisions.csv", "unique": "results/dedup/unique_records.csv"}
 OUTPUTS = {"markdown": "results/changes/changes.md", "csv": "results/changes/changes.csv"}
 STATE = ".state"
 
@@ -58,7 +58,8 @@ def current_snapshot(config: dict[str, Any], inputs: dict[str, Path]) -> dict[st
     tables = {name: _rows(inputs[name], columns) for name, columns in changes.SNAPSHOT_COLUMNS.items()}
     state = changes.snapshot(tables["records"], tables["groups"], tables["screening"], tables["tidy"],
                              tables["evidence"], findings, [p for part in problems for p in part])
-    return state | changes.context(*_causes(config, inputs), len(cell_log(folder)))
+    unique = _rows(inputs["unique"], [*CITATION_COLUMNS, "record_id"]) if "unique" in inputs else []
+    return state | changes.cited(unique) | changes.context(*_causes(config, inputs), len(cell_log(folder)))
 
 
 def _causes(config: dict[str, Any], inputs: dict[str, Path]

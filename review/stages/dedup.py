@@ -144,12 +144,13 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         if not result.survivor[k]:
             continue
         group = members[result.group[k]]
-        row = merge_group(sorted(group, key=lambda m: -m.filled()) if len(group) > 1 else group, r)
+        docs, main = several.get(result.group[k], ([group], 0))
+        cited = _first_known(docs[main], ledger) if len(group) > 1 else None
+        row = merge_group(sorted(group, key=lambda m: -m.filled()) if len(group) > 1 else group, r, cited)
         row["original"] = originals[k]
         row["study_id"] = labels[k]
         row["record_ids"] = "; ".join(sorted(m.record_id for m in group))
         row["n_records"] = str(len(group))
-        docs, main = several.get(result.group[k], ([group], 0))
         row["n_reports"] = str(len(docs))
         others = [report_row(d) for i, d in enumerate(docs) if i != main]
         row["reports"] = json.dumps(others, ensure_ascii=False, sort_keys=True) if others else ""
@@ -252,6 +253,12 @@ def _links(workbook: Path | None, ledger: identity.Ledger, known: set[str], prob
             continue
         (linked if link.linked else unlinked).append((own[link.study][0], own[link.of][0]))
     return linked, unlinked
+
+
+def _first_known(records: list[Record], ledger: identity.Ledger) -> Record | None:
+    """The record of a report the ledger had first (``None`` when all are new): the study's citation."""
+    known = [r for r in records if r.record_id in ledger.since]
+    return min(known, key=lambda r: ledger.since[r.record_id]) if known else None
 
 
 def _reports(records: list[Record], result: dedup.Result, ledger: identity.Ledger
