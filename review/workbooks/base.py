@@ -7,7 +7,9 @@
 * Rows are appended by header name below the last row that holds any value (``append_rows``), so an
   inserted column or a typed spare row is never overwritten.
 * Before any write the previous file is copied to ``<folder>/.backup/<name>.<content hash><suffix>``
-  (content-addressed: no timestamps, no duplicates), then the new file replaces it atomically.
+  (content-addressed: no timestamps, no duplicates; checked before it takes that name), then the new file
+  replaces it atomically (``fileio.writing``): through a link, never over a read-only file, and a write the
+  disk refuses is a ``WorkbookError`` naming the file and the cause.
 * Text from references that a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab, CR at the
   start) is neutralised with a leading apostrophe and stored as text.
 * ``digest`` is the one way a rule parameter summarises what reviewers typed (Snakemake reruns a rule
@@ -16,10 +18,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
-import shutil
+import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from copy import copy
@@ -34,8 +37,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from ..errors import ERROR, Problem, ReviewError
-from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
+from ..errors import ERROR, Problem, ReviewError, WriteError
+from ..fileio import append_csv, atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise as the CSVs do)
 from . import xlsxml
 
 # what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
@@ -58,8 +61,10 @@ def new_workbook(title: str) -> tuple[Workbook, Worksheet]:
 
 
 def lock_files(path: Path) -> list[Path]:
-    """Lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) leave while a file is open."""
-    candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+    """Lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) leave while a file is open: beside it
+    and, for a link (a workbook kept in a synced folder), beside the file it links to, where they are made."""
+    places = dict.fromkeys([path, Path(os.path.realpath(path))])
+    candidates = [p.with_name(lock) for p in places for lock in ("~$" + p.name, f".~lock.{p.name}#")]
     return [c for c in candidates if c.exists()]
 
 
@@ -95,15 +100,34 @@ def open_read_only(path: Path) -> Workbook | None:
 
 
 def backup(path: Path) -> Path | None:
-    """Copy ``path`` to ``.backup/`` beside it, named by its content hash (once per content)."""
+    """Copy ``path`` to ``.backup/`` beside it, named by its content hash (once per content).
+
+    A backup is the file users are told to restore from, so it is written as every file is (a temporary
+    name, then a rename) and read back and compared before it takes its name: a disk that fills during a
+    backup leaves no file under that name. A file already under the name that does not hold that content
+    (damaged, or left by an older version's plain copy) is written again, never trusted."""
     if not path.exists():
         return None
-    digest_ = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    target = path.parent / ".backup" / f"{path.stem}.{digest_}{path.suffix}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    target = path.parent / ".backup" / f"{path.stem}.{sha[:12]}{path.suffix}"
+    if not _holds(target, sha):
+        try:
+            atomic_write_bytes(target, data, verify=True)
+        except WriteError as exc:
+            raise WriteError(f"{exc} {path} was not written either: a file is written only once it is backed "
+                             "up.") from exc
+        with contextlib.suppress(OSError):  # the time it was last saved, as a plain copy keeps it; only a help
+            stat = path.stat()
+            os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return target
+
+
+def _holds(path: Path, sha: str) -> bool:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
+    except OSError:
+        return False
 
 
 def save(workbook: Workbook, path: Path) -> Path | None:
@@ -115,16 +139,29 @@ def save(workbook: Workbook, path: Path) -> Path | None:
                          compresslevel=xlsxml.DEFLATE_LEVEL) as archive:
         workbook.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
         ExcelWriter(workbook, archive).save()
-    made = backup(path)
-    atomic_write_bytes(path, buffer.getvalue())
-    return made
+    return save_bytes(buffer.getvalue(), path)
 
 
 def save_bytes(data: bytes, path: Path) -> Path | None:
-    """The same for a file whose bytes are ready (the CSV alternative to a workbook)."""
-    made = backup(path)
-    atomic_write_bytes(path, data)
+    """The same for a file whose bytes are ready (the CSV alternative to a workbook). A file that cannot be
+    written (read-only, immutable, a full or read-only disk) is a ``WorkbookError``: the stage goes on with
+    the other reviewers' files where it can, and this one is as it was."""
+    try:
+        made = backup(path)
+        atomic_write_bytes(path, data)
+    except WriteError as exc:
+        raise WorkbookError(str(exc)) from exc
     return made
+
+
+def append_kept_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """``append_csv`` for a file the pipeline keeps with the reviewers' files (the study ledger, the order of
+    the screening decisions, the log of changed cells), backed up first as a workbook is: its errors send
+    users to ``.backup/``."""
+    rows = list(rows)
+    if rows:
+        backup(path)
+        append_csv(path, columns, rows)
 
 
 # --- reading by header --------------------------------------------------------------------------------
