@@ -88,7 +88,8 @@ def cannot_write(path: Path, exc: OSError, target: Path | None = None) -> WriteE
     folders = {path.parent, (target or path).parent}
     elsewhere = exc.filename and Path(os.fsdecode(exc.filename)).parent not in folders  # not it nor its temporary
     where = f" (at {os.fsdecode(exc.filename)})" if elsewhere else ""
-    return WriteError(f"cannot write {_named(path, target)}: {cause}{where}; the file was left as it was. {advice}")
+    kept = "the file was left as it was" if (target or path).exists() else "nothing was written"
+    return WriteError(f"cannot write {_named(path, target)}: {cause}{where}; {kept}. {advice}")
 
 
 def _named(path: Path, target: Path | None) -> str:
