@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
@@ -38,8 +37,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from ..errors import ERROR, Problem, ReviewError, WriteError
-from ..fileio import append_csv, atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise as the CSVs do)
+from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
 from . import xlsxml
+from .backups import backup
 
 # what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
 # valid zip (ElementTree's and lxml's parse errors are SyntaxErrors), values it cannot map
@@ -99,37 +99,6 @@ def open_read_only(path: Path) -> Workbook | None:
         raise _damaged(path, exc) from exc
 
 
-def backup(path: Path) -> Path | None:
-    """Copy ``path`` to ``.backup/`` beside it, named by its content hash (once per content).
-
-    A backup is the file users are told to restore from, so it is written as every file is (a temporary
-    name, then a rename) and read back and compared before it takes its name: a disk that fills during a
-    backup leaves no file under that name. A file already under the name that does not hold that content
-    (damaged, or left by an older version's plain copy) is written again, never trusted."""
-    if not path.exists():
-        return None
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    target = path.parent / ".backup" / f"{path.stem}.{sha[:12]}{path.suffix}"
-    if not _holds(target, sha):
-        try:
-            atomic_write_bytes(target, data, verify=True)
-        except WriteError as exc:
-            raise WriteError(f"{exc} {path} was not written either: a file is written only once it is backed "
-                             "up.") from exc
-        with contextlib.suppress(OSError):  # the time it was last saved, as a plain copy keeps it; only a help
-            stat = path.stat()
-            os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    return target
-
-
-def _holds(path: Path, sha: str) -> bool:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
-    except OSError:
-        return False
-
-
 def save(workbook: Workbook, path: Path) -> Path | None:
     """Back up the current file (if any), then write ``workbook`` atomically. Returns the backup path."""
     buffer = io.BytesIO()
@@ -152,16 +121,6 @@ def save_bytes(data: bytes, path: Path) -> Path | None:
     except WriteError as exc:
         raise WorkbookError(str(exc)) from exc
     return made
-
-
-def append_kept_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    """``append_csv`` for a file the pipeline keeps with the reviewers' files (the study ledger, the order of
-    the screening decisions, the log of changed cells), backed up first as a workbook is: its errors send
-    users to ``.backup/``."""
-    rows = list(rows)
-    if rows:
-        backup(path)
-        append_csv(path, columns, rows)
 
 
 # --- reading by header --------------------------------------------------------------------------------

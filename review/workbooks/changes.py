@@ -19,17 +19,8 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from ..fileio import restore
-from .base import (
-    WorkbookError,
-    append_kept_csv,
-    header_of,
-    open_for_update,
-    read_tables,
-    save,
-    save_bytes,
-    sheet_names,
-    text,
-)
+from .backups import append_kept_csv
+from .base import WorkbookError, header_of, open_for_update, read_tables, save, save_bytes, sheet_names, text
 
 LOG_NAME = "cell-changes.csv"
 CHANGE_COLUMNS = ["file", "sheet", "cell", "study_id", "column", "old", "new", "why"]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..fileio import restore
 from ..identity import EVENTS, LEDGER_COLUMNS
-from .base import WorkbookError, append_kept_csv, read_table, text
+from .backups import append_kept_csv
+from .base import WorkbookError, read_table, text
 
 
 def read(path: Path) -> list[dict[str, str]]:

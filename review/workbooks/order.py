@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..fileio import restore
-from .base import WorkbookError, append_kept_csv, read_table, text
+from .backups import append_kept_csv
+from .base import WorkbookError, read_table, text
 
 COLUMNS = ["position", "study_id", "rank_shown"]
 
