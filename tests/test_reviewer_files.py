@@ -384,3 +384,21 @@ def test_a_full_or_read_only_disk_stops_the_refresh_with_an_error_and_every_work
             assert {p: p.read_bytes() for p in (tmp / "extracts").glob("*.xlsx")} == before
             backups = list((tmp / "extracts/.backup").glob("*.*.xlsx"))
             assert all(hashlib.sha256(p.read_bytes()).hexdigest()[:12] == p.name.split(".")[-2] for p in backups)
+
+
+def test_a_read_only_screening_workbook_is_still_read_and_its_new_rows_wait_with_a_warning(review):
+    tmp, write, screen, _, _ = review
+    write(STUDIES)
+    screen()
+    path = tmp / "extracts/screening-alice.xlsx"
+    set_cells(path, "title-abstract", "s:1", decision="include")
+    path.chmod(0o444)
+    before = path.read_bytes()
+    write([*STUDIES, NEW_STUDY])
+    outcome = screen()
+    assert path.read_bytes() == before
+    assert ("s:1", "include") in {(d.study_id, d.decision) for d in outcome.decisions if d.reviewer == "alice"}
+    assert [(p.severity, p.file) for p in outcome.problems if "read-only" in p.value] == [("warning", "extracts/screening-alice.xlsx")]
+    path.chmod(0o644)
+    screen()
+    assert "s:4" in {s for s, _ in typed_by_study(path, "title-abstract", "study_id")}
