@@ -330,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     except ReviewError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused what no stage expected to fail: said, not a traceback
+        from .fileio import os_error_text
+
+        print(f"Error: {os_error_text(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130

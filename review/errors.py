@@ -31,6 +31,11 @@ class ZoteroError(ReviewError):
     """Zotero could not be reached or refused the request."""
 
 
+class WriteError(ReviewError):
+    """A file could not be written (read-only, immutable, no space, no permission); the file that was there
+    is as it was: every write goes to a temporary file first (``review.fileio``)."""
+
+
 ERROR = "error"
 WARNING = "warning"
 

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from . import __version__, protocol
 from . import codebook as codebooks
-from .errors import ReviewError
+from .errors import ReviewError, WriteError
 from .fileio import atomic_write_bytes, json_bytes
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
 from .team import Team
@@ -146,7 +146,7 @@ def _cached(name: str, paths: list[Path], compute: Callable[[], str]) -> str:
     try:
         DIGEST_CACHE.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(DIGEST_CACHE, json_bytes(cache))
-    except OSError:  # a read-only folder: the digest is still right, only not remembered
+    except (OSError, WriteError):  # a read-only folder: the digest is still right, only not remembered
         pass
     return digest
 

@@ -131,3 +131,9 @@ def test_reviewers_digests_are_remembered_until_a_file_changes(tmp_path, monkeyp
     assert glue._cached("rule", [sheet], compute) == "digest 3"  # a deleted sheet is a change too
     (tmp_path / ".snakemake/review/digests.json").write_text("not json")
     assert glue._cached("rule", [sheet], compute) == "digest 4"  # a damaged cache is only a miss
+
+
+def test_a_file_system_error_no_stage_expected_is_an_error_line_naming_the_file(tmp_path):
+    result = run_cli("duplicates", "--config", "{}", "--records", str(tmp_path))  # a folder given for a file
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == f"Error: {tmp_path}: Is a directory"

@@ -3,12 +3,18 @@ row of its study after a refresh, or the stage stops with a named error and the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
+import json
 import shutil
+import subprocess
+import sys
 import zipfile
 
 import pytest
 from conftest import PROJECT, outputs_in
+from filesystems import fill, immutable, read_only_mount, tmpfs
 from openpyxl import load_workbook
 
 from review import protocol
@@ -28,6 +34,14 @@ def study(group, title, tags=""):
             "n_records": "1"}
 
 
+PROTOCOL = {
+    "title": "T", "sources": [{"name": "s", "file": "s.ris"}], "reviewers": ["alice", "bob"],
+    "screening": {"exclusion_reasons": [{"code": "not-tier", "label": "Not a tier"}]},
+    "extraction": {"folder": "extracts", "codebook": "protocols/codebook.yaml", "spare_rows": 5},
+    "dedup": {"sheet": "extracts/duplicates.xlsx"},
+}
+
+
 @pytest.fixture
 def review(tmp_path, monkeypatch):
     """A small review: unique records, groups, records; the stages run on it with a real protocol, in its
@@ -35,12 +49,7 @@ def review(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "protocols").mkdir()
     shutil.copy(PROJECT / "protocols/codebook.yaml", tmp_path / "protocols/codebook.yaml")
-    config = protocol.validate({
-        "title": "T", "sources": [{"name": "s", "file": "s.ris"}], "reviewers": ["alice", "bob"],
-        "screening": {"exclusion_reasons": [{"code": "not-tier", "label": "Not a tier"}]},
-        "extraction": {"folder": "extracts", "codebook": "protocols/codebook.yaml", "spare_rows": 5},
-        "dedup": {"sheet": "extracts/duplicates.xlsx"},
-    })
+    config = protocol.validate(PROTOCOL)
 
     def write(studies, ids=()):
         write_csv(tmp_path / "ids.csv", ["id", "study_id", "how"], ids)
@@ -317,3 +326,109 @@ def test_a_new_dispute_of_a_study_already_in_the_consensus_workbook_is_shown_in_
     shown = dict(typed_by_study(consensus, "extraction", "disputed"))["s:1"]
     assert shown.startswith("qa_overall: alice=high / bob=low; settled at the meeting; relevance: ")
     assert len([s for s, _ in typed_by_study(consensus, "extraction", "disputed") if s == "s:1"]) == 1
+
+
+# --- where the files are and what the file system allows (issues 24 and 29) -----------------------------------
+
+
+def refresh_sheets(tmp, summary="results/sheets.csv"):
+    """The sheets stage as Snakemake runs it: its command, in its own process."""
+    return subprocess.run([sys.executable, "-m", "review", "sheets", "--config", json.dumps(protocol.validate(PROTOCOL)),
+                           "--unique", "unique.csv", "--included", "included.csv", "--ids", "ids.csv",
+                           "--summary", summary], cwd=tmp, capture_output=True, text=True, timeout=120)
+
+
+NEW_STUDY = study("s:4", "Clinical commissioning groups", "tier-ccg")
+
+
+def test_a_workbook_linked_into_a_synced_folder_is_refreshed_through_the_link_and_typing_there_counts(review):
+    tmp, write, _, sheets, evidence = review
+    write(STUDIES)
+    sheets()
+    synced = tmp / "Dropbox/alice.xlsx"
+    synced.parent.mkdir()
+    shutil.move(tmp / "extracts/alice.xlsx", synced)
+    (tmp / "extracts/alice.xlsx").symlink_to(synced)
+    set_cells(synced, "extraction", "s:1", findings_summary="typed in the synced copy")
+    write([*STUDIES, NEW_STUDY])
+
+    done = refresh_sheets(tmp)
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp / "extracts/alice.xlsx").is_symlink()
+    assert {s for s, _ in typed_by_study(synced, "extraction", "study_id")} == {"s:1", "s:2", "s:3", "s:4"}
+    set_cells(synced, "extraction", "s:4", findings_summary="typed after the refresh")
+    evidence()
+    values = {(v["study_id"], v["value"]) for v in rows(tmp / "evidence/evidence.csv")}
+    assert {("s:1", "typed in the synced copy"), ("s:4", "typed after the refresh")} <= values
+
+
+def no_traceback(done):
+    """The stage stopped with one ``Error:`` line (after its log) and exit code 2, and no traceback."""
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("Error: ") and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("how", ["chmod a-w", "chattr +i"])
+def test_a_read_only_or_immutable_workbook_is_left_as_it_is_with_an_error_naming_it(review, how):
+    tmp, write, _, sheets, _ = review
+    write(STUDIES)
+    sheets()
+    alice = tmp / "extracts/alice.xlsx"
+    before = alice.read_bytes()
+    write([*STUDIES, NEW_STUDY])
+    if how == "chmod a-w":
+        alice.chmod(0o444)
+        held = contextlib.nullcontext(alice)
+    else:
+        held = immutable(alice)
+    with held:
+        done = refresh_sheets(tmp)
+    no_traceback(done)
+    assert "Error: cannot write extracts/alice.xlsx: it is read-only; it was left as it was" in done.stderr
+    assert alice.read_bytes() == before
+    assert "s:4" in {s for s, _ in typed_by_study(tmp / "extracts/bob.xlsx", "extraction", "study_id")}
+
+
+@pytest.mark.parametrize("refusal", ["extracts/ full", "extracts/ read-only", "results/ full"])
+def test_a_full_or_read_only_disk_stops_the_refresh_with_an_error_and_every_workbook_and_backup_sound(review, refusal):
+    tmp, write, _, sheets, _ = review
+    write(STUDIES)
+    sheets()
+    write([*STUDIES, NEW_STUDY])
+    folder = tmp / refusal.split("/")[0]
+    with tmpfs(folder, "1m"):
+        before = {p: p.read_bytes() for p in (tmp / "extracts").glob("*.xlsx")}
+        if refusal.endswith("full"):
+            fill(folder)
+        else:
+            read_only_mount(folder)
+        done = refresh_sheets(tmp)
+        no_traceback(done)
+        if refusal == "results/ full":
+            assert "Error: cannot write results/sheets.csv: no space is left on its disk; nothing was written" in done.stderr
+        else:
+            cause = "no space is left on its disk" if refusal.endswith("full") else "its file system is read-only"
+            assert "cannot write extracts/.backup/alice." in done.stderr and cause in done.stderr
+            assert "extracts/alice.xlsx was not written either" in done.stderr
+            assert {p: p.read_bytes() for p in (tmp / "extracts").glob("*.xlsx")} == before
+            backups = list((tmp / "extracts/.backup").glob("*.*.xlsx"))
+            assert all(hashlib.sha256(p.read_bytes()).hexdigest()[:12] == p.name.split(".")[-2] for p in backups)
+
+
+def test_a_read_only_screening_workbook_is_still_read_and_its_new_rows_wait_with_a_warning(review):
+    tmp, write, screen, _, _ = review
+    write(STUDIES)
+    screen()
+    path = tmp / "extracts/screening-alice.xlsx"
+    set_cells(path, "title-abstract", "s:1", decision="include")
+    path.chmod(0o444)
+    before = path.read_bytes()
+    write([*STUDIES, NEW_STUDY])
+    outcome = screen()
+    assert path.read_bytes() == before
+    assert ("s:1", "include") in {(d.study_id, d.decision) for d in outcome.decisions if d.reviewer == "alice"}
+    assert [(p.severity, p.file) for p in outcome.problems if "read-only" in p.value] == [("warning", "extracts/screening-alice.xlsx")]
+    path.chmod(0o644)
+    screen()
+    assert "s:4" in {s for s, _ in typed_by_study(path, "title-abstract", "study_id")}

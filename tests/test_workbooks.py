@@ -4,9 +4,11 @@ backed up, and refused rather than guessed at. Real .xlsx files written and read
 from __future__ import annotations
 
 import datetime
+import hashlib
 import zipfile
 
 import pytest
+from filesystems import fill, tmpfs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -108,6 +110,67 @@ def test_an_open_workbook_is_left_alone(tmp_path):
     (tmp_path / ".~lock.a.xlsx#").write_text("lock")
     with pytest.raises(base.WorkbookError, match="open in a spreadsheet program"):
         base.open_for_update(path)
+
+
+def test_an_open_workbook_kept_in_a_synced_folder_is_left_alone_where_it_is_open(tmp_path):
+    synced = workbook(tmp_path / "synced.xlsx", ["study_id"], ["S1"])
+    (tmp_path / "extracts").mkdir()
+    link = tmp_path / "extracts" / "a.xlsx"
+    link.symlink_to(synced)
+    (tmp_path / ".~lock.synced.xlsx#").write_text("lock")  # the program that opened it locks the file itself
+    with pytest.raises(base.WorkbookError, match="open in a spreadsheet program"):
+        base.open_for_update(link)
+
+
+def hash_named(folder):
+    """Every backup in ``folder`` and whether it holds the content its name says."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] == p.name.split(".")[-2]
+            for p in folder.glob("*.*.*")}
+
+
+def test_a_backup_that_does_not_hold_its_content_is_written_again_never_trusted(tmp_path):
+    path = workbook(tmp_path / "a.xlsx", ["study_id"], ["S1"])
+    before = path.read_bytes()
+    name = tmp_path / ".backup" / f"a.{hashlib.sha256(before).hexdigest()[:12]}.xlsx"
+    name.parent.mkdir()
+    name.write_bytes(before[:1000])  # a backup cut short by a full disk, under the real workbook's hash
+    wb = base.open_for_update(path)
+    wb.active.append(["S2"])
+    assert base.save(wb, path) == name
+    assert name.read_bytes() == before
+
+
+def test_a_disk_that_fills_during_a_backup_leaves_no_backup_under_its_name_and_the_workbook_as_it_was(tmp_path):
+    extracts = tmp_path / "extracts"
+    extracts.mkdir()
+    path = workbook(extracts / "a.xlsx", ["study_id", "notes"], *[[f"S{k}", "typed " * 50] for k in range(400)])
+    before = path.read_bytes()
+    with tmpfs(extracts, "1m"):
+        filler = fill(extracts, leave=len(before) // 2)  # the backup starts and cannot end
+        wb = base.open_for_update(path)
+        wb.active.append(["S-new"])
+        with pytest.raises(base.WorkbookError) as refused:
+            base.save(wb, path)
+        assert "no space is left on its disk" in str(refused.value) and f"{path} was not written" in str(refused.value)
+        assert path.read_bytes() == before and not list((extracts / ".backup").glob("a.*"))
+        filler.unlink()  # space again: the backup is made, whole
+        made = base.save(wb, path)
+        assert made.read_bytes() == before and hash_named(extracts / ".backup") == {made.name: True}
+
+
+def test_the_study_ledger_and_the_screening_order_are_backed_up_before_each_append(tmp_path):
+    from review.workbooks import ledger, order
+
+    folder = tmp_path / "extracts"
+    row = {"study_id": "Smith2020", "event": "new", "record_id": "s:1", "other": "", "fingerprint": ""}
+    ledger.append(folder / "studies.csv", [row])
+    first = (folder / "studies.csv").read_bytes()
+    ledger.append(folder / "studies.csv", [row | {"study_id": "Jones2021"}])
+    order.append(order.order_path(folder), 0, ["Smith2020"], {"Smith2020": 1})
+    order.append(order.order_path(folder), 1, ["Jones2021"], {})
+    backups = sorted((folder / ".backup").iterdir())
+    assert [p.name.split(".")[0] for p in backups] == ["screening-order", "studies"]
+    assert backups[1].read_bytes() == first and all(hash_named(folder / ".backup").values())
 
 
 @pytest.mark.parametrize(("value", "shown"), [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2", "-2"), ("-2+3", "'-2+3"), ("@SUM(1)", "'@SUM(1)"),

@@ -7,7 +7,9 @@
 * Rows are appended by header name below the last row that holds any value (``append_rows``), so an
   inserted column or a typed spare row is never overwritten.
 * Before any write the previous file is copied to ``<folder>/.backup/<name>.<content hash><suffix>``
-  (content-addressed: no timestamps, no duplicates), then the new file replaces it atomically.
+  (content-addressed: no timestamps, no duplicates; checked before it takes that name), then the new file
+  replaces it atomically (``fileio.writing``): through a link, never over a read-only file, and a write the
+  disk refuses is a ``WorkbookError`` naming the file and the cause.
 * Text from references that a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab, CR at the
   start) is neutralised with a leading apostrophe and stored as text.
 * ``digest`` is the one way a rule parameter summarises what reviewers typed (Snakemake reruns a rule
@@ -19,7 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import shutil
+import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from copy import copy
@@ -34,9 +36,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from ..errors import ERROR, Problem, ReviewError
+from ..errors import ERROR, Problem, ReviewError, WriteError
 from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
 from . import xlsxml
+from .backups import backup
 
 # what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
 # valid zip (ElementTree's and lxml's parse errors are SyntaxErrors), values it cannot map
@@ -58,8 +61,10 @@ def new_workbook(title: str) -> tuple[Workbook, Worksheet]:
 
 
 def lock_files(path: Path) -> list[Path]:
-    """Lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) leave while a file is open."""
-    candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+    """Lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) leave while a file is open: beside it
+    and, for a link (a workbook kept in a synced folder), beside the file it links to, where they are made."""
+    places = dict.fromkeys([path, Path(os.path.realpath(path))])
+    candidates = [p.with_name(lock) for p in places for lock in ("~$" + p.name, f".~lock.{p.name}#")]
     return [c for c in candidates if c.exists()]
 
 
@@ -94,18 +99,6 @@ def open_read_only(path: Path) -> Workbook | None:
         raise _damaged(path, exc) from exc
 
 
-def backup(path: Path) -> Path | None:
-    """Copy ``path`` to ``.backup/`` beside it, named by its content hash (once per content)."""
-    if not path.exists():
-        return None
-    digest_ = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    target = path.parent / ".backup" / f"{path.stem}.{digest_}{path.suffix}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-    return target
-
-
 def save(workbook: Workbook, path: Path) -> Path | None:
     """Back up the current file (if any), then write ``workbook`` atomically. Returns the backup path."""
     buffer = io.BytesIO()
@@ -115,15 +108,18 @@ def save(workbook: Workbook, path: Path) -> Path | None:
                          compresslevel=xlsxml.DEFLATE_LEVEL) as archive:
         workbook.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
         ExcelWriter(workbook, archive).save()
-    made = backup(path)
-    atomic_write_bytes(path, buffer.getvalue())
-    return made
+    return save_bytes(buffer.getvalue(), path)
 
 
 def save_bytes(data: bytes, path: Path) -> Path | None:
-    """The same for a file whose bytes are ready (the CSV alternative to a workbook)."""
-    made = backup(path)
-    atomic_write_bytes(path, data)
+    """The same for a file whose bytes are ready (the CSV alternative to a workbook). A file that cannot be
+    written (read-only, immutable, a full or read-only disk) is a ``WorkbookError``: the stage goes on with
+    the other reviewers' files where it can, and this one is as it was."""
+    try:
+        made = backup(path)
+        atomic_write_bytes(path, data)
+    except WriteError as exc:
+        raise WorkbookError(str(exc)) from exc
     return made
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from ..fileio import append_csv, restore
+from ..fileio import restore
+from .backups import append_kept_csv
 from .base import WorkbookError, header_of, open_for_update, read_tables, save, save_bytes, sheet_names, text
 
 LOG_NAME = "cell-changes.csv"
@@ -64,8 +65,8 @@ def log_path(folder: Path) -> Path:
 
 
 def record(folder: Path, changes: Iterable[Mapping[str, str]]) -> None:
-    """Append changes to the log (created with its header the first time), atomically."""
-    append_csv(log_path(folder), CHANGE_COLUMNS, changes)
+    """Append changes to the log (created with its header the first time), atomically, after a backup."""
+    append_kept_csv(log_path(folder), CHANGE_COLUMNS, changes)
 
 
 def follow_ids(path: Path, sheets: Sequence[str | None], columns: Sequence[str], ids: Ids,

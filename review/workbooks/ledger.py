@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..fileio import append_csv, restore
+from ..fileio import restore
 from ..identity import EVENTS, LEDGER_COLUMNS
+from .backups import append_kept_csv
 from .base import WorkbookError, read_table, text
 
 
@@ -35,5 +36,5 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 def append(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
-    """Add rows at the end, atomically: the old rows stay byte for byte."""
-    append_csv(path, LEDGER_COLUMNS, rows)
+    """Add rows at the end, atomically: the old rows stay byte for byte (the previous file backed up first)."""
+    append_kept_csv(path, LEDGER_COLUMNS, rows)

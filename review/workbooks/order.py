@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..fileio import append_csv, restore
+from ..fileio import restore
+from .backups import append_kept_csv
 from .base import WorkbookError, read_table, text
 
 COLUMNS = ["position", "study_id", "rank_shown"]
@@ -36,12 +37,13 @@ def read(path: Path) -> list[str]:
             raise WorkbookError(
                 f"{path}, line {number}: position {position!r}, study {study!r} does not continue the order "
                 f"(expected position {len(order) + 1} and a study id). The file is written by the pipeline only: "
-                "take it back from version control.")
+                "take it back from version control, or from the .backup folder beside it.")
         order.append(study)
     return order
 
 
 def append(path: Path, start: int, studies: Sequence[str], shown: Mapping[str, int]) -> None:
-    """Log ``studies`` after the ``start`` already there, with the rank each row showed, atomically."""
-    append_csv(path, COLUMNS, ({"position": start + k, "study_id": s, "rank_shown": shown.get(s, "")}
-                               for k, s in enumerate(studies, start=1)))
+    """Log ``studies`` after the ``start`` already there, with the rank each row showed, atomically (the
+    previous file backed up first)."""
+    append_kept_csv(path, COLUMNS, ({"position": start + k, "study_id": s, "rank_shown": shown.get(s, "")}
+                                    for k, s in enumerate(studies, start=1)))
