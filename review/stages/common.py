@@ -46,13 +46,15 @@ def included_frame(unique_csv: Path, included_csv: Path | None, columns: Sequenc
             header = next(csv.reader(handle), [])
         columns = [c for c in header if c not in UNREAD_COLUMNS]
     unique = read_frame(unique_csv, list(dict.fromkeys([*CITATION_COLUMNS, *columns])))
+    # one citation per study, unambiguous among all the review's studies: the screening workbooks show every
+    # study, and a study is cited with the same a/b letter there, in the sheets and in the report
+    rows = frame_rows(unique[list(CITATION_COLUMNS)])
+    cite, suffix = citations(rows), year_suffixes(rows)
+    unique["citation"] = [cite[s] for s in unique["study_id"]]
+    unique["year_suffix"] = [suffix[s] for s in unique["study_id"]]
     if included_csv is not None and included_csv.exists():
         keep = set(read_frame(included_csv)["study_id"])
         unique = unique[unique["study_id"].isin(keep)]
-    rows = frame_rows(unique)
-    cite, suffix = citations(rows), year_suffixes(rows)  # one citation per study, unambiguous among them
-    unique["citation"] = [cite[s] for s in unique["study_id"]]
-    unique["year_suffix"] = [suffix[s] for s in unique["study_id"]]
     return unique.sort_values("study_id").reset_index(drop=True)
 
 
