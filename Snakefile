@@ -7,6 +7,7 @@ from review.snakemake import (
     VERSION,
     checked_protocol,
     missing_sheets,
+    previous_inputs,
     report_tables,
     source_inputs,
     stage_config,

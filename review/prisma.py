@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ from .screening import STOPPED
 CSV_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
 # PRISMA2020 template field -> (node, box, description); descriptions in our own words
 FIELDS = {
+    "previous_studies": ("node5", "box1", "Studies included in previous version of review"),
+    "previous_reports": ("NA", "box1", "Reports of studies included in previous version of review"),
     "database_results": ("node7", "box2", "Records identified from databases"),
     "register_results": ("NA", "box2", "Records identified from registers"),
     "website_results": ("node17", "box11", "Records identified from websites"),
@@ -59,9 +62,29 @@ class Flow:
     awaiting_ft: int
     assessed: int
     excluded_ft: dict[str, int]  # reason label -> reports
-    included: int
+    included: int  # studies included now (for an updated review, those of the previous version among them)
     reports_included: int
     problems: list[Problem] = field(default_factory=list)
+    # an updated review (PRISMA 2020's flow for updated reviews): the previous version's studies and reports,
+    # and of the studies included now, those new since it (None: not an update, every study is new)
+    previous: str = ""  # the previous version, as the protocol names it
+    previous_studies: int = 0
+    previous_reports: int = 0
+    new_studies: int | None = None
+    new_reports: int | None = None
+
+    @property
+    def new(self) -> tuple[int, int]:
+        """(studies, reports) included that the previous version did not include."""
+        if self.new_studies is None or self.new_reports is None:
+            return self.included, self.reports_included
+        return self.new_studies, self.new_reports
+
+    @property
+    def total(self) -> tuple[int, int]:
+        """(studies, reports) included in this version of the review: the previous version's and the new."""
+        new_studies, new_reports = self.new
+        return self.previous_studies + new_studies, self.previous_reports + new_reports
 
     @property
     def identified_total(self) -> int:
@@ -78,8 +101,9 @@ class Flow:
             # the PRISMA2020 tool reads "Reason, n; Reason, n": commas inside a reason would split it
             "dbr_excluded": "; ".join(f"{reason.replace(',', '')}, {n}"
                                       for reason, n in sorted(self.excluded_ft.items())) or 0,
-            "new_studies": self.included, "new_reports": self.reports_included, "total_studies": self.included,
-            "total_reports": self.reports_included})
+            "previous_studies": self.previous_studies, "previous_reports": self.previous_reports,
+            "new_studies": self.new[0], "new_reports": self.new[1], "total_studies": self.total[0],
+            "total_reports": self.total[1]})
         return values
 
 
@@ -102,11 +126,31 @@ def check(flow: Flow) -> list[Problem]:
             "reports sought = not retrieved + assessed + awaiting full-text decision")
     require("dbr_assessed", flow.assessed, excluded_ft + flow.included,
             "reports assessed = excluded with reasons + included")
+    require("total_studies", flow.total[0], flow.previous_studies + flow.new[0],
+            "total studies = studies of the previous version + new studies")
+    require("total_reports", flow.total[1], flow.previous_reports + flow.new[1],
+            "total reports = reports of the previous version + reports of new studies")
     return problems
 
 
+def previous_version(config: dict[str, Any], previous: pd.DataFrame | None, reports: dict[str, int],
+                     included_ids: Iterable[str]) -> dict[str, Any]:
+    """The previous version of an updated review (``previous_version`` in the protocol, its ``included`` file:
+    the study ids it included, and how many reports each had): its counts, and the new studies since."""
+    spec = config.get("previous_version")
+    if not spec or previous is None:
+        return {}
+    before = {str(s): int(n) if str(n).strip().isdigit() else reports.get(str(s), 1)
+              for s, n in zip(previous["study_id"], previous["n_reports"] if "n_reports" in previous
+                              else [""] * len(previous))}
+    new = [s for s in included_ids if s not in before]
+    return {"previous": spec.get("label", ""), "previous_studies": len(before),
+            "previous_reports": sum(before.values()), "new_studies": len(new),
+            "new_reports": sum(reports.get(s, 1) for s in new)}
+
+
 def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, screened: pd.DataFrame,
-          unique: pd.DataFrame) -> Flow:
+          unique: pd.DataFrame, previous: pd.DataFrame | None = None) -> Flow:
     """The flow from the stages' tables: records per source (``sources.csv``), the dedup's counts, each
     study's screening outcome, and the unique records (how many reports each study has)."""
     identified = {row["source"]: int(row["records"]) for row in summary.to_dict("records")}
@@ -130,6 +174,7 @@ def build(config: dict[str, Any], summary: pd.DataFrame, counts: pd.DataFrame, s
         # report from several sources are records of one report; a study has as many reports as documents
         # among its records (a reviewer linked the article and the report it came from)
         included=status["included"], reports_included=sum(reports.get(s, 1) for s in included_ids),
+        **previous_version(config, previous, reports, included_ids),
     )
     flow.problems = check(flow) + search_log_problems(config, identified)
     return flow
@@ -182,4 +227,7 @@ def flow_context(flow: Flow, config: dict[str, Any]) -> dict[str, Any]:
         "excluded_ft": [line for r, n in sorted(flow.excluded_ft.items()) for line in wrapped(f"{r} (n = {n})", 46)],
         "excluded_ft_total": sum(flow.excluded_ft.values()), "included": flow.included,
         "reports_included": flow.reports_included, "consistent": not any(p.severity == ERROR for p in flow.problems),
+        "previous": flow.previous, "previous_studies": flow.previous_studies,
+        "previous_reports": flow.previous_reports, "new_studies": flow.new[0], "new_reports": flow.new[1],
+        "total_studies": flow.total[0], "total_reports": flow.total[1],
     }

@@ -221,7 +221,8 @@ def _check_paths(data: dict[str, Any]) -> list[str]:
              ("extraction.folder", (data.get("extraction") or {}).get("folder")),
              ("output.templates", (data.get("output") or {}).get("templates")),
              ("dedup.ledger", (data.get("dedup") or {}).get("ledger")),
-             ("dedup.sheet", (data.get("dedup") or {}).get("sheet"))]
+             ("dedup.sheet", (data.get("dedup") or {}).get("sheet")),
+             ("previous_version.included", (data.get("previous_version") or {}).get("included"))]
     for key, value in named:
         if isinstance(value, str) and outside(value):
             problems.append(f"{key}: {value!r} is outside the project folder; give a path inside it")

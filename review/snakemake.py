@@ -111,6 +111,16 @@ def source_inputs(config: dict[str, Any]) -> list[str]:
             for source in protocol.sources(config)]
 
 
+def previous_inputs(config: dict[str, Any]) -> list[str]:
+    """The studies the previous version of an updated review included (an input of the PRISMA counts: an edit
+    reruns them); a file the protocol names that is missing stops the run here, naming it."""
+    spec = config.get("previous_version") or {}
+    if spec and not Path(spec["included"]).is_file():
+        _stop(f"{spec['included']}: the studies of the previous version (previous_version.included in the "
+              "protocol) are missing: put the file back, or correct the path")
+    return [spec["included"]] if spec else []
+
+
 def _folder(config: dict[str, Any]) -> Path:
     return Path(config.get("extraction", {}).get("folder", "extracts"))
 

@@ -31,6 +31,7 @@ rule count_prisma:
         dedup=rules.find_duplicates.output.counts,
         unique=rules.find_duplicates.output.unique,
         screening=rules.screen_records.output.screening,
+        previous=previous_inputs(config),
     output:
         **OUTPUTS["count_prisma"],
     params:

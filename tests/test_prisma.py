@@ -137,3 +137,34 @@ def test_prisma_arithmetic_holds_for_any_decisions(tmp_path_factory, ta, ft, dup
     assert pd.Series([r["status"] for r in table]).isin(
         ["included", "excluded at full text", "excluded at title/abstract", "not retrieved", "awaiting screening",
          "awaiting full text", screening.STOPPED]).all()
+
+
+def test_an_updated_review_counts_the_previous_version_the_new_studies_and_the_total(tmp_path):
+    """PRISMA 2020's flow for updated reviews: studies and reports of the previous version, the new studies
+    (those included now that it did not include) and their reports, and the total."""
+    screened = pd.DataFrame([{"study_id": s, "status": "included", "ta_decision": "include", "ft_reason": ""}
+                             for s in ("Ham2017", "Lorne2019", "Sanderson2023", "Charles2018")])
+    unique = pd.DataFrame({"study_id": ["Ham2017", "Lorne2019", "Sanderson2023", "Charles2018"],
+                           "n_reports": ["1", "2", "1", "1"]})
+    previous = pd.DataFrame({"study_id": ["Ham2017", "Lorne2019", "Walshe2003"], "n_reports": ["1", "", "3"]})
+    config = {**CONFIG, "sources": [CONFIG["sources"][0]],
+              "previous_version": {"label": "the 2019 review", "included": "previous.csv"}}
+    f = prisma.build(config, pd.DataFrame([{"source": "hmic", "records": 4}]),
+                     pd.DataFrame([{"measure": "duplicates_removed", "source": "", "value": "0"}]), screened, unique,
+                     previous)
+    # previous: Ham2017 (1), Lorne2019 (2: as its study has now), Walshe2003 (3); new: Sanderson2023, Charles2018
+    assert (f.previous_studies, f.previous_reports) == (3, 6)
+    assert f.new == (2, 2) and f.total == (5, 8)
+    assert [p for p in f.problems if p.code == "prisma-inconsistent"] == []
+    prisma_stage.write(f, config, outputs(tmp_path))
+    counts = {r["data"]: r["n"] for r in rows(tmp_path / "counts.csv")}
+    assert [counts[k] for k in ("previous_studies", "previous_reports", "new_studies", "new_reports",
+                                "total_studies", "total_reports")] == ["3", "6", "2", "2", "5", "8"]
+    root = ET.fromstring((tmp_path / "flow.svg").read_text(encoding="utf-8"))
+    shown = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for phrase in ("Previous version: the 2019 review", "Studies included (n = 3)", "New studies included in review "
+                   "(n = 2)", "Total studies included in review (n = 5)", "Reports of total included studies (n = 8)"):
+        assert phrase in shown, phrase
+    # not an update: every included study is new, and the total is what is included
+    plain = flow()
+    assert plain.new == plain.total == (1, 1) and plain.field_values()["previous_studies"] == 0

@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 
 from .. import prisma
-from ..errors import Problem
+from ..errors import Problem, ReviewError
 from ..fileio import read_frame, write_csv, write_if_changed
 from ..templating import render
 
-CONFIG_KEYS = ("title", "sources", "screening", "output")
+CONFIG_KEYS = ("title", "sources", "screening", "output", "previous_version")
 INPUTS = {"sources": "results/records/sources.csv", "dedup": "results/dedup/counts.csv",
           "screening": "results/screening/screening.csv", "unique": "results/dedup/unique_records.csv"}
 OUTPUTS = {"counts": "results/prisma/counts.csv", "flow": "results/prisma/flow.svg",
@@ -26,10 +26,29 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> prisma.Flow:
+    previous = previous_included(config)
     flow = prisma.build(config, _csv(inputs["sources"]), _csv(inputs["dedup"]), _csv(inputs["screening"]),
-                        read_frame(inputs["unique"], ["study_id", "n_reports"]))
+                        read_frame(inputs["unique"], ["study_id", "n_reports"]), previous)
     write(flow, config, outputs)
     return flow
+
+
+def previous_included(config: dict[str, Any]) -> pd.DataFrame | None:
+    """The studies the previous version of an updated review included (its ``included`` file: a study_id
+    column, and n_reports where a study had more than one report); ``None`` when the review is no update."""
+    spec = config.get("previous_version")
+    if not spec:
+        return None
+    path = Path(spec["included"])
+    try:
+        frame = read_frame(path)
+    except (OSError, ValueError) as exc:
+        raise ReviewError(f"{path}: the studies of the previous version (previous_version.included in the "
+                          f"protocol) cannot be read: {exc}") from exc
+    if "study_id" not in frame.columns:
+        raise ReviewError(f"{path}: no study_id column; it lists the study ids the previous version included "
+                          "(its results/screening/included.csv)")
+    return frame
 
 
 def write(flow: prisma.Flow, config: dict[str, Any], outputs: dict[str, Path]) -> None:
