@@ -35,6 +35,10 @@ from .workbooks import synthesis as synthesis_sheet
 from .zotero import snapshot_path, sync_all
 
 PROTOCOL = "protocols/review.yaml"
+# The workflow, part of the package: a review's Snakefile includes it, so a team's folder holds no copy of the
+# tool and an upgrade of the package is an upgrade of the workflow. Its includes and conda environments are
+# found beside it; every other path (the protocol, results/, logs, extracts/) is the review's own.
+WORKFLOW = str(Path(__file__).parent / "workflow" / "Snakefile")
 RESULTS = Path("results")
 # The interpreter running Snakemake is the one with `review` installed, activated or not. Jobs find it in
 # the environment rather than in their command, so a venv reached by another path reruns nothing.
