@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, protocol
+from . import __version__, protocol, versions
 from . import codebook as codebooks
 from .errors import ReviewError
 from .fileio import atomic_write_bytes, json_bytes
@@ -242,3 +242,24 @@ def sync_zotero(config: dict[str, Any], workflow: Any, argv: list[str] | None = 
         for handler in handlers:
             logger.removeHandler(handler)
             handler.close()
+
+
+def check_version(config: dict[str, Any], workflow: Any) -> None:
+    """Stop a refresh by an older version of the package than the one that last refreshed the review; say so
+    when this one is newer (once per ``snakemake`` call, not in job subprocesses)."""
+    if not getattr(workflow, "is_main_process", True):
+        return
+    try:
+        notice = versions.check(config)
+    except ReviewError as exc:
+        _stop(str(exc))
+    if notice:
+        print(notice, file=sys.stderr)
+
+
+def record_version(config: dict[str, Any]) -> None:
+    """After a refresh that succeeded: the version that made it, in the review's state (extracts/.state/)."""
+    try:
+        versions.record(config)
+    except OSError as exc:  # a read-only folder: the refresh itself succeeded
+        print(f"Could not record the tool version in {versions.state_file(config)}: {exc}", file=sys.stderr)
