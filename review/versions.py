@@ -45,8 +45,8 @@ def check(config: dict[str, Any], installed: str = __version__) -> str | None:
         older = False  # a version we cannot compare (a local build): nothing to say about it
     if older:
         raise ReviewError(f"{state_file(config)}: this review was last refreshed by review {last}, newer than the "
-                          f"installed {installed}; upgrade the package (pip install --upgrade) before refreshing, so "
-                          "that an older version does not recompute the review")
+                          f"installed {installed}; upgrade the package (pip install --upgrade, the newer wheel or "
+                          "clone) before refreshing, so that an older version does not recompute the review")
     return f"review {installed} refreshes a review last refreshed by review {last}: every stage reruns once"
 
 
