@@ -3,6 +3,8 @@ refused where it would write over anything, and nothing written when a name or a
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
 import sys
 
@@ -97,3 +99,18 @@ def test_two_exports_of_one_name_are_refused_and_source_names_are_made_valid(tmp
     create(tmp_path / "r", "R", [], [str(tmp_path / "My Scopus Export (2).ris")])
     config = protocol.validate(safe_yaml((tmp_path / "r/protocols/review.yaml").read_text()))
     assert config["sources"][0]["name"] == "my-scopus-export-2"
+
+
+def test_on_a_terminal_the_title_reviewers_and_exports_are_asked(tmp_path):
+    leader, follower = pty.openpty()  # the command's stdin is a terminal, as when a person types it
+    answers = f"Play streets\nalice bob\n{RIS}\n"
+    os.write(leader, answers.encode())
+    result = subprocess.run([sys.executable, "-m", "review", "new", "streets"], cwd=tmp_path, stdin=follower,
+                            capture_output=True, text=True, timeout=60)
+    os.close(leader)
+    os.close(follower)
+    assert result.returncode == 0, result.stderr
+    assert "Title of the review: " in result.stdout and "Reviewers" in result.stdout
+    data = safe_yaml((tmp_path / "streets/protocols/review.yaml").read_text())
+    assert (data["title"], data["reviewers"]) == ("Play streets", ["alice", "bob"])
+    assert data["sources"][0]["file"] == "protocols/library/trials.ris"
