@@ -24,7 +24,11 @@ FILE = "tool.json"
 
 
 def state_file(config: dict[str, Any]) -> Path:
-    return Path(config.get("extraction", {}).get("folder", "extracts")) / ".state" / FILE
+    """Where the version is kept; read from the protocol before it is validated (a protocol a newer version
+    wrote may not pass this one's validation), so a malformed ``extraction`` means the default folder."""
+    extraction = config.get("extraction")
+    folder = extraction.get("folder") if isinstance(extraction, dict) else None
+    return Path(folder if isinstance(folder, str) else "extracts") / ".state" / FILE
 
 
 def recorded(config: dict[str, Any]) -> str | None:

@@ -33,3 +33,11 @@ def test_an_older_version_than_the_last_refresh_stops_and_a_newer_one_says_so(co
                                                 "every stage reruns once")
     versions.record(config, "0.11.0")
     assert versions.recorded(config) == "0.11.0"
+
+
+def test_the_state_is_found_before_the_protocol_is_validated(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    versions.record({"extraction": "not a mapping"}, "2.0")  # a protocol this version cannot validate yet
+    assert (tmp_path / "extracts/.state/tool.json").exists()
+    with pytest.raises(ReviewError, match="last refreshed by review 2.0"):
+        versions.check({"extraction": {"folder": 5}}, "1.0")
