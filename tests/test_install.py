@@ -96,6 +96,8 @@ def test_a_new_team_starts_a_review_from_the_installed_wheel(venv, tmp_path):
     # the refresh recorded the version that made it, in the review's state; the team's files are as written
     assert f'"version": "{__version__}"' in (folder / "extracts/.state/tool.json").read_text()
     assert (folder / "protocols/review.yaml").read_text(encoding="utf-8") == text
+    again = run(*snakemake, cwd=folder, env=env)  # the sheets the first refresh made rerun nothing
+    assert again.returncode == 0 and "Nothing to be done" in again.stderr, again.stderr
     # a teammate whose installed version is older than the one that last refreshed is stopped before anything runs
     (folder / "extracts/.state/tool.json").write_text('{"version": "999.0"}', encoding="utf-8")
     older = run(*snakemake, cwd=folder, env=env)
