@@ -1,57 +1,14 @@
-# The review pipeline: a table of contents. Each stage lives in rules/<stage>.smk and calls one
-# `review` command. The protocol (protocols/review.yaml), with any --config/--configfile overrides, is the
-# configuration: it is validated here once and each job is given the part its stage reads.
-from review.snakemake import (
-    OUTPUTS,
-    PROTOCOL,
-    VERSION,
-    checked_protocol,
-    missing_sheets,
-    previous_inputs,
-    report_tables,
-    source_inputs,
-    stage_config,
-    stage_paths,
-    sync_zotero,
-    template_digest,
-    typed,
-)
-
-configfile: PROTOCOL
-config.update(checked_protocol(config))
+# The review pipeline, run on this folder's review (protocols/review.yaml, extracts/, templates/). The
+# workflow is the installed package's own: review/workflow/Snakefile is its table of contents (the protocol
+# loaded and checked, one rules/<stage>.smk per stage), so that upgrading the package upgrades the workflow
+# and this folder holds only the review. Every review started with `review new` has this same file.
+from review.snakemake import WORKFLOW
 
 
-include: "rules/records.smk"
-include: "rules/dedup.smk"
-include: "rules/screening.smk"
-include: "rules/extraction.smk"
-include: "rules/changes.smk"
-include: "rules/report.smk"
+include: WORKFLOW
 
 
+# `snakemake` refreshes the review; `snakemake sheets`, `evidence` or `report` goes as far as that stage.
 rule all:
-    default_target: True
     input:
-        rules.import_records.output,
-        rules.find_duplicates.output,
-        rules.screen_records.output,
-        rules.count_prisma.output,
-        rules.read_extractions.output,
-        rules.report_changes.output,
-        rules.write_report.output,
-
-
-# Shortcuts: `snakemake sheets` refreshes the reviewers' sheets, `snakemake evidence` reads them back.
-rule sheets:
-    input:
-        rules.write_sheets.output,
-
-
-rule evidence:
-    input:
-        rules.read_extractions.output,
-
-
-rule report:
-    input:
-        rules.write_report.output,
+        REFRESH,

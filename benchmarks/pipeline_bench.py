@@ -53,9 +53,7 @@ extraction: {codebook: protocols/codebook.yaml}
 
 
 def project(folder: Path, records: list[dict[str, str]]) -> None:
-    for name in ("Snakefile", "rules", "envs"):
-        source = PROJECT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
+    shutil.copy(PROJECT / "Snakefile", folder / "Snakefile")  # the workflow is the package's
     (folder / "protocols/library").mkdir(parents=True)
     (folder / "extracts").mkdir()
     shutil.copy(PROJECT / "protocols/codebook.yaml", folder / "protocols/codebook.yaml")

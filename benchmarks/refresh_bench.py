@@ -2,7 +2,7 @@
 
     python benchmarks/refresh_bench.py [--runs 5]
 
-Copies the project's Snakefile, rules, protocols, envs and extracts into a temporary folder, runs the
+Copies the project's Snakefile, protocols and extracts into a temporary folder (the workflow is the package's), runs the
 pipeline once to build everything, then times ``--runs`` further calls of ``snakemake --cores 1`` that
 find nothing to do (reading the protocol, the codebook and the reviewers' workbooks for their digests,
 building the job graph). Prints one JSON line: runs, seconds per run (min, median, max), and whether each
@@ -35,7 +35,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name in ("Snakefile", "rules", "protocols", "envs", "extracts"):
+        for name in ("Snakefile", "protocols", "extracts"):
             source = PROJECT / name
             (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
         first = snakemake(folder)

@@ -152,6 +152,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask(question: str) -> list[str]:
+    """Words typed at a prompt (a terminal's user starting a review); none on an empty line or end of input."""
+    try:
+        return input(question).split()
+    except EOFError:
+        return []
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Start a review in a new folder; reviewers and exports not given as options are asked on a terminal."""
+    from .start import create
+
+    title, reviewers, sources = args.title, list(args.reviewer), list(args.source)
+    if sys.stdin.isatty() and not (reviewers or sources):
+        title = title or " ".join(_ask("Title of the review: "))
+        reviewers = _ask("Reviewers (short names: lower case, digits, - and _; separated by spaces): ")
+        sources = _ask("Exported files to read (RIS, BibTeX, CSV, CSL-JSON, EndNote XML; paths separated by "
+                       "spaces, none for later): ")
+    folder = Path(args.dir)
+    written = create(folder, title or folder.resolve().name, reviewers, sources)
+    print(f"New review in {folder}: {', '.join(p.as_posix() for p in written if p.name != '.gitkeep')}")
+    print(f"Next: cd {folder}, " + ("put an export in protocols/library/ and list it in protocols/review.yaml, "
+                                    if not sources else "") + "then run snakemake --cores all.")
+    return 0
+
+
 # --- the pipeline's stages ----------------------------------------------------------------------------
 # Each stage command takes the configuration Snakemake has (--config, JSON: the protocol's keys the stage
 # reads, after --config/--configfile overrides) or reads --protocol itself when run by hand, and one
@@ -294,6 +320,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             p.add_argument("--root", default=".", help="folder that source paths are relative to")
             p.add_argument("--jobs", type=int, default=1, metavar="N",
                            help="sources read at once, each in a process of its own (snakemake passes its threads)")
+
+    p = add("new", cmd_new, "start a review in a new folder: protocol, codebook, Snakefile, README", protocol=False)
+    p.add_argument("dir", metavar="DIR", help="a new or empty folder")
+    p.add_argument("--title", help="the review's title (default: the folder's name)")
+    p.add_argument("--reviewer", action="append", default=[], metavar="NAME",
+                   help="a reviewer (lower case, digits, - and _); give it once per reviewer")
+    p.add_argument("--source", action="append", default=[], metavar="PATH",
+                   help="an exported file to read (copied into protocols/library/); once per file")
 
     p = add("dedup", cmd_dedup, "deduplicate one exported file: ID,group per record", protocol=False)
     p.add_argument("file")

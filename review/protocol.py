@@ -131,6 +131,8 @@ def coerce(config: dict[str, Any]) -> dict[str, Any]:
 def validate(config: dict[str, Any], origin: str = "protocol") -> dict[str, Any]:
     """Return a validated deep copy of ``config`` with defaults filled; raise ``ProtocolError``."""
     data = copy.deepcopy(config)
+    if data.get("sources", []) in ([], None):  # a review just started (review new): what to add, in one line
+        raise ProtocolError(f"{origin}: no sources yet; {NO_SOURCES}")
     errors = sorted(_Validator(schema()).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(e) for e in errors]
     problems += _check_sources(data)
@@ -140,6 +142,10 @@ def validate(config: dict[str, Any], origin: str = "protocol") -> dict[str, Any]
         lines = "\n".join(f"  - {p}" for p in problems)
         raise ProtocolError(f"{origin} is not a valid protocol:\n{lines}")
     return data
+
+
+NO_SOURCES = ("put an export (RIS, BibTeX, CSV, CSL-JSON or EndNote XML) in protocols/library/ and list it under "
+              "'sources:' in the protocol, as its commented example shows, or add a Zotero library there")
 
 
 # files in the extracts folder that are not a reviewer's: a reviewer of one of these names would write into them

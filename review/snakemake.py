@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, protocol
+from . import __version__, protocol, versions
 from . import codebook as codebooks
 from .errors import ReviewError, WriteError
 from .fileio import atomic_write_bytes, json_bytes
@@ -36,6 +36,10 @@ from .workbooks import synthesis as synthesis_sheet
 from .zotero import snapshot_path, sync_all
 
 PROTOCOL = "protocols/review.yaml"
+# The workflow, part of the package: a review's Snakefile includes it, so a team's folder holds no copy of the
+# tool and an upgrade of the package is an upgrade of the workflow. Its includes and conda environments are
+# found beside it; every other path (the protocol, results/, logs, extracts/) is the review's own.
+WORKFLOW = str(Path(__file__).parent / "workflow" / "Snakefile")
 RESULTS = Path("results")
 # The interpreter running Snakemake is the one with `review` installed, activated or not. Jobs find it in
 # the environment rather than in their command, so a venv reached by another path reruns nothing.
@@ -198,7 +202,11 @@ def _synthesis_digest(path: Path) -> str:
 
 def missing_sheets(config: dict[str, Any]) -> str:
     """The reviewers whose extraction sheet is not there (a rule parameter: a sheet deleted, to start it
-    again, makes write_sheets run and create it; the run after that reruns it once more, to no effect)."""
+    again, makes write_sheets run and create it; the run after that reruns it once more, to no effect).
+    None before the stage's first run, which makes every sheet anyway: a new review's second refresh has
+    nothing to do."""
+    if not Path(sheets.OUTPUTS["summary"]).exists():
+        return ""
     folder = _folder(config)
     fmt = config["extraction"].get("format", "xlsx")
     return ",".join(name for name in config.get("reviewers", [])
@@ -258,3 +266,24 @@ def sync_zotero(config: dict[str, Any], workflow: Any, argv: list[str] | None = 
         for handler in handlers:
             logger.removeHandler(handler)
             handler.close()
+
+
+def check_version(config: dict[str, Any], workflow: Any) -> None:
+    """Stop a refresh by an older version of the package than the one that last refreshed the review; say so
+    when this one is newer (once per ``snakemake`` call, not in job subprocesses)."""
+    if not getattr(workflow, "is_main_process", True):
+        return
+    try:
+        notice = versions.check(config)
+    except ReviewError as exc:
+        _stop(str(exc))
+    if notice:
+        print(notice, file=sys.stderr)
+
+
+def record_version(config: dict[str, Any]) -> None:
+    """After a refresh that succeeded: the version that made it, in the review's state (extracts/.state/)."""
+    try:
+        versions.record(config)
+    except OSError as exc:  # a read-only folder: the refresh itself succeeded
+        print(f"Could not record the tool version in {versions.state_file(config)}: {exc}", file=sys.stderr)

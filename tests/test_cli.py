@@ -40,7 +40,7 @@ def test_cli_user_errors_are_one_line_without_traceback(tmp_path):
     bad = tmp_path / "review.yaml"
     bad.write_text("title: T\nsources: []\n", encoding="utf-8")
     result = run_cli("check", "--protocol", str(bad))
-    assert result.returncode == 2 and "sources: [] should be non-empty" in result.stderr
+    assert result.returncode == 2 and "no sources yet; put an export" in result.stderr
     assert "Traceback" not in result.stderr
 
 

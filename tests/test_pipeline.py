@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def project(tmp_path):
-    for name in ("Snakefile", "rules", "protocols", "envs", "extracts"):
+    for name in ("Snakefile", "protocols", "extracts"):
         source = PROJECT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     return tmp_path

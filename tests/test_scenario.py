@@ -34,9 +34,7 @@ TYPED = {
 
 @pytest.fixture
 def review(tmp_path):
-    for name in ("Snakefile", "rules", "envs"):
-        source = PROJECT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    shutil.copy(PROJECT / "Snakefile", tmp_path / "Snakefile")  # the workflow is the package's
     shutil.copytree(SCENARIO / "protocols", tmp_path / "protocols")
     (tmp_path / "extracts").mkdir()
     return tmp_path
