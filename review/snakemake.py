@@ -201,8 +201,9 @@ def _synthesis_digest(path: Path) -> str:
 
 
 def missing_sheets(config: dict[str, Any]) -> str:
-    """The reviewers whose extraction sheet is not there (a rule parameter: a sheet deleted, to start it
-    again, makes write_sheets run and create it; the run after that reruns it once more, to no effect).
+    """The reviewers whose extraction sheet is not there (a rule parameter: a sheet deleted makes write_sheets
+    run, which creates it when it never held typed work, and stops naming it when it did; the run after that
+    reruns it once more, to no effect).
     None before the stage's first run, which makes every sheet anyway: a new review's second refresh has
     nothing to do."""
     if not Path(sheets.OUTPUTS["summary"]).exists():

@@ -39,14 +39,14 @@ def test_a_file_that_held_typed_work_and_is_gone_is_an_error_that_names_it_and_a
     path = tmp_path / "reviewer_b.xlsx"
     registry.write(tmp_path, "extraction", {"reviewer_b": (path, 9)})
     known = registry.read(tmp_path, "extraction")
-    error = registry.missing(path, "reviewer_b", known, "extraction sheet")
+    error = registry.missing(path, "reviewer_b", known, "extraction sheet", "extraction")
     assert error is not None and "9 typed rows" in str(error) and "former_reviewers" in str(error)
-    assert registry.missing(path, "reviewer_c", known, "extraction sheet") is None  # never typed in: made anew
+    assert registry.missing(path, "reviewer_c", known, "extraction sheet", "extraction") is None  # never typed in: made anew
     (tmp_path / "reviewer_c.ods").write_bytes(b"PK")
-    saved_as = registry.missing(tmp_path / "reviewer_c.xlsx", "reviewer_c", known, "extraction sheet")
+    saved_as = registry.missing(tmp_path / "reviewer_c.xlsx", "reviewer_c", known, "extraction sheet", "extraction")
     assert saved_as is not None and "reviewer_c.ods is beside it, but only .xlsx is read" in str(saved_as)
     path.write_bytes(b"PK")
-    assert registry.missing(path, "reviewer_b", known, "extraction sheet") is None
+    assert registry.missing(path, "reviewer_b", known, "extraction sheet", "extraction") is None
     (tmp_path / "reviewer_b.xls").write_bytes(b"")
     warning = registry.beside(path)
     assert warning is not None and warning.code == "other-format-beside" and warning.file.endswith("reviewer_b.xls")

@@ -123,7 +123,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     splits = ids.splits
     # the title each study's rows show; not checked for a study others were merged into (a row followed to it
     # shows the other's title)
-    absorbed = set(ids.follow.values())
+    absorbed = ids.absorbing
     titles = {s: [i["title"]] for s, i in info.items() if s not in absorbed}
     team = Team.from_config(config)
     check_team(team, folder, fmt, codebook, included_ids,
@@ -132,7 +132,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     typed: dict[str, tuple[Path, int]] = {}
     for reviewer in team.readers:
         path = sheets.sheet_path(folder, reviewer, fmt)
-        gone = registry.missing(path, reviewer, kept, "extraction sheet")
+        gone = registry.missing(path, reviewer, kept, "extraction sheet", "extraction")
         if gone is not None:
             raise stop(outputs["validation"], problems, path, gone, f"{reviewer}'s extraction sheet")
         problems += [p for p in [registry.beside(path)] if p]

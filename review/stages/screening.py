@@ -187,7 +187,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     team = Team.from_config(config, "screening")
     # every title of a study's records, which a row of it may show; not for a study others were merged into (a
     # row followed to it shows the other's title, and the other's records may be gone)
-    absorbed = set(ids.follow.values())
+    absorbed = ids.absorbing
     titles: dict[str, list[str]] = {s: [title] for s, title in zip(unique["study_id"], unique["title"])
                                     if s not in absorbed}
     for record, title in zip(records["record_id"], records["title"]):
@@ -198,7 +198,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     typed: dict[str, tuple[Path, int]] = {}
     for reviewer in [*team.readers, CONSENSUS]:
         path = sheets.workbook_path(settings.folder, reviewer)
-        gone = registry.missing(path, reviewer, kept, "screening workbook")
+        gone = registry.missing(path, reviewer, kept, "screening workbook", "screening")
         if gone is not None:
             raise stop(outputs["issues"], problems, path, gone, f"{reviewer}'s screening decisions")
         problems += [p for p in [registry.beside(path)] if p]

@@ -55,7 +55,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     kept = registry.read(folder, "extraction")
     for reviewer in team.current:
         path = sheets.sheet_path(folder, reviewer, fmt)
-        gone = registry.missing(path, reviewer, kept, "extraction sheet")
+        gone = registry.missing(path, reviewer, kept, "extraction sheet", "extraction")
         if gone is not None:  # never a blank sheet in place of one that held typed work
             raise gone
         try:

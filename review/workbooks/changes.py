@@ -51,6 +51,11 @@ class Ids:
                                           else f"study {row['id']} merged into {row['study_id']}")
         return ids
 
+    @property
+    def absorbing(self) -> set[str]:
+        """The studies others were merged into (not those record ids were replaced by)."""
+        return {new for old, new in self.follow.items() if self.why[old].startswith("study ")}
+
     def new_value(self, value: str, many: bool) -> str | None:
         """The cell's text with every old id followed (``None`` when nothing changes)."""
         parts = [p.strip() for p in value.split(ID_SEPARATOR)] if many else [value.strip()]

@@ -48,7 +48,8 @@ def look_alikes(path: Path) -> list[Path]:
     return sorted(p for p in (path.with_suffix(s) for s in OTHER_FORMATS) if p != path and p.exists())
 
 
-def missing(path: Path, name: str, known: Mapping[str, Mapping[str, Any]], what: str) -> WorkbookError | None:
+def missing(path: Path, name: str, known: Mapping[str, Mapping[str, Any]], what: str, kind: str
+            ) -> WorkbookError | None:
     """The error for a reviewer's file that is gone although it held typed work, or was saved in another
     format (``None`` when it never held any: a new reviewer's file is then created as usual)."""
     if path.exists():
@@ -64,7 +65,8 @@ def missing(path: Path, name: str, known: Mapping[str, Mapping[str, Any]], what:
         f"{path}: {name}'s {what} is missing{was}{beside}. A blank one is not made in its place, so that their "
         f"work does not silently stop counting: put the file back (git checkout -- {path}, or the newest copy "
         f"in {path.parent / '.backup'}/), or, if {name} left the team, move them to former_reviewers: in the "
-        "protocol with the file in place.")
+        f"protocol with the file in place. To start {name}'s file again on purpose, leaving their typed work out, "
+        f"remove the \"{name}\" entry from {state_path(path.parent, kind)} as well.")
 
 
 def reviewers_files(folder: Path, prefix: str, suffix: str, shared: Iterable[str] = ()) -> dict[str, Path]:
