@@ -16,7 +16,7 @@ from review.snakemake import (
     typed,
 )
 
-configfile: PROTOCOL
+# not `configfile:`: Snakemake's own YAML loader expands alias bombs and keeps the last of a key given twice
 config.update(checked_protocol(config))
 
 

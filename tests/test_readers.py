@@ -267,3 +267,12 @@ def test_attack_csl_json_fields_of_the_wrong_type_are_named_not_stringified(tmp_
     assert first.title != "['a', 'b']" and first.volume == "12"
     assert [c.name or c.family for c in first.creators] == ["Smith, Ann", "Jones, Bob"]
     assert second.item_type == "document" and [c.family for c in second.creators] == ["Lee"]
+
+
+@pytest.mark.parametrize("encoding, expected", [("utf-16", "not readable as utf-16 text"),
+                                                ("rot13", "'rot13' is not a text encoding")])
+def test_attack_an_encoding_that_cannot_read_the_file_is_one_clear_error(tmp_path, encoding, expected):
+    path = tmp_path / "refs.ris"
+    path.write_text("TY  - JOUR\nTI  - A title\nER  - \n", encoding="utf-8")
+    with pytest.raises(SourceError, match=expected):
+        read_file(path, "ris", encoding=encoding)

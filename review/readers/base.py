@@ -66,6 +66,11 @@ def read_file(
         raise SourceError(
             f"{path}: not readable as {encoding} text (byte {exc.start}); set 'encoding:' for this source"
         ) from exc
+    except UnicodeError as exc:  # e.g. utf-16 without a byte-order mark: no byte to name
+        raise SourceError(f"{path}: not readable as {encoding} text ({exc}); set 'encoding:' for this source") from exc
+    except LookupError as exc:  # an encoding that is no text encoding (rot13), given past the protocol check
+        raise SourceError(f"{path}: {encoding!r} is not a text encoding; set 'encoding:' for this source "
+                          "(e.g. utf-8, latin-1, cp1252)") from exc
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
     return read_text(text, fmt, Context(source=source or path.stem, file=str(path), format=fmt, database=database))
