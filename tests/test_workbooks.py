@@ -62,6 +62,16 @@ def test_appends_go_below_the_last_used_row_by_header_name(tmp_path):
     assert ws["A4"].value == "a value in a spare row" and ws["A2"].value == "typed by a reviewer"
 
 
+def test_attack_control_characters_never_stop_a_workbook_from_being_written(tmp_path):
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "title"], ["S1", "One"])
+    wb = load_workbook(path)
+    base.append_rows(wb["data"], [{"study_id": "S2", "title": "A ti\x00tle\x1b with=\x07"},
+                                  {"study_id": "S3", "title": "\x00=cmd|' /C calc'!A0"}])
+    base.save(wb, path)  # openpyxl raised IllegalCharacterError on the NUL
+    table = base.read_table(path, "data")
+    assert [row for _, row in table.rows] == [("S1", "One"), ("S2", "A title with="), ("S3", "'=cmd|' /C calc'!A0")]
+
+
 def test_appended_rows_are_dressed_as_the_style_dresses_each_cell_and_keep_what_a_cell_had(tmp_path):
     from openpyxl.styles import Alignment, PatternFill, Protection
 

@@ -149,6 +149,12 @@ def build_record(entry: Entry, ctx: Context) -> tuple[Record | None, list[Proble
         )
 
     record_id = f"{ctx.source}:{entry.key}" if entry.key else f"{ctx.source}:L{entry.line}"
+    for name in (*TEXT_FIELDS, "date", "year", "doi"):
+        raw = f.get(name)
+        if isinstance(raw, str) and nz.CONTROL.search(raw):
+            shown = nz.CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", raw)
+            problem("control-characters", WARNING, name, shown, "text without control characters",
+                    "they were removed from the value (a NUL or the like: damage in the export, or pasted)")
     values = {name: nz.clean_text(f.get(name), latex=entry.latex) for name in TEXT_FIELDS}
     creators = [c for c in (_clean_creator(c, entry.latex) for c in f.get("creators", [])) if c]
 

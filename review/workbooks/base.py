@@ -30,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from ..errors import ERROR, Problem, ReviewError
-from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
+from ..fileio import atomic_write_bytes
+from ..fileio import neutralise as neutralise_csv
 from . import xlsxml
 
 # what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
@@ -46,6 +48,15 @@ _DAMAGE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueErr
 
 class WorkbookError(ReviewError):
     """A reviewer's file is open elsewhere, damaged, or lacks what the pipeline needs; it was left alone."""
+
+
+def neutralise(value: Any) -> Any:
+    """A cell's value as every workbook writer here writes it: neutralised as the CSVs are, and without the
+    control characters (NUL and the like) a workbook cannot hold: openpyxl refuses them and XML cannot carry
+    them. The readers report and drop them first; this is what keeps any other text from stopping a write."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return neutralise_csv(value)
 
 
 def new_workbook(title: str) -> tuple[Workbook, Worksheet]:

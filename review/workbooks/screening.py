@@ -30,7 +30,6 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
-from ..fileio import neutralise
 from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
 from . import xlsxml
 from .base import (
@@ -41,6 +40,7 @@ from .base import (
     header_of,
     last_used_row,
     lock_files,
+    neutralise,
     open_for_update,
     read_tables,
     save,
