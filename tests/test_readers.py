@@ -285,3 +285,26 @@ def test_attack_control_characters_are_removed_and_reported(tmp_path):
     assert [r.title for r in result.records] == ["A title with NUL", "Clean"]
     assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [
         ("control-characters", "2", "title", "A ti\\x00tle with\\x01 NUL")]
+
+
+def test_attack_csljson_nested_thousands_deep_is_one_clear_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('[{"id": "a", "type": "book", "title": "T", "note": ' + "[" * 100_000 + "]" * 100_000 + "}]")
+    with pytest.raises(SourceError, match="deep.json: JSON nested deeper than can be read"):
+        read_file(path, "csljson")
+
+
+def test_attack_csljson_endless_integers_and_nan_are_reported_not_stored_as_text(tmp_path):
+    path = tmp_path / "odd.json"
+    path.write_text('[{"id": "a", "type": "book", "title": "T", "volume": ' + "9" * 5000 + ', "issue": NaN,\n'
+                    ' "page": -Infinity, "issued": {"date-parts": [[Infinity]]}, "ISBN": 12},\n'
+                    ' {"id": "b", "type": "book", "title": NaN, "author": [{"family": "Ham"}]}]')
+    result = read_file(path, "csljson")
+    first, second = result.records
+    assert (first.volume, first.issue, first.pages, first.year, first.isbn) == ("", "", "", "", "")
+    assert second.title == ""
+    found = {(p.record_id.split(":")[-1], p.column, p.value, p.severity) for p in result.problems}
+    assert {("a", "volume", "a 5,000-digit number", WARNING), ("a", "issue", "NaN", WARNING),
+            ("a", "page", "-Infinity", WARNING), ("a", "issued", "{'date-parts': [[Infinity]]}", WARNING),
+            ("b", "title", "NaN", ERROR)} <= found
+    assert all(p.code in ("wrong-type", "missing-title") for p in result.problems)

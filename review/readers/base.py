@@ -212,12 +212,35 @@ def _clean_creator(creator: Creator, latex: bool) -> Creator | None:
     return cleaned if (cleaned.family or cleaned.name) else None
 
 
+class NotJsonNumber:
+    """What stands in for a value JSON does not allow but Python's reader takes (``NaN``, ``Infinity``) or that
+    is no usable number (an integer thousands of digits long, which Python refuses to convert): never text
+    or a number, so the reader reports the field as of the wrong type and leaves it out."""
+
+    def __init__(self, literal: str):
+        self.literal = literal if len(literal) <= 20 else f"a {len(literal):,}-digit number"
+
+    def __repr__(self) -> str:
+        return self.literal
+
+
+MAX_INT_DIGITS = 30  # longer is no volume, page or year, and past 4,300 digits Python refuses int() itself
+
+
+def _json_int(literal: str) -> int | NotJsonNumber:
+    return int(literal) if len(literal.lstrip("-")) <= MAX_INT_DIGITS else NotJsonNumber(literal)
+
+
 def load_json(text: str, ctx: Context) -> Any:
-    """Parsed JSON, or a ``SourceError`` naming the file and line."""
+    """Parsed JSON, or a ``SourceError`` naming the file and line; ``NaN``, ``Infinity`` and endless integers
+    come back as ``NotJsonNumber`` for the reader to report."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=NotJsonNumber, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise SourceError(f"{ctx.file}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:  # arrays or objects nested thousands deep: no export is
+        raise SourceError(f"{ctx.file}: JSON nested deeper than can be read (arrays or objects inside one "
+                          "another thousands of levels deep); no reference export is") from exc
 
 
 def people(names: Iterable[str], role: str = "author") -> list[Creator]:
