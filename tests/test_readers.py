@@ -308,3 +308,26 @@ def test_attack_csljson_endless_integers_and_nan_are_reported_not_stored_as_text
             ("a", "page", "-Infinity", WARNING), ("a", "issued", "{'date-parts': [[Infinity]]}", WARNING),
             ("b", "title", "NaN", ERROR)} <= found
     assert all(p.code in ("wrong-type", "missing-title") for p in result.problems)
+
+
+def test_attack_a_bibtex_macro_bomb_is_bounded_and_reported(tmp_path):
+    lines = ['@string{a0 = "xxxxxxxxxx"}'] + [f"@string{{a{i} = " + " # ".join([f"a{i - 1}"] * 10) + "}"
+                                            for i in range(1, 10)]
+    path = tmp_path / "bomb.bib"
+    path.write_text("\n".join([*lines, "@article{k1, title = a9, author = {Smith, J}, year = 2001}"]) + "\n")
+    result = read_file(path, "bibtex")  # 741 bytes that expanded to 10 GB
+    assert [(r.record_id, r.title) for r in result.records] == [("bomb:k1", "")]
+    bomb = [p for p in result.problems if p.code == "malformed-entry"]
+    assert [(p.row, p.value[:12]) for p in bomb] == [("6", "@string{a5 =")]
+    assert "expands to more than 100,000 characters" in bomb[0].hint
+
+
+def test_bibtex_duplicated_fields_and_undefined_macros_are_reported(tmp_path):
+    path = tmp_path / "refs.bib"
+    path.write_text("@string{bmj = {BMJ}}\n@article{k2, title = {First},\n author = {Smith, J},\n"
+                    " title = {Second}, journal = bmj # JNL, month = jan, year = 2001}\n")
+    result = read_file(path, "bibtex")
+    record, = result.records
+    assert (record.title, record.container, record.date) == ("First", "BMJJNL", "2001-01")
+    assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [
+        ("duplicate-field", "4", "title", "Second"), ("undefined-macro", "4", "journal", "JNL")]
