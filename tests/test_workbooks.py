@@ -50,6 +50,21 @@ def test_a_missing_column_sheet_or_damaged_file_is_an_error_naming_it(tmp_path):
         base.read_table(damaged, "data")
 
 
+def test_attack_a_workbook_with_a_part_that_inflates_to_gigabytes_is_refused_before_parsing(tmp_path):
+    from review.workbooks import xlsxml
+
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "title"], ["S1", "One"])
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:  # a part no sheet refers to
+        archive.writestr("xl/worksheets/unused.xml", b"\0" * (40 << 20))
+    for read in (lambda: base.read_table(path, "data"), lambda: base.open_for_update(path),
+                 lambda: base.sheet_names(path)):
+        with pytest.raises(base.WorkbookError, match=r"a.xlsx was not opened: its part xl/worksheets/unused.xml "
+                                                     r"would inflate to 41,943,040 bytes"):
+            read()
+    with pytest.raises(xlsxml.PartTooLarge):
+        xlsxml.Workbook.open(path)
+
+
 def test_appends_go_below_the_last_used_row_by_header_name(tmp_path):
     path = workbook(tmp_path / "a.xlsx", ["inserted", "study_id", "title"], ["typed by a reviewer", "S1", "One"],
                     [None, None, None], ["a value in a spare row", None, None])

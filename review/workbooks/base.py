@@ -79,10 +79,23 @@ def _damaged(path: Path, exc: BaseException) -> WorkbookError:
                          f"Restore it from {path.parent / '.backup'}/ if it was damaged.")
 
 
+def _check_parts(path: Path) -> None:
+    """``WorkbookError`` for a workbook with a part that would inflate to gigabytes, before openpyxl or calamine
+    inflates anything (a 4 MB file held a 4 GB sheet part that no sheet refers to)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xlsxml.check_parts(archive)
+    except xlsxml.PartTooLarge as exc:
+        raise WorkbookError(f"{path} was not opened: {exc}; it was left as it is") from exc
+    except (zipfile.BadZipFile, OSError):
+        pass  # not a zip, or unreadable: the reader that follows names the damage
+
+
 def open_for_update(path: Path) -> Workbook | None:
     """The existing workbook, ``None`` if there is none; ``WorkbookError`` if it must be left alone."""
     if not path.exists():
         return None
+    _check_parts(path)
     locks = lock_files(path)
     if locks:
         raise WorkbookError(f"{path} is open in a spreadsheet program ({locks[0].name} exists); "
@@ -97,6 +110,7 @@ def open_read_only(path: Path) -> Workbook | None:
     """A workbook opened for reading values (``None`` if missing); ``WorkbookError`` if unreadable."""
     if not path.exists():
         return None
+    _check_parts(path)
     try:
         # formulas as their text (=B2*2), not their cached result: a formula in a reviewer's cell is reported
         # as one rather than read as empty (openpyxl writes no cached results) or as a number it may change
@@ -216,6 +230,7 @@ def read_tables(path: Path, sheets: Sequence[str], required: Sequence[str] = ())
 
 def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook, in order (``WorkbookError`` if it cannot be read)."""
+    _check_parts(path)
     try:
         from python_calamine import CalamineWorkbook
 
@@ -315,6 +330,7 @@ def _calamine_tables(path: Path, sheets: Sequence[str]) -> dict[str, Table] | No
     """The sheets read through calamine, or ``None`` to read them with openpyxl (see above)."""
     if not path.exists() or path.suffix.lower() != ".xlsx":
         return None
+    _check_parts(path)
     try:
         from python_calamine import CalamineWorkbook
 
