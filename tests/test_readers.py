@@ -331,3 +331,56 @@ def test_bibtex_duplicated_fields_and_undefined_macros_are_reported(tmp_path):
     assert (record.title, record.container, record.date) == ("First", "BMJJNL", "2001-01")
     assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [
         ("duplicate-field", "4", "title", "Second"), ("undefined-macro", "4", "journal", "JNL")]
+
+
+def read_text_file(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = read_file(path, {"ris": "ris", "csv": "csv"}[name.rsplit(".", 1)[1]])
+    return result, [(p.code, p.row, p.column) for p in result.problems]
+
+
+def test_ris_tag_in_lower_case_is_read_as_its_tag_not_joined_to_the_value_before(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.ris", "TY  - JOUR\nTI  - A title\nau  - Smith, J\nAU  - Jones, A\n"
+                                                        "AB  - An abstract that goes\nin - between lines\nER  - \n")
+    record, = result.records
+    assert [c.family for c in record.creators] == ["Smith", "Jones"] and record.title == "A title"
+    assert record.abstract == "An abstract that goes in - between lines"  # no tag: a continuation line
+    assert problems == [("nonstandard-ris-tags", "3", "tag")]
+
+
+def test_ris_of_only_end_tags_is_an_error_and_tagged_lines_without_a_type_are_reported(tmp_path):
+    with pytest.raises(SourceError, match="not a RIS file"):
+        read_text_file(tmp_path, "a.ris", "ER  - \nER  - \n")
+    result, problems = read_text_file(tmp_path, "b.ris", "TY  - JOUR\nTI  - One\nER  - \nTI  - Lost\nER  - \n")
+    assert [r.title for r in result.records] == ["One"] and problems == [("malformed-entry", "4", "TY")]
+
+
+def test_csv_header_only_file_says_it_holds_no_reference(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", "Title,Authors,Year\n")
+    assert result.records == [] and problems == [("no-records", "", "")]
+
+
+def test_csv_long_row_keeps_its_extra_cells_and_reports_them(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", "Title,Authors,Year\nNHS, a history,Smith J,2020\n")
+    record, = result.records
+    assert record.original == {"Title": "NHS", "Authors": " a history", "Year": "Smith J", "extra cell 4": "2020"}
+    assert problems == [("csv-extra-cells", "2", ""), ("invalid-year", "2", "year")]
+
+
+def test_csv_stray_quote_and_duplicated_column_are_reported(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", 'Title,Authors,Title,Year\n'
+                                                         '"The NHS at 70, a review,"Smith, J",x,2018\n'
+                                                         'First,Jones A,Second,2019\n')
+    assert [r.title for r in result.records] == ["The NHS at 70, a review,Smith", "First"]
+    assert result.records[1].original["Title (2)"] == "Second"
+    assert problems == [("csv-duplicate-column", "1", "Title (2)"), ("csv-stray-quote", "2", "")]
+
+
+def test_csv_valid_multiline_quoted_abstract_is_read_even_with_a_line_as_wide_as_the_header(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", 'Title,Authors,Year,Abstract\nA title,Smith J,2020,'
+                                                         '"Para one, with, commas\nline, with, three\nend"\n'
+                                                         'B title,Jones A,2021,x\n')
+    assert [(r.title, r.abstract) for r in result.records] == [
+        ("A title", "Para one, with, commas line, with, three end"), ("B title", "x")]
+    assert problems == []

@@ -92,6 +92,10 @@ def read_text(text: str, fmt: str, ctx: Context) -> ReadResult:
                     shown.update(len(entries))
     result.records, problems = build_records(entries, ctx)
     result.problems.extend(problems)
+    if not entries and not result.problems:  # a header-only CSV, a RIS file of ER lines: not one word otherwise
+        result.problems.append(Problem(
+            code="no-records", severity=WARNING, file=ctx.file, expected="at least one reference",
+            hint="the file holds no reference; if the search found none, this is right, else export it again"))
     return result
 
 
