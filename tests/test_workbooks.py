@@ -154,6 +154,26 @@ def test_a_formula_cell_is_read_as_its_formula_not_as_empty(tmp_path):
                                                                          {"n_interviews": 12}]
 
 
+def test_text_typed_with_an_equals_sign_first_is_text_and_a_formula_cell_a_formula(tmp_path):
+    from review.model import Formula
+
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "notes"], ["S1", "=2*6"], ["S2", "= a note"], ["S3", "plain"])
+    wb = load_workbook(path)
+    wb["data"]["B3"].data_type = "s"  # as Excel stores '= a note: text
+    wb.save(path)
+    values = [row["notes"] for _, row in base.read_table(path, "data").records(["notes"])]
+    assert values == ["=2*6", "= a note", "plain"]
+    assert [isinstance(v, Formula) for v in values] == [True, False, False]
+
+
+def test_a_header_given_to_an_inserted_column_does_not_hide_the_fields_values(tmp_path):
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "tier", "notes", "tier"], ["S1", None, "mine", "SHA"],
+                    ["S2", "RHA", None, None], ["S3", "note", None, "PCT"])
+    table = base.read_table(path, "data")
+    assert table.repeated == {"tier": [1, 3]}
+    assert [row["tier"] for _, row in table.records(["tier"])] == ["SHA", "RHA", "note"]
+
+
 def _openpyxl_rows(path, sheet):
     """What openpyxl's read-only mode gives (the reference the fast reader must match), trailing empty rows
     dropped."""

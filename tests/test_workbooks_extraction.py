@@ -535,3 +535,22 @@ def test_a_csv_sheet_is_upgraded_too(project):
     after = csv_rows(path)
     assert after[0]["local_government_notes"] == "kept" and after[0]["lesson_stance"] == "cautions_against"
     assert after[0]["decision_mode (retired in 2.0)"] == "consensual" and "system_aims" in after[0]
+
+
+def test_an_inserted_column_headed_like_a_field_is_reported_and_hides_nothing(project):
+    tmp, _, refresh, read = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    set_cells(path, "z:3", "SHA", **{**GOOD, "period_start": 2005, "period_end": 2010})
+    wb = load_workbook(path)
+    ws = wb["extraction"]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    ws.insert_cols(1)  # a reviewer's own column, headed like a field
+    ws.cell(row=1, column=1, value="evidence_type")
+    wb.save(path)
+    outcome = read()
+    values = {(r["study_id"], r["field"], r["value"]) for r in csv_rows(tmp / "evidence/evidence.csv")}
+    assert ("z:3", "evidence_type", FORM["evidence_type"].code_for(GOOD["evidence_type"])) in values
+    letters = f"columns A, {ws.cell(row=1, column=header['evidence_type'] + 1).column_letter}"
+    assert [(p.code, p.column, p.value) for p in outcome.problems if p.code != "missing-required"] == [
+        ("duplicate-column", "evidence_type", letters)]

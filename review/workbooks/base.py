@@ -38,6 +38,7 @@ from openpyxl.writer.excel import ExcelWriter
 from ..errors import ERROR, Problem, ReviewError
 from ..fileio import atomic_write_bytes
 from ..fileio import neutralise as neutralise_csv
+from ..model import Formula
 from . import xlsxml
 
 # what openpyxl raises on a file that is not a sound .xlsx: a bad zip, a missing part, damaged XML inside a
@@ -175,12 +176,29 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self.index
 
+    @cached_property
+    def repeated(self) -> dict[str, list[int]]:
+        """Header names given to more than one column, with their columns (0-based): a column a reviewer
+        inserted and headed like a field's."""
+        columns: dict[str, list[int]] = {}
+        for k, name in enumerate(self.header):
+            if name:
+                columns.setdefault(name, []).append(k)
+        return {name: ks for name, ks in columns.items() if len(ks) > 1}
+
     def records(self, names: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(row number, {name: raw value}) for each row; a column the sheet lacks reads as ``None``."""
-        index = self.index
-        where = [(name, index.get(name)) for name in names]
+        """(row number, {name: raw value}) for each row; a column the sheet lacks reads as ``None``. Under a
+        header given to several columns the first value that is not blank is read (an inserted column of a
+        field's name does not hide what was typed in the field's own); ``repeated`` names them for a report."""
+        index, repeated = self.index, self.repeated
+        where = [(name, index.get(name)) for name in names if name not in repeated]
+        twice = [(name, repeated[name]) for name in names if name in repeated]
         for number, values in self.rows:
-            yield number, {name: values[k] if k is not None and k < len(values) else None for name, k in where}
+            row = {name: values[k] if k is not None and k < len(values) else None for name, k in where}
+            for name, ks in twice:
+                found = [values[k] for k in ks if k < len(values) and values[k] not in (None, "")]
+                row[name] = found[0] if found else None
+            yield number, row
 
 
 def text(value: Any) -> str:
@@ -274,7 +292,10 @@ def _read_csv(path: Path) -> Table:
 def _read_sheet(workbook: Workbook, path: Path, sheet: str) -> Table:
     if sheet not in workbook.sheetnames:
         raise _no_sheet(path, sheet, workbook.sheetnames)
-    return _table(path, sheet, workbook[sheet].iter_rows(values_only=True))
+    # a formula cell as ``Formula``, its text (=B2*2); text a reviewer typed starting with = is a plain str
+    rows = ([Formula(c.value) if c.data_type == "f" and isinstance(c.value, str) else c.value for c in row]
+            for row in workbook[sheet].iter_rows())
+    return _table(path, sheet, rows)
 
 
 def _table(path: Path, sheet: str, rows: Iterable[Sequence[Any]]) -> Table:
