@@ -204,6 +204,10 @@ def cmd_stage(args: argparse.Namespace) -> int:
         return 0
     started = time.perf_counter()
     outcome = stage.run(config, inputs, outputs, **extra)
+    from .stages.common import failed_run_issues
+
+    for path in outputs.values():  # the problems a failed run kept: stale once the stage has run through
+        failed_run_issues(path).unlink(missing_ok=True)
     print(describe(args.command, outcome, outputs))
     # for the stage's log (not an output): what a research engineer sizing a review looks for first
     peak = peak_memory_gb()
