@@ -20,6 +20,7 @@ from . import agreement as agree
 from .codebook import MULTI_SEPARATOR, TICK_SEPARATOR, Check, Codebook, Field, truth
 from .errors import ERROR, WARNING, Problem
 from .model import Formula
+from .templating import markdown_text
 
 # the column of every evidence table that holds the row's key code (the codebook's key field, e.g. a tier):
 # one name whatever the key field is called, so that tables and templates read any codebook alike
@@ -502,8 +503,8 @@ def validation_markdown(problems: list[Problem], codebook: Codebook) -> str:
     for p in problems:
         by_file[p.file].append(p)
 
-    def esc(text: str) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+    def esc(text: str) -> str:  # a reviewer's cell is data: shown as text, never a link, an image or HTML
+        return str(markdown_text(text))
 
     for file in sorted(by_file):
         lines += [f"## {file}", "", "| row | study | column | value | problem | expected | hint |",

@@ -272,7 +272,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     """The JSON in ``path``, or ``None`` if the file is missing or not valid JSON (e.g. never written)."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+    except (FileNotFoundError, ValueError, RecursionError):  # bad JSON or UTF-8, an endless number, deep nesting
         return None
 
 

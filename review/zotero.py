@@ -31,7 +31,7 @@ from .errors import ERROR, Problem, ZoteroError
 from .fileio import json_bytes, read_json, write_if_changed
 from .progress import bar
 from .protocol import Source
-from .readers.zotero_json import item_problem
+from .readers.zotero_json import data_problem, item_problem
 
 log = logging.getLogger(__name__)
 
@@ -280,8 +280,8 @@ class Sync:
     def run(self) -> SyncResult:
         snap_file = snapshot_path(self.results, self.source.name)
         state_file = state_path(self.results, self.source.name)
-        old_snapshot = read_json(snap_file) or {}
-        state = read_json(state_file) or {}
+        old_snapshot, state = _kept(read_json(snap_file)), read_json(state_file)
+        state = state if isinstance(state, dict) else {}
         same_library = state.get("library") == self.library and state.get("api_url") == self.zot.endpoint
         incremental = (not self.full and not self.zot.local and same_library and old_snapshot.get("items") is not None
                        and state.get("version"))
@@ -334,6 +334,17 @@ class Sync:
         snapshot = self._snapshot(items, collections)
         result = SyncResult(self.source.name, False, version or since, len(found), removed, len(items), "incremental")
         return result, snapshot, version or since
+
+
+def _kept(snapshot: Any) -> dict[str, Any]:
+    """The snapshot kept from the last sync, or ``{}`` (a full fetch) where it is not one the sync wrote:
+    edited by hand, damaged, or from before answers were checked; never carried into the next one."""
+    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("items"), dict) \
+            or not isinstance(snapshot.get("collections", {}), dict):
+        return {}
+    if any(data_problem(data) for data in snapshot["items"].values()):
+        return {}
+    return snapshot
 
 
 def _listing(page: Any, what: str) -> list[dict]:

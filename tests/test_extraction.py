@@ -145,3 +145,13 @@ def test_attack_a_formula_in_a_number_cell_is_reported_not_read_as_empty():
     # text typed deliberately with = first (stored as text, not a formula) is text
     assert check_cell("= a note, not a sum", FORM["findings_summary"]) == ("= a note, not a sum", None)
     assert check_cell("12", FORM["n_interviews"]) == (12, None)
+
+
+def test_attack_a_cell_value_in_validation_markdown_is_text_not_a_link():
+    from review.errors import Problem
+    from review.extraction import validation_markdown
+
+    problem = Problem(code="wrong-type", severity="error", file="alice.xlsx", row="3", column="n_interviews",
+                      value="[x](javascript:alert(1)) <img src=x>", record_id="s:1")
+    text = validation_markdown([problem], FORM)
+    assert "\\[x\\](javascript:alert(1)) &lt;img src=x&gt;" in text and "<img" not in text

@@ -305,3 +305,22 @@ def test_attack_a_snapshot_with_a_broken_item_fails_its_source_by_name(zotero_se
     from review.protocol import sources
     with pytest.raises(SourceError, match="item 'H2SPACE7': its data is NoneType"):
         records.read_source(sources(config)[0], tmp_path, tmp_path)
+    outcomes, _ = sync_all(config, tmp_path, environ=api_env)  # not carried on: the next sync fetches it all
+    assert outcomes[0].mode == "full" and snapshot(tmp_path)["items"]["H2SPACE7"] is not None
+
+
+@pytest.mark.parametrize("text, expected", [("[1, 2]", "is not a Zotero snapshot"),
+                                            ('{"items": ' + "9" * 5000 + "}", "no Zotero snapshot"),
+                                            ("[" * 100_000, "no Zotero snapshot")])
+def test_attack_a_snapshot_that_is_not_one_fails_its_source_by_name_and_the_next_sync_replaces_it(
+        zotero_server, api_env, tmp_path, text, expected):
+    from review.errors import SourceError
+    from review.protocol import sources
+
+    config = zotero_protocol(zotero_server)
+    snapshot_path(tmp_path, "team").parent.mkdir(parents=True)
+    snapshot_path(tmp_path, "team").write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match=expected):
+        records.read_source(sources(config)[0], tmp_path, tmp_path)
+    outcomes, problems = sync_all(config, tmp_path, environ=api_env)
+    assert problems == [] and set(snapshot(tmp_path)["items"]) == REGULAR

@@ -50,6 +50,9 @@ def data_problem(data: Any) -> str | None:
         if not isinstance(value, list) or not all(isinstance(v, dict) and all(isinstance(v.get(t, ""), str)
                                                                              for t in texts) for v in value):
             return f"field {name!r} is not a list of objects with text in {', '.join(texts)}"
+    parent = data.get("parentCollection", False)
+    if parent is not False and not isinstance(parent, str):
+        return f"field 'parentCollection' is {type(parent).__name__}, not a collection key or false"
     collections = data.get("collections") or []
     if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
         return "field 'collections' is not a list of collection keys"

@@ -56,6 +56,10 @@ def read_source(source: Source, root: Path, results: Path) -> ReadResult:
     snapshot = read_json(snap)
     if snapshot is None:
         raise SourceError(f"{source.name}: no Zotero snapshot at {snap}; run snakemake (or review sync) to fetch it")
+    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("items"), dict) \
+            or not isinstance(snapshot.get("collections", {}), dict):
+        raise SourceError(f"{source.name}: {snap} is not a Zotero snapshot written by the sync; delete it and run "
+                          "snakemake (or review sync --full) to fetch the library again")
     settings = source.zotero or {}
     ctx = Context(source=source.name, file=f"zotero:{snapshot.get('library', '')}", format="zotero",
                   database=source.database or "Zotero")
