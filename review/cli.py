@@ -33,9 +33,14 @@ def _setup_logging(verbose: bool) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from . import protocol
 
+    from . import codebook as codebooks
+
     config = protocol.load(args.protocol)
     names = ", ".join(s.name for s in protocol.sources(config))
-    print(f"{args.protocol}: valid protocol '{config['title']}' with sources: {names}")
+    path = config["extraction"]["codebook"]
+    book = codebooks.load(path)  # the Snakefile reads it too: a codebook that cannot be read is named here first
+    print(f"{args.protocol}: valid protocol '{config['title']}' with sources: {names}; "
+          f"codebook {path} version {book.version}, {len(book.fields)} fields")
     return 0
 
 
