@@ -31,9 +31,8 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from . import protocol
-
     from . import codebook as codebooks
+    from . import protocol
 
     config = protocol.load(args.protocol)
     names = ", ".join(s.name for s in protocol.sources(config))
