@@ -146,6 +146,20 @@ def test_bad_workbook_values_are_reported_with_row(tmp_path):
     assert problems == {("not-a-decision", "2", "decision"), ("missing-reason", "3", "reason")}
 
 
+def test_a_second_decision_column_is_reported_and_what_it_holds_is_read(tmp_path):
+    write_inputs(tmp_path, {"r:1": [], "r:2": []}, {"r:1": "g1", "r:2": "g2"})
+    run(tmp_path)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    ws.cell(row=1, column=ws.max_column + 1, value="decision")  # a reviewer's own column, headed like the pipeline's
+    ws.cell(row=2, column=ws.max_column, value="include")
+    wb.save(path)
+    outcome = run(tmp_path)
+    assert {(p.code, p.sheet, p.column) for p in outcome.problems} == {("duplicate-column", "title-abstract", "decision")}
+    assert {r["study_id"]: r["ta_decision"] for r in outcome.table}["g1"] != "awaiting"
+
+
 def test_the_reason_dropdown_shows_labels_and_a_label_or_code_reads_as_the_code(tmp_path):
     write_inputs(tmp_path, {"r:1": [], "r:2": [], "r:3": []}, {"r:1": "g1", "r:2": "g2", "r:3": "g3"})
     run(tmp_path)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from .. import codebook as codebooks
 from ..codebook import MULTI_SEPARATOR
@@ -34,7 +33,7 @@ from ..fileio import write_csv, write_if_changed
 from ..workbooks import changes as cell_changes
 from ..workbooks import consensus as consensus_sheet
 from ..workbooks import extraction as sheets
-from ..workbooks.base import WorkbookError
+from ..workbooks.base import WorkbookError, duplicate_columns
 from .common import included_studies, log_problems, screening_on, stop
 
 log = logging.getLogger(__name__)
@@ -68,12 +67,7 @@ def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included
                                 column="codebook_version", value=made_with, expected=codebook.version,
                                 hint="the sheet was made with another codebook version: check its codes against "
                                      "the codebook sheet"))
-    for name, ks in table.repeated.items():
-        letters = ", ".join(get_column_letter(k + 1) for k in ks)
-        problems.append(Problem(code="duplicate-column", severity=WARNING, file=str(path), sheet=table.sheet,
-                                row="1", column=name, value=f"columns {letters}", expected="each header once",
-                                hint="the first value that is not blank in these columns is read for each row; "
-                                     "rename the column that is not the field's"))
+    problems += duplicate_columns(table)
     for name in sheets.missing_columns(table, codebook):
         problems.append(Problem(code="missing-column", severity=WARNING, file=str(path), sheet=table.sheet,
                                 row="1", column=name,

@@ -35,7 +35,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from ..errors import ERROR, Problem, ReviewError
+from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..fileio import atomic_write_bytes
 from ..fileio import neutralise as neutralise_csv
 from ..model import Formula
@@ -471,6 +471,17 @@ def digest(parts: Iterable[Any]) -> str:
         hasher.update(repr(part).encode("utf-8"))
         hasher.update(b"\x00")
     return hasher.hexdigest()[:16]
+
+
+def duplicate_columns(table: Table) -> list[Problem]:
+    """A problem row per header the table gives to more than one column (``Table.records`` reads them)."""
+    from openpyxl.utils import get_column_letter
+
+    return [Problem(code="duplicate-column", severity=WARNING, file=str(table.path), sheet=table.sheet, row="1",
+                    column=name, value="columns " + ", ".join(get_column_letter(k + 1) for k in ks),
+                    expected="each header once", hint="the first value that is not blank in these columns is read "
+                                                      "for each row; rename the column that is not the pipeline's")
+            for name, ks in table.repeated.items()]
 
 
 def unreadable(path: Path, exc: BaseException | str, hint: str, severity: str = ERROR,

@@ -37,6 +37,7 @@ from .base import (
     WorkbookError,
     append_rows,
     digest,
+    duplicate_columns,
     header_of,
     last_used_row,
     lock_files,
@@ -415,6 +416,7 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
     tables = read_tables(path, [SHEETS[stage] for stage in STAGES], REQUIRED)
     for stage in STAGES:
         table = tables[SHEETS[stage]]
+        problems += duplicate_columns(table)
         for number, row in table.records((*REQUIRED, "rank")):
             study, raw = text(row["study_id"]), text(row["decision"]).lower()
             if not study or not raw:
