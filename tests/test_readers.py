@@ -384,3 +384,13 @@ def test_csv_valid_multiline_quoted_abstract_is_read_even_with_a_line_as_wide_as
     assert [(r.title, r.abstract) for r in result.records] == [
         ("A title", "Para one, with, commas line, with, three end"), ("B title", "x")]
     assert problems == []
+
+
+def test_csv_cell_longer_than_the_csv_modules_limit_is_read(tmp_path):
+    import csv
+
+    before = csv.field_size_limit()
+    result, problems = read_text_file(tmp_path, "a.csv", 'Title,Authors,Abstract\nA,Smith J,"' + "x" * 200_000
+                                      + '"\nB,Jones A,short\n')
+    assert [len(r.abstract) for r in result.records] == [200_000, 5] and problems == []
+    assert csv.field_size_limit() == before

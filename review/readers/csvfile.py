@@ -135,6 +135,19 @@ def _named(fieldnames: list[str]) -> list[str]:
 
 @register("csv")
 def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
+    # the csv module refuses a cell over 128 kB with csv.Error: a long abstract, or the rows an open quote
+    # swallowed (reported as csv-unclosed-quote once read); no cell can be longer than the file
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        yield from _read(text, ctx)
+    except csv.Error as exc:  # what the lenient reader still refuses (a NUL in some Pythons): the file, named
+        raise SourceError(f"{ctx.file}: not readable as CSV ({exc})") from exc
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
     # only the delimiter is sniffed: the sniffer's guesses about quoting break rows with "" inside
     header_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header_line.count)
