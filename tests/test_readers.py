@@ -280,11 +280,13 @@ def test_attack_an_encoding_that_cannot_read_the_file_is_one_clear_error(tmp_pat
 
 def test_attack_control_characters_are_removed_and_reported(tmp_path):
     path = tmp_path / "refs.csv"
-    path.write_bytes(b'Title,Authors,Year\n"A ti\x00tle with\x01 NUL",Smith J,2020\nClean,Jones A,2021\n')
+    path.write_bytes(b'Title,Authors,Year\n"A ti\x00tle with\x01 NUL",Smith J,2020\nClean,Jon\x1bes A,2021\n')
     result = read_file(path, "csv")
     assert [r.title for r in result.records] == ["A title with NUL", "Clean"]
+    assert [c.family for r in result.records for c in r.creators] == ["Smith", "Jones"]
     assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [
-        ("control-characters", "2", "title", "A ti\\x00tle with\\x01 NUL")]
+        ("control-characters", "2", "title", "A ti\\x00tle with\\x01 NUL"),
+        ("control-characters", "3", "author", "Jon\\x1bes")]
 
 
 def test_attack_csljson_nested_thousands_deep_is_one_clear_error(tmp_path):

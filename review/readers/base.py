@@ -153,8 +153,8 @@ def build_record(entry: Entry, ctx: Context) -> tuple[Record | None, list[Proble
         )
 
     record_id = f"{ctx.source}:{entry.key}" if entry.key else f"{ctx.source}:L{entry.line}"
-    for name in (*TEXT_FIELDS, "date", "year", "doi"):
-        raw = f.get(name)
+    names = [(c.role, part) for c in f.get("creators", []) for part in (c.family, c.given, c.name)]
+    for name, raw in [*((n, f.get(n)) for n in (*TEXT_FIELDS, "date", "year", "doi")), *names]:
         if isinstance(raw, str) and nz.CONTROL.search(raw):
             shown = nz.CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", raw)
             problem("control-characters", WARNING, name, shown, "text without control characters",
