@@ -396,3 +396,11 @@ def test_csv_cell_longer_than_the_csv_modules_limit_is_read(tmp_path):
                                       + '"\nB,Jones A,short\n')
     assert [len(r.abstract) for r in result.records] == [200_000, 5] and problems == []
     assert csv.field_size_limit() == before
+
+
+def test_csljson_field_given_twice_keeps_the_first_and_reports_the_other(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('[{"id": "a", "type": "book",\n  "title": "First", "title": "Second", "author": [{"family": "Ham"}]}]')
+    result = read_file(path, "csljson")
+    assert [r.title for r in result.records] == ["First"]
+    assert [(p.code, p.column, p.value) for p in result.problems] == [("duplicate-field", "title", "'Second'")]

@@ -235,11 +235,32 @@ def _json_int(literal: str) -> int | NotJsonNumber:
     return int(literal) if len(literal.lstrip("-")) <= MAX_INT_DIGITS else NotJsonNumber(literal)
 
 
+class JsonObject(dict):
+    """A JSON object that gives a key twice: the first value kept (as BibTeX keeps a field's first; JSON readers
+    keep the last without a word), the later ones in ``repeated`` for the reader to report."""
+
+    repeated: list[tuple[str, Any]]
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    plain = dict(pairs)
+    if len(plain) == len(pairs):
+        return plain
+    out = JsonObject()
+    out.repeated = []
+    for key, value in pairs:
+        if key in out:
+            out.repeated.append((key, value))
+        else:
+            out[key] = value
+    return out
+
+
 def load_json(text: str, ctx: Context) -> Any:
     """Parsed JSON, or a ``SourceError`` naming the file and line; ``NaN``, ``Infinity`` and endless integers
     come back as ``NotJsonNumber`` for the reader to report."""
     try:
-        return json.loads(text, parse_constant=NotJsonNumber, parse_int=_json_int)
+        return json.loads(text, parse_constant=NotJsonNumber, parse_int=_json_int, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:
         raise SourceError(f"{ctx.file}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
     except RecursionError as exc:  # arrays or objects nested thousands deep: no export is

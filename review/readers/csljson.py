@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..errors import ERROR, WARNING, Problem, SourceError
 from ..model import ITEM_TYPES, Creator
-from .base import Context, Entry, NotJsonNumber, load_json, register
+from .base import Context, Entry, JsonObject, NotJsonNumber, load_json, register
 
 ROLES = {"author": "author", "editor": "editor", "translator": "translator", "container-author": "other",
          "collection-editor": "series-editor", "reviewed-author": "reviewed-author", "director": "director",
@@ -57,6 +57,11 @@ def checked(item: dict, ctx: Context, line: int | None) -> tuple[dict, list[Prob
                                 file=ctx.file, row=str(line or ""), column=name, value=repr(value)[:80],
                                 expected=expected, hint=hint, record_id=f"{ctx.source}:{item.get('id', '')}"))
 
+    for name, value in item.repeated if isinstance(item, JsonObject) else ():
+        problems.append(Problem(code="duplicate-field", severity=WARNING, file=ctx.file, row=str(line or ""),
+                                column=name, value=repr(value)[:80], expected="each field once in an item",
+                                hint="this later value was ignored and the first kept; remove the one that is wrong",
+                                record_id=f"{ctx.source}:{item.get('id', '')}"))
     for name, value in item.items():  # NaN, Infinity or an endless integer anywhere in a field: the field goes
         if name not in ("title", "type") and _holds(value, NotJsonNumber):
             report(name, value, "text or a finite number", "left out")
