@@ -404,3 +404,10 @@ def test_csljson_field_given_twice_keeps_the_first_and_reports_the_other(tmp_pat
     result = read_file(path, "csljson")
     assert [r.title for r in result.records] == ["First"]
     assert [(p.code, p.column, p.value) for p in result.problems] == [("duplicate-field", "title", "'Second'")]
+
+
+def test_ris_tag_of_one_value_given_twice_keeps_the_first_and_reports_the_other(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.ris", "TY  - JOUR\nTI  - First\nAU  - Ham, C\nAU  - Lorne, C\n"
+                                                        "TI  - Second\nER  - \n")
+    assert [r.title for r in result.records] == ["First"] and len(result.records[0].creators) == 2
+    assert problems == [("duplicate-field", "1", "TI")] and result.problems[0].value == "Second"

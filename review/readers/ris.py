@@ -20,6 +20,7 @@ _TAG = re.compile(r"^([A-Za-z][A-Za-z0-9])\s{1,3}-(?: (.*)|\s*)$")
 # a tag in lower case (``au  - ``) is read as one only where it is a RIS tag: a continuation line of an
 # abstract may start "in - between"
 _KNOWN = frozenset(rispy.TAG_KEY_MAPPING) | {"ER", "TY"}
+_LISTS = frozenset(rispy.LIST_TYPE_TAGS)
 _STANDARD = re.compile(r"^[A-Z][A-Z0-9]  - ")
 
 TYPES = {
@@ -147,4 +148,19 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
                 hint=f"{reason}; the record was skipped",
             )
             continue
+        yield from _repeated(lines, line, ctx, parsed[0].get("id", ""))
         yield _entry(parsed[0], line)
+
+
+def _repeated(lines: list[str], line: int, ctx: Context, key: str) -> Iterator[Problem]:
+    """A tag that holds one value given twice in a record (two TI lines): rispy keeps the first without a word."""
+    seen: set[str] = set()
+    for text in lines:
+        tag = text[:2]
+        if _STANDARD.match(text) and tag not in _LISTS and tag not in ("TY", "ER"):
+            if tag in seen:
+                yield Problem(code="duplicate-field", severity=WARNING, file=ctx.file, row=str(line),
+                              column=tag, value=text[6:].strip()[:120], expected="this tag once in a record",
+                              hint="this later value was ignored and the first kept; remove the one that is wrong",
+                              record_id=f"{ctx.source}:{key or f'L{line}'}")
+            seen.add(tag)
