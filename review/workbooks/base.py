@@ -31,6 +31,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
@@ -475,8 +476,6 @@ def digest(parts: Iterable[Any]) -> str:
 
 def duplicate_columns(table: Table) -> list[Problem]:
     """A problem row per header the table gives to more than one column (``Table.records`` reads them)."""
-    from openpyxl.utils import get_column_letter
-
     return [Problem(code="duplicate-column", severity=WARNING, file=str(table.path), sheet=table.sheet, row="1",
                     column=name, value="columns " + ", ".join(get_column_letter(k + 1) for k in ks),
                     expected="each header once", hint="the first value that is not blank in these columns is read "
