@@ -188,7 +188,7 @@ def make_client(settings: dict[str, Any], environ: Mapping[str, str] | None = No
             "https://www.zotero.org/settings/keys), or use local: true with Zotero 7 running"
         )
     zot = _Client(str(settings["library_id"]), settings.get("library_type", "user"),
-                          api_key=None if local else api_key, local=local)
+                  api_key=None if local else api_key, local=local)
     default_url = "https://api.zotero.org"
     api_url = settings.get("api_url") or default_url
     if local and api_url == default_url:
@@ -320,7 +320,8 @@ class Sync:
         found, version = self._pages(
             "changed items", lambda: self.zot.top(limit=self.page_size, since=since, includeTrashed=1))
         deleted = self.call("deleted items", lambda: self.zot.deleted(since=since)) or {}
-        if not isinstance(deleted, dict) or not isinstance(deleted.get("items", []), list):
+        if not isinstance(deleted, dict) or not isinstance(deleted.get("items", []), list) \
+                or not all(isinstance(key, str) for key in deleted.get("items", [])):
             raise ZoteroError("Zotero's answer to deleted items is not an object listing deleted keys")
         items = dict(old["items"])
         gone = set(deleted.get("items", []))
