@@ -31,11 +31,15 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from . import codebook as codebooks
     from . import protocol
 
     config = protocol.load(args.protocol)
     names = ", ".join(s.name for s in protocol.sources(config))
-    print(f"{args.protocol}: valid protocol '{config['title']}' with sources: {names}")
+    path = config["extraction"]["codebook"]
+    book = codebooks.load(path)  # the Snakefile reads it too: a codebook that cannot be read is named here first
+    print(f"{args.protocol}: valid protocol '{config['title']}' with sources: {names}; "
+          f"codebook {path} version {book.version}, {len(book.fields)} fields")
     return 0
 
 
@@ -230,6 +234,10 @@ def cmd_stage(args: argparse.Namespace) -> int:
         return 0
     started = time.perf_counter()
     outcome = stage.run(config, inputs, outputs, **extra)
+    from .stages.common import failed_run_issues
+
+    for path in outputs.values():  # the problems a failed run kept: stale once the stage has run through
+        failed_run_issues(path).unlink(missing_ok=True)
     print(describe(args.command, outcome, outputs))
     # for the stage's log (not an output): what a research engineer sizing a review looks for first
     peak = peak_memory_gb()

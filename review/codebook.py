@@ -456,6 +456,11 @@ def load(path: str | Path) -> Codebook:
         data = safe_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ProtocolError(f"{path}: codebook not found") from exc
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"{path}: byte {exc.start} is not UTF-8 text; save the codebook as UTF-8") from exc
+    except OSError as exc:  # a folder named as the codebook, a file nobody may read
+        raise ProtocolError(f"{path}: cannot read the codebook ({exc.strerror or exc}); "
+                            "extraction.codebook names a YAML file") from exc
     except YamlTooLarge as exc:
         raise ProtocolError(f"{path}: refused: {exc}") from exc
     except yaml.YAMLError as exc:

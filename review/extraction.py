@@ -20,6 +20,8 @@ from . import agreement as agree
 from .codebook import MULTI_SEPARATOR, TICK_SEPARATOR, Check, Codebook, Field, truth
 from .errors import ERROR, WARNING, Problem
 from .identity import row_is_about
+from .model import Formula
+from .templating import markdown_text
 
 # the column of every evidence table that holds the row's key code (the codebook's key field, e.g. a tier):
 # one name whatever the key field is called, so that tables and templates read any codebook alike
@@ -134,6 +136,10 @@ def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# what a reviewer writes in a code's column to say "not this one", besides blank and the no words
+NOT_TICKED = frozenset({"-", "\u2013", "\u2014", "."})
+
+
 def ticks(raw: Mapping[str, Any], field: Field) -> tuple[list[str], list[tuple[str, Any]]]:
     """The codes ticked in a multiple choice field's columns (one per code), and the columns holding
     something that is neither a tick nor a no."""
@@ -141,7 +147,7 @@ def ticks(raw: Mapping[str, Any], field: Field) -> tuple[list[str], list[tuple[s
     bad: list[tuple[str, Any]] = []
     for code, column in zip(field.codes, field.tick_columns(), strict=True):
         value = raw.get(column)
-        tick = truth(value)
+        tick = "" if isinstance(value, str) and value.strip() in NOT_TICKED else truth(value)
         if tick == "yes":
             chosen.append(code)
         elif tick is None:
@@ -164,7 +170,7 @@ def check_cell(value: Any, field: Field) -> tuple[Any, tuple[str, str, str] | No
     """(clean value or None, problem (code, expected, hint) or None) for one cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None
-    if isinstance(value, str) and value.startswith("="):  # sheets are read as typed, formulas as their text
+    if isinstance(value, Formula):  # sheets are read as typed, formulas as their text; typed "=..." is text
         return None, ("formula", field.describe_allowed(),
                       "a formula, not a value: type the value itself (what a formula computes is not read)")
     text = str(value).strip()
@@ -517,8 +523,8 @@ def validation_markdown(problems: list[Problem], codebook: Codebook) -> str:
     for p in problems:
         by_file[p.file].append(p)
 
-    def esc(text: str) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+    def esc(text: str) -> str:  # a reviewer's cell is data: shown as text, never a link, an image or HTML
+        return str(markdown_text(text))
 
     for file in sorted(by_file):
         lines += [f"## {file}", "", "| row | study | column | value | problem | expected | hint |",

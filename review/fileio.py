@@ -312,11 +312,26 @@ def _expanded(node: Any, memo: dict[int, int]) -> int:
     if isinstance(node, yaml.SequenceNode):
         size = 1 + sum(_expanded(n, memo) for n in node.value)
     elif isinstance(node, yaml.MappingNode):
+        _refuse_duplicate_keys(node)
         size = 1 + sum(_expanded(k, memo) + _expanded(v, memo) for k, v in node.value)
     else:
         size = 1
     memo[id(node)] = size
     return size
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    """A key given twice in one mapping: YAML loaders keep the last silently (``reviewers:`` twice would
+    drop the first team's work), so it is an error at the second key's line."""
+    first: dict[tuple[str, str], Any] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        seen = first.setdefault((key.tag, key.value), key)
+        if seen is not key:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key.value!r} is given twice (first at line {seen.start_mark.line + 1}); "
+                "give each key once", key.start_mark)
 
 
 def safe_yaml(text: str, limit: int = MAX_YAML_VALUES) -> Any:
@@ -344,7 +359,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     """The JSON in ``path``, or ``None`` if the file is missing or not valid JSON (e.g. never written)."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+    except (FileNotFoundError, ValueError, RecursionError):  # bad JSON or UTF-8, an endless number, deep nesting
         return None
 
 

@@ -178,3 +178,10 @@ SCALAR_COLUMNS = [
     c for c in RECORD_COLUMNS
     if c not in ("line", "authors", "editors", "creators", "tags", "collections", "original")
 ]
+
+
+class Formula(str):
+    """A spreadsheet cell that holds a formula, as its text (``=B2*2``): told apart from text a reviewer typed
+    that starts with ``=`` (stored as text), which is text. The workbook reader gives formula cells so."""
+
+    __slots__ = ()

@@ -52,6 +52,16 @@ def decode_latex(text: str) -> str:
         return text.replace("{", "").replace("}", "")
 
 
+# C0 control characters but tab, line feed and carriage return (white space, folded below), and DEL: a NUL in
+# an export's title stops openpyxl from writing the screening workbook, and no reader can see them
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control(text: str) -> str:
+    """Drop control characters (``A ti\\x00tle`` -> ``A title``); the readers report each value that had any."""
+    return CONTROL.sub("", text) if CONTROL.search(text) else text
+
+
 def collapse_whitespace(text: str) -> str:
     """Trim and fold runs of white space (incl. no-break spaces and line breaks) into one space."""
     return " ".join(text.split())
@@ -62,7 +72,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-TEXT_STEPS: tuple[Callable[[str], str], ...] = (strip_html_tags, unescape_html, nfc, collapse_whitespace)
+TEXT_STEPS: tuple[Callable[[str], str], ...] = (strip_control, strip_html_tags, unescape_html, nfc, collapse_whitespace)
 LATEX_TEXT_STEPS: tuple[Callable[[str], str], ...] = (decode_latex, *TEXT_STEPS)
 
 

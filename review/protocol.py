@@ -192,10 +192,13 @@ def _check_sources(data: dict[str, Any]) -> list[str]:
         encoding = source.get("encoding")
         if isinstance(encoding, str):
             try:
-                codecs.lookup(encoding)
+                # rot13, base64, zlib are codecs Python knows but not text encodings: a file cannot be read in one
+                known = getattr(codecs.lookup(encoding), "_is_text_encoding", True)
             except LookupError:
-                problems.append(f"sources[{i}].encoding: {encoding!r} is not an encoding Python knows "
-                                "(e.g. utf-8, utf-8-sig, latin-1, cp1252)")
+                known = False
+            if not known:
+                problems.append(f"sources[{i}].encoding: {encoding!r} is not a text encoding Python knows "
+                                "(e.g. utf-8, utf-8-sig, utf-16, latin-1, cp1252)")
         if has_file and "format" not in source:
             suffix = Path(source["file"]).suffix.lower()
             if suffix not in SUFFIX_FORMATS:
@@ -235,15 +238,18 @@ def _check_paths(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def load(path: str | Path = DEFAULT_PROTOCOL, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Read, merge command-line overrides into, and validate a protocol file."""
+def read(path: str | Path = DEFAULT_PROTOCOL) -> dict[str, Any]:
+    """A protocol file's mapping, not yet validated: read through the guarded YAML loader (aliases bounded,
+    a key given twice refused), on every path that reads it (``review check``, the stages, the Snakefile)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ProtocolError(f"{path}: protocol file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"{path}: cannot read the protocol ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"{path}: byte {exc.start} is not UTF-8 text; save the protocol as UTF-8") from exc
+    except OSError as exc:
+        raise ProtocolError(f"{path}: cannot read the protocol ({exc.strerror or exc})") from exc
     try:
         data = safe_yaml(text)
     except YamlTooLarge as exc:
@@ -253,8 +259,17 @@ def load(path: str | Path = DEFAULT_PROTOCOL, overrides: dict[str, Any] | None =
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ProtocolError(f"{path}:{where}: not valid YAML: {problem}") from exc
+    if data is None:
+        raise ProtocolError(f"{path}: the protocol is empty; it needs at least 'title:' and 'sources:'")
     if not isinstance(data, dict):
-        raise ProtocolError(f"{path}: the protocol must be a mapping of keys to values")
+        raise ProtocolError(f"{path}: line 1: the protocol must be a mapping of keys to values "
+                            f"(it is a {type(data).__name__})")
+    return data
+
+
+def load(path: str | Path = DEFAULT_PROTOCOL, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read, merge command-line overrides into, and validate a protocol file."""
+    data = read(path)
     data.update(overrides or {})
     return validate(coerce(data), origin=str(path))
 

@@ -1,6 +1,6 @@
 """What the Snakefile needs from the package, so that the Snakefile itself holds no logic.
 
-One configuration: the protocol Snakemake loads (``configfile:``), with ``--config``/``--configfile``
+One configuration: the protocol (read here, through the guarded YAML loader), with ``--config``/``--configfile``
 overrides, is validated here once, and each job gets the part of it its stage reads as ``--config JSON``
 (a rule parameter, so a change reruns exactly the stages that read it). Output and input paths are the
 rule's own, passed as options named like the rule's ``{input}`` and ``{output}``.
@@ -12,6 +12,7 @@ reviewers typed in each (``typed``) is a parameter instead, so typing reruns the
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -58,11 +59,22 @@ def _stop(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-def checked_protocol(config: dict[str, Any]) -> dict[str, Any]:
-    """The configuration validated, with defaults filled; values given on the command line as text
-    (``--config dedup='{title_maybe: 0.5}'`` arrives as the string "0.5") take the schema's type."""
+def checked_protocol(config: dict[str, Any], path: str = PROTOCOL, workflow: Any = None) -> dict[str, Any]:
+    """The protocol file, read through the package's guarded loader (not Snakemake's ``configfile:``, which
+    would expand a YAML alias bomb and name neither file nor line), with what ``--configfile``/``--config``
+    gave Snakemake (``config``) merged over it as Snakemake merges, then validated with defaults filled.
+    Values given on the command line as text (``--config dedup='{title_maybe: 0.5}'`` arrives as "0.5")
+    take the schema's type. With the ``workflow``, the version that last refreshed the review is checked
+    first: a protocol a newer version wrote may not pass this one's validation."""
+    from snakemake.utils import update_config
+
     try:
-        return protocol.validate(protocol.coerce(dict(config)), origin=f"{PROTOCOL} with the command line's --config")
+        data = protocol.read(path)
+        update_config(data, copy.deepcopy(dict(config)))
+        if workflow is not None:
+            check_version(data, workflow)
+        origin = f"{path} with the command line's --config" if config else path
+        return protocol.validate(protocol.coerce(data), origin=origin)
     except ReviewError as exc:
         _stop(str(exc))
 

@@ -15,6 +15,7 @@ stays in force and the log says so.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +31,7 @@ from .errors import ERROR, Problem, ZoteroError
 from .fileio import json_bytes, read_json, write_if_changed
 from .progress import bar
 from .protocol import Source
+from .readers.zotero_json import data_problem, item_problem
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,55 @@ def state_path(results: Path, source: str) -> Path:
     return results / "zotero" / f"{source}.state.json"
 
 
+class _Budget:
+    """All the waiting one source's sync may do (``network.max_wait_seconds``): a server asking for more
+    (``Retry-After: 3600``, ``Backoff: 86400``) ends the sync at once, and the previous snapshot is used."""
+
+    def __init__(self, seconds: float, sleep: Callable[[float], None]):
+        self.left = seconds
+        self.sleep = sleep
+
+    def wait(self, seconds: float, why: str) -> None:
+        if seconds > self.left:
+            raise ZoteroError(f"{why}: a wait of {seconds:g} s is more than the {self.left:g} s left of "
+                              "network.max_wait_seconds; try again later (or raise max_wait_seconds)")
+        log.warning("%s: waiting %.1f s", why, seconds)
+        self.left -= seconds
+        self.sleep(seconds)
+
+
+def _seconds(value: Any) -> float | None:
+    """A Backoff or Retry-After header as seconds (``None`` unless a finite number above 0)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
+class _Client(pyzotero.Zotero):
+    """pyzotero's client whose own waits go through the sync's budget: pyzotero sleeps as long as a server's
+    Backoff or Retry-After asks (an hour, a day) before its next request."""
+
+    budget: _Budget | None = None
+
+    def _set_backoff(self, duration: str | float) -> None:
+        seconds = _seconds(duration)  # pyzotero's float() would raise on a header that is not a number
+        self.backoff_until = time.time() + seconds if seconds else 0.0
+
+    def _check_backoff(self) -> None:
+        remainder = self.backoff_until - time.time()
+        self.backoff_until = 0.0
+        if remainder > 0:
+            if self.budget is None:
+                time.sleep(remainder)
+            else:
+                self.budget.wait(remainder, "Zotero asked to back off")
+
+
 class _Retry:
-    """Bounded exponential backoff around one pyzotero call; pyzotero itself retries 429 three times."""
+    """Bounded exponential backoff around one pyzotero call; pyzotero itself retries 429 three times. Every
+    wait, ours or the server's, comes out of one budget."""
 
     RETRY_STATUS = {429, 500, 502, 503, 504}
 
@@ -74,7 +123,9 @@ class _Retry:
         self.max_retries = int(network.get("max_retries", 5))
         self.base = float(network.get("backoff_seconds", 1.0))
         self.cap = float(network.get("max_backoff_seconds", 60.0))
-        self.sleep = sleep
+        self.budget = _Budget(float(network.get("max_wait_seconds", 60.0)), sleep)
+        if isinstance(zot, _Client):
+            zot.budget = self.budget
 
     def _status(self) -> int | None:
         response = getattr(self.zot, "request", None)
@@ -83,11 +134,7 @@ class _Retry:
     def _server_wait(self) -> float | None:
         response = getattr(self.zot, "request", None)
         headers = getattr(response, "headers", {}) or {}
-        value = headers.get("backoff") or headers.get("retry-after")
-        try:
-            return float(value) if value else None
-        except ValueError:
-            return None
+        return _seconds(headers.get("backoff") or headers.get("retry-after"))
 
     def __call__(self, what: str, fn: Callable[[], T]) -> T:
         attempt = 0
@@ -114,10 +161,11 @@ class _Retry:
             attempt += 1
             if attempt > self.max_retries:
                 raise ZoteroError(f"gave up on {what} after {self.max_retries} retries (last: {reason})")
-            # Zotero's Backoff/Retry-After is honoured as asked; our own exponential wait is capped
+            # Zotero's Backoff/Retry-After is honoured as asked, within the budget; our own exponential wait is capped
             wait = max(self._server_wait() or 0.0, min(self.cap, self.base * 2 ** (attempt - 1)))
-            log.warning("%s: %s; retry %d of %d in %.1f s", what, reason, attempt, self.max_retries, wait)
-            self.sleep(wait)
+            if isinstance(self.zot, _Client):
+                self.zot.backoff_until = 0.0  # the wait below honours it: pyzotero must not wait again
+            self.budget.wait(wait, f"{what}: {reason}; retry {attempt} of {self.max_retries}")
 
 
 def _refusal(status: int | None, what: str) -> str:
@@ -139,8 +187,8 @@ def make_client(settings: dict[str, Any], environ: Mapping[str, str] | None = No
             f"no Zotero API key: set the environment variable {key_env} (create a read-only key at "
             "https://www.zotero.org/settings/keys), or use local: true with Zotero 7 running"
         )
-    zot = pyzotero.Zotero(str(settings["library_id"]), settings.get("library_type", "user"),
-                          api_key=None if local else api_key, local=local)
+    zot = _Client(str(settings["library_id"]), settings.get("library_type", "user"),
+                  api_key=None if local else api_key, local=local)
     default_url = "https://api.zotero.org"
     api_url = settings.get("api_url") or default_url
     if local and api_url == default_url:
@@ -180,14 +228,26 @@ class Sync:
 
     # pages through one listing, retrying page by page
     def _pages(self, what: str, first: Callable[[], list[dict]]) -> tuple[list[dict], int]:
-        items = list(self.call(what, first))
+        items = _listing(self.call(what, first), what)
         version = _version_of(self.zot)
         assert self.zot.request is not None  # the listing above was a request
-        total = int(self.zot.request.headers.get("total-results", len(items)) or len(items))
+        header = str(self.zot.request.headers.get("total-results", ""))
+        total = int(header) if header.isdigit() else len(items)  # only shown as progress: a bad header is no harm
+        followed: set[str] = set()
+        keys = {item["key"] for item in items}
         with bar(f"{self.source.name}: {what}", total, long=self.progress and total > self.page_size) as shown:
             while self.zot.links and self.zot.links.get("next"):
-                page = self.call(what, self.zot.follow)
-                items.extend(page or [])
+                link = str(self.zot.links["next"])
+                if link in followed:  # a page pointing back at itself or an earlier one: it would never end
+                    raise ZoteroError(f"Zotero's listing of {what} links back to a page already read ({link}); "
+                                      "the answer is not a listing that ends")
+                followed.add(link)
+                page = _listing(self.call(what, self.zot.follow), what)
+                if not {item["key"] for item in page} - keys:  # empty, or only items already read: no advance
+                    raise ZoteroError(f"Zotero's listing of {what} sent a page with nothing new and a link to "
+                                      "another; the answer is not a listing that ends")
+                keys.update(item["key"] for item in page)
+                items.extend(page)
                 shown.update(len(items))
                 if _version_of(self.zot) not in (0, version):
                     raise _LibraryMoved()
@@ -220,8 +280,8 @@ class Sync:
     def run(self) -> SyncResult:
         snap_file = snapshot_path(self.results, self.source.name)
         state_file = state_path(self.results, self.source.name)
-        old_snapshot = read_json(snap_file) or {}
-        state = read_json(state_file) or {}
+        old_snapshot, state = _kept(read_json(snap_file)), read_json(state_file)
+        state = state if isinstance(state, dict) else {}
         same_library = state.get("library") == self.library and state.get("api_url") == self.zot.endpoint
         incremental = (not self.full and not self.zot.local and same_library and old_snapshot.get("items") is not None
                        and state.get("version"))
@@ -260,6 +320,9 @@ class Sync:
         found, version = self._pages(
             "changed items", lambda: self.zot.top(limit=self.page_size, since=since, includeTrashed=1))
         deleted = self.call("deleted items", lambda: self.zot.deleted(since=since)) or {}
+        if not isinstance(deleted, dict) or not isinstance(deleted.get("items", []), list) \
+                or not all(isinstance(key, str) for key in deleted.get("items", [])):
+            raise ZoteroError("Zotero's answer to deleted items is not an object listing deleted keys")
         items = dict(old["items"])
         gone = set(deleted.get("items", []))
         for item in found:
@@ -272,6 +335,31 @@ class Sync:
         snapshot = self._snapshot(items, collections)
         result = SyncResult(self.source.name, False, version or since, len(found), removed, len(items), "incremental")
         return result, snapshot, version or since
+
+
+def _kept(snapshot: Any) -> dict[str, Any]:
+    """The snapshot kept from the last sync, or ``{}`` (a full fetch) where it is not one the sync wrote:
+    edited by hand, damaged, or from before answers were checked; never carried into the next one."""
+    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("items"), dict) \
+            or not isinstance(snapshot.get("collections", {}), dict):
+        return {}
+    if any(data_problem(data) for data in snapshot["items"].values()):
+        return {}
+    return snapshot
+
+
+def _listing(page: Any, what: str) -> list[dict]:
+    """A page of a listing as Zotero sends it: a list of objects, each with a key and a data object of the
+    API's types; anything else ends the sync (the previous snapshot stays) rather than enter the snapshot."""
+    if not isinstance(page, list):
+        raise ZoteroError(f"Zotero's answer to {what} is not a list of objects (it is a {type(page).__name__})")
+    for n, item in enumerate(page, start=1):
+        problem = item_problem(item)
+        if problem:
+            key = item.get("key") if isinstance(item, dict) else None
+            where = f"item {key!r}" if isinstance(key, str) and key else f"object {n} of a page"
+            raise ZoteroError(f"Zotero's answer to {what} is not what the API sends: {where}: {problem}")
+    return page
 
 
 class _LibraryMoved(Exception):

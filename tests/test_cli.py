@@ -44,6 +44,17 @@ def test_cli_user_errors_are_one_line_without_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_cli_check_reads_the_codebook_too_and_names_what_is_wrong_with_it(tmp_path):
+    good = run_cli("check")
+    assert good.returncode == 0 and "codebook protocols/codebook.yaml version" in good.stdout
+    protocol = (PROJECT / "protocols/review.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "review.yaml"
+    bad.write_text(protocol.replace("codebook: protocols/codebook.yaml", "codebook: protocols"), encoding="utf-8")
+    result = run_cli("check", "--protocol", str(bad))
+    assert result.returncode == 2 and result.stderr.startswith("Error: protocols: cannot read the codebook")
+    assert "Traceback" not in result.stderr
+
+
 def test_cli_import_writes_csv(tmp_path):
     out = tmp_path / "preview.csv"
     result = run_cli("import", str(FIXTURES / "bibtex/good.bib"), "--out", str(out))

@@ -155,3 +155,12 @@ def test_a_retired_code_names_its_change_and_headers_follow_renames():
 def test_a_change_that_does_not_match_the_codebook_is_an_error(change, message):
     with pytest.raises(ProtocolError, match=message):
         codebook.parse(with_changes([{"version": "2", **change}]))
+
+
+def test_attack_a_codebook_key_given_twice_or_a_folder_is_refused_with_the_file(tmp_path):
+    path = tmp_path / "codebook.yaml"
+    path.write_text("version: '1'\nfields: []\nversion: '2'\n", encoding="utf-8")
+    with pytest.raises(ProtocolError, match=r"codebook\.yaml: line 3: not valid YAML .*'version' is given twice"):
+        codebook.load(path)
+    with pytest.raises(ProtocolError, match=r"cannot read the codebook .*names a YAML file"):
+        codebook.load(tmp_path)

@@ -16,6 +16,7 @@ from review.extraction import (
     suggestion,
     ticks,
 )
+from review.model import Formula
 
 FUNCTIONS = FORM["functions"]
 
@@ -48,6 +49,12 @@ def test_a_cell_that_is_not_a_tick_holds_the_whole_field_back():
     rows, problems = read(raw(tier="SHA", **{"functions:F1_strategic_planning": "x", "functions:F3_market_management": "?"}))
     assert [(p.code, p.column, p.row) for p in problems] == [("not-a-tick", "functions:F3_market_management", "2")]
     assert "functions" not in rows[0].values
+
+
+def test_a_dash_in_a_code_column_is_no_tick_and_keeps_the_ticks_beside_it():
+    rows, problems = read(raw(tier="SHA", **{"functions:F1_strategic_planning": "x",
+                                              "functions:F3_market_management": "-", "functions:F4_performance_oversight": "\u2013"}))
+    assert problems == [] and rows[0].values["functions"] == ["F1_strategic_planning"]
 
 
 def test_only_ticks_start_a_row():
@@ -132,7 +139,19 @@ def test_two_reviewers_free_text_stands_in_both_wordings_and_only_codes_are_disp
 
 
 def test_attack_a_formula_in_a_number_cell_is_reported_not_read_as_empty():
-    value, problem = check_cell("=B2*2", FORM["n_interviews"])
+    value, problem = check_cell(Formula("=B2*2"), FORM["n_interviews"])
     assert value is None and problem is not None and problem[0] == "formula"
-    assert check_cell("=x", FORM["findings_summary"])[1][0] == "formula"  # text cells too: what shows is computed
+    assert check_cell(Formula("=x"), FORM["findings_summary"])[1][0] == "formula"  # text cells too: what shows is computed
+    # text typed deliberately with = first (stored as text, not a formula) is text
+    assert check_cell("= a note, not a sum", FORM["findings_summary"]) == ("= a note, not a sum", None)
     assert check_cell("12", FORM["n_interviews"]) == (12, None)
+
+
+def test_attack_a_cell_value_in_validation_markdown_is_text_not_a_link():
+    from review.errors import Problem
+    from review.extraction import validation_markdown
+
+    problem = Problem(code="wrong-type", severity="error", file="alice.xlsx", row="3", column="n_interviews",
+                      value="[x](javascript:alert(1)) <img src=x>", record_id="s:1")
+    text = validation_markdown([problem], FORM)
+    assert "\\[x\\](javascript:alert(1)) &lt;img src=x&gt;" in text and "<img" not in text

@@ -145,6 +145,41 @@ def test_invalid_protocol_stops_with_the_key_named_and_no_traceback(project):
     assert "Traceback" not in result.stderr and 'File "' not in result.stderr
 
 
+BOMB = "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize("edit, expected", [
+    # an alias bomb Snakemake's own loader would expand to gigabytes: refused by the package's loader
+    (lambda text: text + "\nbomb:\n  a: &a [x, x, x, x, x, x, x, x, x]\n  " + BOMB.replace("\n", "\n  "),
+     "refused: its aliases"),
+    (lambda text: text + "\nreviewers: [someone_else]\n", "the key 'reviewers' is given twice (first at line"),
+    (lambda text: text + "\nnetwork: [unclosed\n", "review.yaml: line "),
+    (lambda text: "", "review.yaml: the protocol is empty"),
+    (lambda text: text.replace("protocols/codebook.yaml", "protocols"), "protocols: cannot read the codebook"),
+], ids=["alias-bomb", "duplicate-key", "syntax-error", "empty", "codebook-folder"])
+def test_a_hostile_protocol_stops_snakemake_with_one_error_naming_the_file(project, edit, expected):
+    path = project / "protocols/review.yaml"
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = snakemake(project, "-n")
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr and len(result.stderr) < 3000
+
+
+def test_an_unreadable_source_stops_the_run_and_its_problems_outlive_snakemake_removing_the_outputs(project):
+    (project / "protocols/library/scopus.bib").write_text("not BibTeX at all\n", encoding="utf-8")
+    result = snakemake(project, "import_records")
+    assert result.returncode != 0
+    kept = project / "results/records/issues-of-the-failed-run.csv"
+    assert "could not read scopus; the problems are listed above and kept in results/records/" \
+           "issues-of-the-failed-run.csv" in result.stderr
+    assert not (project / "results/records/issues.csv").exists()  # Snakemake removed the failed job's outputs
+    assert "unreadable-source" in (project / "results/logs/import_records.log").read_text(encoding="utf-8")
+    assert "unreadable-source" in kept.read_text(encoding="utf-8") and "scopus.bib" in kept.read_text(encoding="utf-8")
+    shutil.copy(PROJECT / "protocols/library/scopus.bib", project / "protocols/library/scopus.bib")
+    assert snakemake(project, "import_records").returncode == 0 and not kept.exists()
+
+
 def test_zotero_refresh_reruns_downstream_only_when_the_library_changed(project):
     with ZoteroServer() as server:
         path = project / "protocols/review.yaml"

@@ -91,7 +91,7 @@ def test_attack_yaml_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
 
 
 def test_attack_bogus_encoding_is_named_at_check_time():
-    with pytest.raises(ProtocolError, match=r"sources\[0\].encoding: 'bogus' is not an encoding"):
+    with pytest.raises(ProtocolError, match=r"sources\[0\].encoding: 'bogus' is not a text encoding"):
         protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "lib.bib", "encoding": "bogus"}]})
 
 
@@ -129,3 +129,32 @@ def test_prioritisation_settings_are_checked():
     assert "bert" in message and "1.5" in message and "30 Nov" in message
     config = protocol.validate(minimal(screening={"prioritisation": {"stopped": {"date": "2026-11-30"}}}))
     assert config["screening"]["prioritisation"]["model"] == "tfidf-svm"
+
+
+# --- hostile protocols, round two (issue 29) ---------------------------------------------------------------------
+
+def test_attack_a_codec_that_is_no_text_encoding_is_refused_at_check_time():
+    with pytest.raises(ProtocolError, match=r"sources\[0\].encoding: 'rot13' is not a text encoding"):
+        protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "lib.bib", "encoding": "rot13"}]})
+    protocol.validate({"title": "T", "sources": [{"name": "lib", "file": "lib.bib", "encoding": "utf-16"}]})
+
+
+def test_attack_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    path = tmp_path / "review.yaml"
+    path.write_text("title: T\nreviewers: [a, b]\nsources: [{name: lib, file: lib.bib}]\nreviewers: [c]\n")
+    with pytest.raises(ProtocolError, match=r"review\.yaml: line 4, column 1: not valid YAML: the key 'reviewers' "
+                                            r"is given twice \(first at line 2\)"):
+        protocol.load(path)
+
+
+@pytest.mark.parametrize("text, expected", [("", "the protocol is empty"), ("- a\n", "must be a mapping"),
+                                            ("title: caf\xe9\n".encode("latin-1"), "is not UTF-8 text")])
+def test_attack_an_empty_or_unreadable_protocol_is_named(tmp_path, text, expected):
+    path = tmp_path / "review.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ProtocolError, match=expected):
+        protocol.load(path)
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(ProtocolError, match="cannot read the protocol"):
+        protocol.load(path)

@@ -267,3 +267,147 @@ def test_attack_csl_json_fields_of_the_wrong_type_are_named_not_stringified(tmp_
     assert first.title != "['a', 'b']" and first.volume == "12"
     assert [c.name or c.family for c in first.creators] == ["Smith, Ann", "Jones, Bob"]
     assert second.item_type == "document" and [c.family for c in second.creators] == ["Lee"]
+
+
+@pytest.mark.parametrize("encoding, expected", [("utf-16", "not readable as utf-16 text"),
+                                                ("rot13", "'rot13' is not a text encoding")])
+def test_attack_an_encoding_that_cannot_read_the_file_is_one_clear_error(tmp_path, encoding, expected):
+    path = tmp_path / "refs.ris"
+    path.write_text("TY  - JOUR\nTI  - A title\nER  - \n", encoding="utf-8")
+    with pytest.raises(SourceError, match=expected):
+        read_file(path, "ris", encoding=encoding)
+
+
+def test_attack_control_characters_are_removed_and_reported(tmp_path):
+    path = tmp_path / "refs.csv"
+    path.write_bytes(b'Title,Authors,Year\n"A ti\x00tle with\x01 NUL",Smith J,2020\nClean,Jon\x1bes A,2021\n')
+    result = read_file(path, "csv")
+    assert [r.title for r in result.records] == ["A title with NUL", "Clean"]
+    assert [c.family for r in result.records for c in r.creators] == ["Smith", "Jones"]
+    assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [
+        ("control-characters", "2", "title", "A ti\\x00tle with\\x01 NUL"),
+        ("control-characters", "3", "author", "Jon\\x1bes")]
+
+
+def test_attack_csljson_nested_thousands_deep_is_one_clear_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('[{"id": "a", "type": "book", "title": "T", "note": ' + "[" * 100_000 + "]" * 100_000 + "}]")
+    with pytest.raises(SourceError, match="deep.json: JSON nested deeper than can be read"):
+        read_file(path, "csljson")
+
+
+def test_attack_csljson_endless_integers_and_nan_are_reported_not_stored_as_text(tmp_path):
+    path = tmp_path / "odd.json"
+    path.write_text('[{"id": "a", "type": "book", "title": "T", "volume": ' + "9" * 5000 + ', "issue": NaN,\n'
+                    ' "page": -Infinity, "issued": {"date-parts": [[Infinity]]}, "ISBN": 12},\n'
+                    ' {"id": "b", "type": "book", "title": NaN, "author": [{"family": "Ham"}]}]')
+    result = read_file(path, "csljson")
+    first, second = result.records
+    assert (first.volume, first.issue, first.pages, first.year, first.isbn) == ("", "", "", "", "")
+    assert second.title == ""
+    found = {(p.record_id.split(":")[-1], p.column, p.value, p.severity) for p in result.problems}
+    assert {("a", "volume", "a 5,000-digit number", WARNING), ("a", "issue", "NaN", WARNING),
+            ("a", "page", "-Infinity", WARNING), ("a", "issued", "{'date-parts': [[Infinity]]}", WARNING),
+            ("b", "title", "NaN", ERROR)} <= found
+    assert all(p.code in ("wrong-type", "missing-title") for p in result.problems)
+
+
+def test_attack_a_bibtex_macro_bomb_is_bounded_and_reported(tmp_path):
+    lines = ['@string{a0 = "xxxxxxxxxx"}'] + [f"@string{{a{i} = " + " # ".join([f"a{i - 1}"] * 10) + "}"
+                                            for i in range(1, 10)]
+    path = tmp_path / "bomb.bib"
+    path.write_text("\n".join([*lines, "@article{k1, title = a9, author = {Smith, J}, year = 2001}"]) + "\n")
+    result = read_file(path, "bibtex")  # 741 bytes that expanded to 10 GB
+    assert [(r.record_id, r.title) for r in result.records] == [("bomb:k1", "")]
+    bomb = [p for p in result.problems if p.code == "malformed-entry"]
+    assert [(p.row, p.value[:12]) for p in bomb] == [("6", "@string{a5 =")]
+    assert "expands to more than 100,000 characters" in bomb[0].hint
+
+
+def test_bibtex_duplicated_fields_and_undefined_macros_are_reported(tmp_path):
+    path = tmp_path / "refs.bib"
+    path.write_text("@string{bmj = {BMJ}}\n@article{k2, title = {First},\n author = {Smith, J},\n"
+                    " title = {Second}, journal = bmj # JNL, month = jan, year = 2001}\n")
+    result = read_file(path, "bibtex")
+    record, = result.records
+    assert (record.title, record.container, record.date) == ("First", "BMJJNL", "2001-01")
+    assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [
+        ("duplicate-field", "4", "title", "Second"), ("undefined-macro", "4", "journal", "JNL")]
+
+
+def read_text_file(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = read_file(path, {"ris": "ris", "csv": "csv"}[name.rsplit(".", 1)[1]])
+    return result, [(p.code, p.row, p.column) for p in result.problems]
+
+
+def test_ris_tag_in_lower_case_is_read_as_its_tag_not_joined_to_the_value_before(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.ris", "TY  - JOUR\nTI  - A title\nau  - Smith, J\nAU  - Jones, A\n"
+                                                        "AB  - An abstract that goes\nin - between lines\nER  - \n")
+    record, = result.records
+    assert [c.family for c in record.creators] == ["Smith", "Jones"] and record.title == "A title"
+    assert record.abstract == "An abstract that goes in - between lines"  # no tag: a continuation line
+    assert problems == [("nonstandard-ris-tags", "3", "tag")]
+
+
+def test_ris_of_only_end_tags_is_an_error_and_tagged_lines_without_a_type_are_reported(tmp_path):
+    with pytest.raises(SourceError, match="not a RIS file"):
+        read_text_file(tmp_path, "a.ris", "ER  - \nER  - \n")
+    result, problems = read_text_file(tmp_path, "b.ris", "TY  - JOUR\nTI  - One\nER  - \nTI  - Lost\nER  - \n")
+    assert [r.title for r in result.records] == ["One"] and problems == [("malformed-entry", "4", "TY")]
+
+
+def test_csv_header_only_file_says_it_holds_no_reference(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", "Title,Authors,Year\n")
+    assert result.records == [] and problems == [("no-records", "", "")]
+
+
+def test_csv_long_row_keeps_its_extra_cells_and_reports_them(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", "Title,Authors,Year\nNHS, a history,Smith J,2020\n")
+    record, = result.records
+    assert record.original == {"Title": "NHS", "Authors": " a history", "Year": "Smith J", "extra cell 4": "2020"}
+    assert problems == [("csv-extra-cells", "2", ""), ("invalid-year", "2", "year")]
+
+
+def test_csv_stray_quote_and_duplicated_column_are_reported(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", 'Title,Authors,Title,Year\n'
+                                                         '"The NHS at 70, a review,"Smith, J",x,2018\n'
+                                                         'First,Jones A,Second,2019\n')
+    assert [r.title for r in result.records] == ["The NHS at 70, a review,Smith", "First"]
+    assert result.records[1].original["Title (2)"] == "Second"
+    assert problems == [("csv-duplicate-column", "1", "Title (2)"), ("csv-stray-quote", "2", "")]
+
+
+def test_csv_valid_multiline_quoted_abstract_is_read_even_with_a_line_as_wide_as_the_header(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.csv", 'Title,Authors,Year,Abstract\nA title,Smith J,2020,'
+                                                         '"Para one, with, commas\nline, with, three\nend"\n'
+                                                         'B title,Jones A,2021,x\n')
+    assert [(r.title, r.abstract) for r in result.records] == [
+        ("A title", "Para one, with, commas line, with, three end"), ("B title", "x")]
+    assert problems == []
+
+
+def test_csv_cell_longer_than_the_csv_modules_limit_is_read(tmp_path):
+    import csv
+
+    before = csv.field_size_limit()
+    result, problems = read_text_file(tmp_path, "a.csv", 'Title,Authors,Abstract\nA,Smith J,"' + "x" * 200_000
+                                      + '"\nB,Jones A,short\n')
+    assert [len(r.abstract) for r in result.records] == [200_000, 5] and problems == []
+    assert csv.field_size_limit() == before
+
+
+def test_csljson_field_given_twice_keeps_the_first_and_reports_the_other(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('[{"id": "a", "type": "book",\n  "title": "First", "title": "Second", "author": [{"family": "Ham"}]}]')
+    result = read_file(path, "csljson")
+    assert [r.title for r in result.records] == ["First"]
+    assert [(p.code, p.column, p.value) for p in result.problems] == [("duplicate-field", "title", "'Second'")]
+
+
+def test_ris_tag_of_one_value_given_twice_keeps_the_first_and_reports_the_other(tmp_path):
+    result, problems = read_text_file(tmp_path, "a.ris", "TY  - JOUR\nTI  - First\nAU  - Ham, C\nAU  - Lorne, C\n"
+                                                        "TI  - Second\nER  - \n")
+    assert [r.title for r in result.records] == ["First"] and len(result.records[0].creators) == 2
+    assert problems == [("duplicate-field", "1", "TI")] and result.problems[0].value == "Second"

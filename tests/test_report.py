@@ -58,6 +58,31 @@ def test_attack_markdown_summary_shows_html_in_data_as_text():
     assert "<img" not in text and "<script" not in text and "&lt;img src=x" in text
 
 
+def test_attack_markdown_summary_shows_links_images_and_tex_in_any_data_as_text():
+    from review.templating import render
+
+    hostile = "[x](javascript:alert(1)) ![p](http://tracker.example/p.png) \\input{/etc/passwd} <b>b</b>"
+    finding = {"question": "Q1", "finding_id": "F1", "finding": hostile, "studies": [{"citation": hostile}],
+               "quotes": hostile, "methodological_limitations": hostile, "coherence": hostile, "adequacy": hostile,
+               "relevance": hostile, "overall_confidence": hostile, "explanation": hostile}
+    written = {"findings": [finding], "key messages": [{"key_message": hostile, "confidence": hostile}],
+               "recommendations": [{"recommendation": hostile, "audience": hostile}]}
+    evidence = pd.concat([EVIDENCE, pd.DataFrame([{"study_id": "s2", "tier": "STP", "field": "lessons_for_ics",
+                                                   "value": hostile, "basis": "agreed", "codebook_version": "1.0"}])])
+    studies = STUDIES.assign(item_type="report", creators='[{"role": "author", "family": "Lorne", "given": "C"}]',
+                             container=hostile, volume="", issue="", pages="", doi="", place="", institution="",
+                             publisher="", title=hostile)
+    ctx = report.build_context({"title": hostile, "review_questions": [hostile], "scope": hostile}, FORM, evidence,
+                               studies, pd.DataFrame(), "<svg></svg>", pd.DataFrame(), pd.DataFrame(), [],
+                               written=written)
+    ctx["evidence_map_svg"] = ""
+    text = render("executive_summary.md.j2", None, **ctx)
+    assert text.count("\\[x\\](javascript:alert(1))") >= 8  # title, scope, question, findings, references, tables
+    for live in ("[x](javascript", "![p](", "<b>"):
+        assert live not in text.replace("\\[x\\](javascript", "").replace("!\\[p\\](", "")
+    assert " \\input" not in text and "\\\\input{/etc/passwd}" in text
+
+
 def test_word_output_has_real_tables(tmp_path):
     path = tmp_path / "summary.docx"
     path.write_bytes(documents.docx(context()))

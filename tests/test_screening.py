@@ -146,6 +146,31 @@ def test_bad_workbook_values_are_reported_with_row(tmp_path):
     assert problems == {("not-a-decision", "2", "decision"), ("missing-reason", "3", "reason")}
 
 
+def test_a_second_decision_column_is_reported_and_what_it_holds_is_read(tmp_path):
+    write_inputs(tmp_path, {"r:1": [], "r:2": []}, {"r:1": "g1", "r:2": "g2"})
+    run(tmp_path)
+    path = tmp_path / "extracts/screening-alice.xlsx"
+    wb = load_workbook(path)
+    ws = wb["title-abstract"]
+    ws.cell(row=1, column=ws.max_column + 1, value="decision")  # a reviewer's own column, headed like the pipeline's
+    ws.cell(row=2, column=ws.max_column, value="include")
+    wb.save(path)
+    outcome = run(tmp_path)
+    assert {(p.code, p.sheet, p.column) for p in outcome.problems} == {("duplicate-column", "title-abstract", "decision")}
+    assert {r["study_id"]: r["ta_decision"] for r in outcome.table}["g1"] != "awaiting"
+
+
+def test_attack_control_characters_in_a_title_never_stop_the_screening_workbook(tmp_path):
+    write_inputs(tmp_path, {"r:1": [], "r:2": []}, {"r:1": "g1", "r:2": "g2"})
+    unique = rows(tmp_path / "unique.csv")
+    unique[0]["title"] = "A ti\x00tle\x1b[31m with escapes"
+    write_csv(tmp_path / "unique.csv", list(unique[0]), unique)
+    run(tmp_path)  # openpyxl raised IllegalCharacterError on the NUL, at every refresh
+    ws = load_workbook(tmp_path / "extracts/screening-alice.xlsx")["title-abstract"]
+    titles = [c.value for c in ws[ws.min_row + 1]] + [c.value for c in ws[ws.min_row + 2]]
+    assert "A title[31m with escapes" in titles
+
+
 def test_the_reason_dropdown_shows_labels_and_a_label_or_code_reads_as_the_code(tmp_path):
     write_inputs(tmp_path, {"r:1": [], "r:2": [], "r:3": []}, {"r:1": "g1", "r:2": "g2", "r:3": "g3"})
     run(tmp_path)

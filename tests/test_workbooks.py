@@ -52,6 +52,21 @@ def test_a_missing_column_sheet_or_damaged_file_is_an_error_naming_it(tmp_path):
         base.read_table(damaged, "data")
 
 
+def test_attack_a_workbook_with_a_part_that_inflates_to_gigabytes_is_refused_before_parsing(tmp_path):
+    from review.workbooks import xlsxml
+
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "title"], ["S1", "One"])
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:  # a part no sheet refers to
+        archive.writestr("xl/worksheets/unused.xml", b"\0" * (40 << 20))
+    for read in (lambda: base.read_table(path, "data"), lambda: base.open_for_update(path),
+                 lambda: base.sheet_names(path)):
+        with pytest.raises(base.WorkbookError, match=r"a.xlsx was not opened: its part xl/worksheets/unused.xml "
+                                                     r"would inflate to 41,943,040 bytes"):
+            read()
+    with pytest.raises(xlsxml.PartTooLarge):
+        xlsxml.Workbook.open(path)
+
+
 def test_appends_go_below_the_last_used_row_by_header_name(tmp_path):
     path = workbook(tmp_path / "a.xlsx", ["inserted", "study_id", "title"], ["typed by a reviewer", "S1", "One"],
                     [None, None, None], ["a value in a spare row", None, None])
@@ -62,6 +77,16 @@ def test_appends_go_below_the_last_used_row_by_header_name(tmp_path):
     assert [c.value for c in ws[5]] == [None, "S2", "'=HYPERLINK(\"x\")"]
     assert ws.cell(row=5, column=3).data_type == "s"
     assert ws["A4"].value == "a value in a spare row" and ws["A2"].value == "typed by a reviewer"
+
+
+def test_attack_control_characters_never_stop_a_workbook_from_being_written(tmp_path):
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "title"], ["S1", "One"])
+    wb = load_workbook(path)
+    base.append_rows(wb["data"], [{"study_id": "S2", "title": "A ti\x00tle\x1b with=\x07"},
+                                  {"study_id": "S3", "title": "\x00=cmd|' /C calc'!A0"}])
+    base.save(wb, path)  # openpyxl raised IllegalCharacterError on the NUL
+    table = base.read_table(path, "data")
+    assert [row for _, row in table.rows] == [("S1", "One"), ("S2", "A title with="), ("S3", "'=cmd|' /C calc'!A0")]
 
 
 def test_appended_rows_are_dressed_as_the_style_dresses_each_cell_and_keep_what_a_cell_had(tmp_path):
@@ -190,6 +215,26 @@ def test_a_formula_cell_is_read_as_its_formula_not_as_empty(tmp_path):
     table = base.read_table(path, "data")
     assert [values for _, values in table.records(["n_interviews"])] == [{"n_interviews": "=2*6"},
                                                                          {"n_interviews": 12}]
+
+
+def test_text_typed_with_an_equals_sign_first_is_text_and_a_formula_cell_a_formula(tmp_path):
+    from review.model import Formula
+
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "notes"], ["S1", "=2*6"], ["S2", "= a note"], ["S3", "plain"])
+    wb = load_workbook(path)
+    wb["data"]["B3"].data_type = "s"  # as Excel stores '= a note: text
+    wb.save(path)
+    values = [row["notes"] for _, row in base.read_table(path, "data").records(["notes"])]
+    assert values == ["=2*6", "= a note", "plain"]
+    assert [isinstance(v, Formula) for v in values] == [True, False, False]
+
+
+def test_a_header_given_to_an_inserted_column_does_not_hide_the_fields_values(tmp_path):
+    path = workbook(tmp_path / "a.xlsx", ["study_id", "tier", "notes", "tier"], ["S1", None, "mine", "SHA"],
+                    ["S2", "RHA", None, None], ["S3", "note", None, "PCT"])
+    table = base.read_table(path, "data")
+    assert table.repeated == {"tier": [1, 3]}
+    assert [row["tier"] for _, row in table.records(["tier"])] == ["SHA", "RHA", "note"]
 
 
 def _openpyxl_rows(path, sheet):

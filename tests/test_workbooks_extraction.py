@@ -594,3 +594,22 @@ def test_a_codebook_whose_version_goes_down_is_a_named_error_not_an_upgrade(proj
     with pytest.raises(ReviewError, match=r"made with codebook version 2.0, newer than the codebook's 1.1"):
         refresh(STUDIES)
     assert path.read_bytes() == before
+
+
+def test_an_inserted_column_headed_like_a_field_is_reported_and_hides_nothing(project):
+    tmp, _, refresh, read = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    set_cells(path, "z:3", "SHA", **{**GOOD, "period_start": 2005, "period_end": 2010})
+    wb = load_workbook(path)
+    ws = wb["extraction"]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    ws.insert_cols(1)  # a reviewer's own column, headed like a field
+    ws.cell(row=1, column=1, value="evidence_type")
+    wb.save(path)
+    outcome = read()
+    values = {(r["study_id"], r["field"], r["value"]) for r in csv_rows(tmp / "evidence/evidence.csv")}
+    assert ("z:3", "evidence_type", FORM["evidence_type"].code_for(GOOD["evidence_type"])) in values
+    letters = f"columns A, {ws.cell(row=1, column=header['evidence_type'] + 1).column_letter}"
+    assert [(p.code, p.column, p.value) for p in outcome.problems if p.code != "missing-required"] == [
+        ("duplicate-column", "evidence_type", letters)]

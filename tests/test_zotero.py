@@ -235,3 +235,92 @@ def test_zotero_items_map_to_canonical_records(zotero_server, api_env, tmp_path)
     assert by_key["L5PRU019"].institution.startswith("Policy Research Unit")
     assert by_key["L5PRU019"].creators[3].family == "Osipovič"
     assert by_key["H2SPACE7"].tags == ["tier-stp"]
+
+
+# --- hostile answers (issue 29): a clear error, the previous snapshot kept, no wait above its cap ----------------
+
+@pytest.mark.parametrize("fault, expected", [
+    ("no-key", "it has no key"), ("null-data", "its data is NoneType"),
+    ("wrong-type", "field 'title' is dict"), ("not-a-list", "not a list of objects"),
+    ("next-self", "a page with nothing new")])
+def test_attack_a_broken_answer_is_one_clear_error_and_never_enters_the_snapshot(zotero_server, api_env, tmp_path,
+                                                                                   fault, expected):
+    config = zotero_protocol(zotero_server)
+    with pytest.raises(ZoteroError, match=expected):  # a first sync: nothing to fall back on
+        zotero_server.library.fail("/items/top", fault)
+        sync_all(config, tmp_path, environ=api_env, page_size=3)
+    assert not snapshot_path(tmp_path, "team").exists()
+    assert len(item_requests(zotero_server)) <= 2  # a next link to the same page is not followed again
+    sync_all(config, tmp_path, environ=api_env)
+    before = snapshot_path(tmp_path, "team").read_bytes()
+    zotero_server.library.edit("H2SPACE7", title="changed")
+    zotero_server.library.fail("/items/top", fault)
+    outcomes, problems = sync_all(config, tmp_path, environ=api_env, page_size=3)
+    assert outcomes[0].mode == "failed" and [p.code for p in problems] == ["zotero-unavailable"]
+    assert expected in problems[0].value
+    assert snapshot_path(tmp_path, "team").read_bytes() == before
+    sync_all(config, tmp_path, environ=api_env)  # the next run is not stuck on a bad snapshot
+    assert snapshot(tmp_path)["items"]["H2SPACE7"]["title"] == "changed"
+
+
+def test_a_bad_total_results_header_is_only_a_progress_hint(zotero_server, api_env, tmp_path):
+    zotero_server.library.fail("/items/top", "bad-total")
+    outcomes, problems = sync_all(zotero_protocol(zotero_server), tmp_path, environ=api_env, page_size=3)
+    assert problems == [] and set(snapshot(tmp_path)["items"]) == REGULAR
+
+
+@pytest.mark.parametrize("fault, asked", [("429-hour", "3600"), ("503-day", "86400")])
+def test_attack_a_server_asking_for_an_hour_or_a_day_is_not_waited_for(zotero_server, api_env, tmp_path, caplog,
+                                                                       fault, asked):
+    config = zotero_protocol(zotero_server)
+    sync_all(config, tmp_path, environ=api_env)
+    zotero_server.library.edit("H2SPACE7", title="changed")
+    zotero_server.library.fail("/items/top", fault, times=5)
+    waits: list[float] = []
+    with caplog.at_level(logging.WARNING, logger="review"):
+        outcomes, problems = sync_all(config, tmp_path, environ=api_env, sleep=waits.append)
+    assert sum(waits) <= 60 and outcomes[0].mode == "failed"
+    assert f"a wait of {asked} s is more than" in problems[0].value and "max_wait_seconds" in problems[0].value
+    assert "keeping the previous snapshot" in caplog.text
+    assert snapshot(tmp_path)["items"]["H2SPACE7"]["title"] != "changed"
+
+
+def test_waits_add_up_to_at_most_max_wait_seconds(zotero_server, api_env, tmp_path):
+    config = zotero_protocol(zotero_server)
+    config["network"] = {"max_retries": 10, "backoff_seconds": 1, "max_backoff_seconds": 8, "max_wait_seconds": 10}
+    zotero_server.library.fail("/items/top", "drop", times=20)
+    waits: list[float] = []
+    with pytest.raises(ZoteroError, match="more than the 3 s left of network.max_wait_seconds"):
+        sync_all(config, tmp_path, environ=api_env, sleep=waits.append)
+    assert waits == [1, 2, 4]
+
+
+def test_attack_a_snapshot_with_a_broken_item_fails_its_source_by_name(zotero_server, api_env, tmp_path):
+    config = zotero_protocol(zotero_server)
+    sync_all(config, tmp_path, environ=api_env)
+    snap = snapshot(tmp_path)
+    snap["items"]["H2SPACE7"] = None
+    snapshot_path(tmp_path, "team").write_text(json.dumps(snap), encoding="utf-8")
+    from review.errors import SourceError
+    from review.protocol import sources
+    with pytest.raises(SourceError, match="item 'H2SPACE7': its data is NoneType"):
+        records.read_source(sources(config)[0], tmp_path, tmp_path)
+    outcomes, _ = sync_all(config, tmp_path, environ=api_env)  # not carried on: the next sync fetches it all
+    assert outcomes[0].mode == "full" and snapshot(tmp_path)["items"]["H2SPACE7"] is not None
+
+
+@pytest.mark.parametrize("text, expected", [("[1, 2]", "is not a Zotero snapshot"),
+                                            ('{"items": ' + "9" * 5000 + "}", "no Zotero snapshot"),
+                                            ("[" * 100_000, "no Zotero snapshot")])
+def test_attack_a_snapshot_that_is_not_one_fails_its_source_by_name_and_the_next_sync_replaces_it(
+        zotero_server, api_env, tmp_path, text, expected):
+    from review.errors import SourceError
+    from review.protocol import sources
+
+    config = zotero_protocol(zotero_server)
+    snapshot_path(tmp_path, "team").parent.mkdir(parents=True)
+    snapshot_path(tmp_path, "team").write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match=expected):
+        records.read_source(sources(config)[0], tmp_path, tmp_path)
+    outcomes, problems = sync_all(config, tmp_path, environ=api_env)
+    assert problems == [] and set(snapshot(tmp_path)["items"]) == REGULAR

@@ -5,7 +5,9 @@ It serves a library of items in the API's own JSON (``tests/fixtures/zotero/item
 ``Total-Results``, ``Last-Modified-Version``, ``Link`` pagination (absolute api.zotero.org URLs,
 as the real API sends them), ``304 Not Modified`` for ``If-Modified-Since-Version``, ``since=``,
 ``includeTrashed``, ``format=versions``, the ``/deleted`` endpoint, and ``429`` with ``Backoff``.
-Tests change the library between fetches and queue faults (429, 503, dropped connections).
+Tests change the library between fetches and queue faults (429, 503, dropped connections, and hostile
+answers: waits of an hour or a day, a next link to the same page, a bad Total-Results header, items
+without a key, with ``data: null`` or a field of the wrong type).
 """
 
 from __future__ import annotations
@@ -110,6 +112,11 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if fault == "503":
             return self._send(503, b"Service Unavailable", {"Retry-After": "0.1"})
+        if fault == "429-hour":
+            return self._send(429, b"Too Many Requests", {"Retry-After": "3600"})
+        if fault == "503-day":
+            return self._send(503, b"Service Unavailable", {"Backoff": "86400"})
+        self.fault = fault  # the faults below change an answer that is otherwise served
         if fault == "bump":  # someone edits the library while we page through it
             lib.edit(sorted(lib.items)[0], extra="edited meanwhile")
         if lib.api_key and self.headers.get("Authorization") != f"Bearer {lib.api_key}":
@@ -157,7 +164,23 @@ class _Handler(BaseHTTPRequestHandler):
             last = (len(objects) - 1) // limit * limit
             links.append(f'<{base}?{urlencode({**keep, "start": last})}>; rel="last"')
         links.append(f'<https://www.zotero.org/users/{lib.library_id}/items>; rel="alternate"')
-        self._send(200, page, {"Total-Results": len(objects), "Last-Modified-Version": lib.version,
+        total: object = len(objects)
+        fault = getattr(self, "fault", None)
+        if fault == "next-self":  # a next link pointing at the page just served
+            links = [f'<{base}?{urlencode({**keep, "start": start})}>; rel="next"']
+        elif fault == "bad-total":
+            total = "many"
+        elif fault in ("no-key", "null-data", "wrong-type", "not-a-list"):
+            page = copy.deepcopy(page)
+            if fault == "no-key":
+                del page[0]["key"]
+            elif fault == "null-data":
+                page[0]["data"] = None
+            elif fault == "wrong-type":
+                page[0]["data"]["title"] = {"nested": ["object"]}
+            else:
+                page = {"not": "a list"}
+        self._send(200, page, {"Total-Results": total, "Last-Modified-Version": lib.version,
                                "Link": ", ".join(links)})
 
     def _deleted(self, query: dict) -> None:

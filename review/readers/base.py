@@ -66,6 +66,11 @@ def read_file(
         raise SourceError(
             f"{path}: not readable as {encoding} text (byte {exc.start}); set 'encoding:' for this source"
         ) from exc
+    except UnicodeError as exc:  # e.g. utf-16 without a byte-order mark: no byte to name
+        raise SourceError(f"{path}: not readable as {encoding} text ({exc}); set 'encoding:' for this source") from exc
+    except LookupError as exc:  # an encoding that is no text encoding (rot13), given past the protocol check
+        raise SourceError(f"{path}: {encoding!r} is not a text encoding; set 'encoding:' for this source "
+                          "(e.g. utf-8, latin-1, cp1252)") from exc
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
     return read_text(text, fmt, Context(source=source or path.stem, file=str(path), format=fmt, database=database))
@@ -87,6 +92,10 @@ def read_text(text: str, fmt: str, ctx: Context) -> ReadResult:
                     shown.update(len(entries))
     result.records, problems = build_records(entries, ctx)
     result.problems.extend(problems)
+    if not entries and not result.problems:  # a header-only CSV, a RIS file of ER lines: not one word otherwise
+        result.problems.append(Problem(
+            code="no-records", severity=WARNING, file=ctx.file, expected="at least one reference",
+            hint="the file holds no reference; if the search found none, this is right, else export it again"))
     return result
 
 
@@ -144,6 +153,12 @@ def build_record(entry: Entry, ctx: Context) -> tuple[Record | None, list[Proble
         )
 
     record_id = f"{ctx.source}:{entry.key}" if entry.key else f"{ctx.source}:L{entry.line}"
+    names = [(c.role, part) for c in f.get("creators", []) for part in (c.family, c.given, c.name)]
+    for name, raw in [*((n, f.get(n)) for n in (*TEXT_FIELDS, "date", "year", "doi")), *names]:
+        if isinstance(raw, str) and nz.CONTROL.search(raw):
+            shown = nz.CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", raw)
+            problem("control-characters", WARNING, name, shown, "text without control characters",
+                    "they were removed from the value (a NUL or the like: damage in the export, or pasted)")
     values = {name: nz.clean_text(f.get(name), latex=entry.latex) for name in TEXT_FIELDS}
     creators = [c for c in (_clean_creator(c, entry.latex) for c in f.get("creators", [])) if c]
 
@@ -201,12 +216,56 @@ def _clean_creator(creator: Creator, latex: bool) -> Creator | None:
     return cleaned if (cleaned.family or cleaned.name) else None
 
 
+class NotJsonNumber:
+    """What stands in for a value JSON does not allow but Python's reader takes (``NaN``, ``Infinity``) or that
+    is no usable number (an integer thousands of digits long, which Python refuses to convert): never text
+    or a number, so the reader reports the field as of the wrong type and leaves it out."""
+
+    def __init__(self, literal: str):
+        self.literal = literal if len(literal) <= 20 else f"a {len(literal):,}-digit number"
+
+    def __repr__(self) -> str:
+        return self.literal
+
+
+MAX_INT_DIGITS = 30  # longer is no volume, page or year, and past 4,300 digits Python refuses int() itself
+
+
+def _json_int(literal: str) -> int | NotJsonNumber:
+    return int(literal) if len(literal.lstrip("-")) <= MAX_INT_DIGITS else NotJsonNumber(literal)
+
+
+class JsonObject(dict):
+    """A JSON object that gives a key twice: the first value kept (as BibTeX keeps a field's first; JSON readers
+    keep the last without a word), the later ones in ``repeated`` for the reader to report."""
+
+    repeated: list[tuple[str, Any]]
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    plain = dict(pairs)
+    if len(plain) == len(pairs):
+        return plain
+    out = JsonObject()
+    out.repeated = []
+    for key, value in pairs:
+        if key in out:
+            out.repeated.append((key, value))
+        else:
+            out[key] = value
+    return out
+
+
 def load_json(text: str, ctx: Context) -> Any:
-    """Parsed JSON, or a ``SourceError`` naming the file and line."""
+    """Parsed JSON, or a ``SourceError`` naming the file and line; ``NaN``, ``Infinity`` and endless integers
+    come back as ``NotJsonNumber`` for the reader to report."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=NotJsonNumber, parse_int=_json_int, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:
         raise SourceError(f"{ctx.file}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:  # arrays or objects nested thousands deep: no export is
+        raise SourceError(f"{ctx.file}: JSON nested deeper than can be read (arrays or objects inside one "
+                          "another thousands of levels deep); no reference export is") from exc
 
 
 def people(names: Iterable[str], role: str = "author") -> list[Creator]:

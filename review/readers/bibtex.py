@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..errors import ERROR, Problem, SourceError
+from ..errors import ERROR, WARNING, Problem, SourceError
 from ..model import Creator
 from . import bibtex_syntax as syntax
 from .base import Context, Entry, people, register
 
 _START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.MULTILINE)
-_SKIP = {"comment", "preamble"}  # @string macros are read, then used by the entries after them
+_SKIP = {"comment", "preamble"}
+_STRING_NAME = re.compile(r"\s*@\s*string\s*[{(]\s*([^\s\"#%'(),={}]+)", re.IGNORECASE)
+MAX_EXPANSION = 50_000_000  # characters @string macros may add to a file, at least (ten times the file's length)  # @string macros are read, then used by the entries after them
 
 TYPES = {
     "article": "article-journal",
@@ -129,6 +131,9 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
     if not starts:
         raise SourceError(f"{ctx.file}: not a BibTeX file (no line starts with @type{{key, ...)")
     strings: dict[str, str] = {}
+    # what macros may add to the file's own length, all entries together: each value is bounded by the syntax,
+    # but ten thousand short entries naming one long macro would still fill the memory
+    budget = max(MAX_EXPANSION, 10 * len(text))
     line, counted = 1, 0  # line numbers counted on from the previous entry: once over the text, not per entry
     for i, match in enumerate(starts):
         line += text.count("\n", counted, match.start())
@@ -139,13 +144,20 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         chunk = text[match.start():end]
         key_guess = chunk.split("{", 1)[-1].split(",", 1)[0].strip()[:80]
+        notes: list[syntax.Note] = []
         try:
             if kind == "string":
-                name, value = syntax.string(chunk, strings)
+                name, value = syntax.string(chunk, strings, notes)
                 strings[name] = value
-                continue
-            fields, closed = syntax.entry(chunk, strings)
+            else:
+                fields, closed = syntax.entry(chunk, strings, notes)
+                budget -= max(0, sum(map(len, fields.values())) - len(chunk))
+                if budget < 0:
+                    raise syntax.BibSyntaxError("@string macros expand the file's entries to more than "
+                                                f"{max(MAX_EXPANSION, 10 * len(text)):,} characters", 0)
         except syntax.BibSyntaxError as exc:
+            if kind == "string" and (named := _STRING_NAME.match(chunk)):
+                strings[named.group(1).lower()] = ""  # defined, empty: its name is not pasted into the entries
             yield Problem(
                 code="malformed-entry", severity=ERROR, file=ctx.file, row=str(line), column="entry",
                 value=chunk.splitlines()[0].strip()[:120],
@@ -154,6 +166,9 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
                      "the entry was skipped",
                 record_id=f"{ctx.source}:{key_guess}",
             )
+            continue
+        yield from _noted(notes, chunk, line, ctx, fields.get("ID", key_guess) if kind != "string" else "")
+        if kind == "string":
             continue
         after = syntax.trailing(chunk[closed:])
         if after is not None:
@@ -170,6 +185,27 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
                 record_id=f"{ctx.source}:{fields.get('ID', key_guess)}",
             )
         yield _entry(fields, line)
+
+
+def _noted(notes: list[syntax.Note], chunk: str, line: int, ctx: Context, key: str) -> Iterator[Problem]:
+    """What the syntax noticed in an entry or @string it read: a field given twice (its later value ignored,
+    as BibTeX ignores it), a name that is no @string macro (kept in the value as written)."""
+    first: dict[tuple[str, str, str], syntax.Note] = {}
+    for note in notes:
+        first.setdefault((note.kind, note.field, note.value), note)
+    for note in first.values():  # each once, at its first place
+        row = str(line + chunk.count("\n", 0, note.offset))
+        if note.kind == "duplicate-field":
+            yield Problem(code="duplicate-field", severity=WARNING, file=ctx.file, row=row, column=note.field,
+                          value=" ".join(note.value.split())[:120], expected="each field once in an entry",
+                          hint="this later value was ignored and the first kept (as BibTeX does); "
+                               "remove the one that is wrong", record_id=f"{ctx.source}:{key}" if key else "")
+        else:
+            yield Problem(code="undefined-macro", severity=WARNING, file=ctx.file, row=row, column=note.field,
+                          value=note.value, expected="an @string macro defined above, a month (jan ... dec), "
+                          "a number, or a value in {braces} or \"quotes\"",
+                          hint="the name was kept in the value as written; put the value in braces, or define "
+                               "the macro", record_id=f"{ctx.source}:{key}" if key else "")
 
 
 def _diagnose(chunk: str, fault: str) -> str:

@@ -5,7 +5,11 @@ entry even for a whole file: a 145,000-entry export took over an hour. This scan
 syntax (``@type{key, name = {value} # "value" # macro, ...}``, parentheses for braces, ``@string``
 macros and the month abbreviations) into the same strings: values verbatim inside their outer braces
 or quotes, inner braces kept, the indentation after a line break dropped; field names in lower case.
-Pure: text in, fields or a ``BibSyntaxError`` with the offset of the fault out.
+Pure: text in, fields or a ``BibSyntaxError`` with the offset of the fault out. Where it departs from
+bibtexparser, on purpose: a field given twice keeps its first value, as BibTeX does (bibtexparser keeps the
+last), and the later one is noted; a name that is no ``@string`` macro is noted (both pasted in the value
+silently before); a value that macros expand beyond ``MAX_VALUE`` characters is an error (a file of macros
+each ten copies of the one before fills the memory).
 """
 
 from __future__ import annotations
@@ -21,6 +25,17 @@ _SPACE = re.compile(r"\s*")
 _OPEN = re.compile(r"\s*@\s*([A-Za-z]+)\s*([{(])")
 _KEY = re.compile(r"\s*([^,\s}]*)\s*")
 _INDENT = re.compile(r"\n[ \t]+")
+
+
+# a value longer than this is macros inside macros, not a reference: an abstract is some thousands of characters
+MAX_VALUE = 100_000
+
+
+class Note:
+    """What an entry's reading noticed without failing: a field given twice, a name that is no macro."""
+
+    def __init__(self, kind: str, field: str, value: str, offset: int):
+        self.kind, self.field, self.value, self.offset = kind, field, value, offset
 
 
 class BibSyntaxError(ValueError):
@@ -77,9 +92,10 @@ def _quoted(text: str, i: int) -> tuple[str, int]:
     raise BibSyntaxError('a " that is never closed', i)
 
 
-def _value(text: str, i: int, strings: dict[str, str]) -> tuple[str, int]:
+def _value(text: str, i: int, strings: dict[str, str], notes: list[Note] | None = None, field: str = ""
+           ) -> tuple[str, int]:
     """A value: braced, quoted, a number or a macro, joined by ``#``."""
-    parts = []
+    parts, size, start = [], 0, i
     while True:
         i = _skip(text, i)
         if i >= len(text):
@@ -95,6 +111,12 @@ def _value(text: str, i: int, strings: dict[str, str]) -> tuple[str, int]:
                 raise BibSyntaxError(f"{c!r} where a value should be", i)
             word, i = match.group(0), match.end()
             part = word if word.isdigit() else strings.get(word.lower(), MONTHS.get(word.lower(), word))
+            if part is word and not word.isdigit() and notes is not None:
+                notes.append(Note("undefined-macro", field, word, match.start()))
+        size += len(part)
+        if size > MAX_VALUE:
+            raise BibSyntaxError(f"the value expands to more than {MAX_VALUE:,} characters (@string macros "
+                                 "inside one another)", start)
         parts.append(part)
         i = _skip(text, i)
         if i < len(text) and text[i] == "#":
@@ -103,9 +125,10 @@ def _value(text: str, i: int, strings: dict[str, str]) -> tuple[str, int]:
         return _INDENT.sub("\n", "".join(parts)), i
 
 
-def entry(text: str, strings: dict[str, str]) -> tuple[dict[str, str], int]:
+def entry(text: str, strings: dict[str, str], notes: list[Note] | None = None) -> tuple[dict[str, str], int]:
     """``@type{key, name = value, ...}`` at the start of ``text``: its fields (``ENTRYTYPE`` in lower
-    case, ``ID``, then each field) and the index just after its closing brace."""
+    case, ``ID``, then each field) and the index just after its closing brace; what it noticed on the way
+    (a field given twice, a name that is no macro) is added to ``notes``."""
     opening = _OPEN.match(text)
     if not opening:
         raise BibSyntaxError("not an entry (@type{key, ...})", 0)
@@ -131,7 +154,12 @@ def entry(text: str, strings: dict[str, str]) -> tuple[dict[str, str], int]:
         i = _skip(text, name.end())
         if i >= len(text) or text[i] != "=":
             raise BibSyntaxError(f"no = after the field name {name.group(0)!r}", i)
-        fields[name.group(0).lower()], i = _value(text, i + 1, strings)
+        field = name.group(0).lower()
+        value, i = _value(text, i + 1, strings, notes, field)
+        if field not in fields:
+            fields[field] = value
+        elif notes is not None:  # BibTeX keeps the first and ignores the rest
+            notes.append(Note("duplicate-field", field, value, name.start()))
         i = _skip(text, i)
         if i < len(text) and text[i] == ",":
             i += 1
@@ -139,7 +167,7 @@ def entry(text: str, strings: dict[str, str]) -> tuple[dict[str, str], int]:
             raise BibSyntaxError(f"{text[i]!r} after the value of {name.group(0)!r} (a comma missing?)", i)
 
 
-def string(text: str, strings: dict[str, str]) -> tuple[str, str]:
+def string(text: str, strings: dict[str, str], notes: list[Note] | None = None) -> tuple[str, str]:
     """``@string{name = value}``: the macro's name (lower case) and its value."""
     opening = _OPEN.match(text)
     if not opening or opening.group(1).lower() != "string":
@@ -151,7 +179,7 @@ def string(text: str, strings: dict[str, str]) -> tuple[str, str]:
     i = _skip(text, name.end())
     if i >= len(text) or text[i] != "=":
         raise BibSyntaxError("an @string without =", i)
-    value, _ = _value(text, i + 1, strings)
+    value, _ = _value(text, i + 1, strings, notes, f"@string {name.group(0)}")
     return name.group(0).lower(), value
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..errors import ERROR, WARNING, Problem, SourceError
 from ..model import ITEM_TYPES, Creator
-from .base import Context, Entry, load_json, register
+from .base import Context, Entry, JsonObject, NotJsonNumber, load_json, register
 
 ROLES = {"author": "author", "editor": "editor", "translator": "translator", "container-author": "other",
          "collection-editor": "series-editor", "reviewed-author": "reviewed-author", "director": "director",
@@ -57,8 +57,17 @@ def checked(item: dict, ctx: Context, line: int | None) -> tuple[dict, list[Prob
                                 file=ctx.file, row=str(line or ""), column=name, value=repr(value)[:80],
                                 expected=expected, hint=hint, record_id=f"{ctx.source}:{item.get('id', '')}"))
 
+    for name, value in item.repeated if isinstance(item, JsonObject) else ():
+        problems.append(Problem(code="duplicate-field", severity=WARNING, file=ctx.file, row=str(line or ""),
+                                column=name, value=repr(value)[:80], expected="each field once in an item",
+                                hint="this later value was ignored and the first kept; remove the one that is wrong",
+                                record_id=f"{ctx.source}:{item.get('id', '')}"))
+    for name, value in item.items():  # NaN, Infinity or an endless integer anywhere in a field: the field goes
+        if name not in ("title", "type") and _holds(value, NotJsonNumber):
+            report(name, value, "text or a finite number", "left out")
+            del clean[name]
     for name in TEXT_FIELDS:
-        value = item.get(name)
+        value = clean.get(name)
         if value is None or isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)
                                                        and name not in ("title", "type")):
             continue
@@ -78,6 +87,20 @@ def checked(item: dict, ctx: Context, line: int | None) -> tuple[dict, list[Prob
             clean[name] = [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
             report(name, value, 'a list of names ([{"family": ..., "given": ...}])', "what is not a name was left out")
     return clean, problems
+
+
+def _holds(value: object, kind: type) -> bool:
+    """Whether ``value`` or anything inside it is a ``kind`` (iteratively: an item may nest deep)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kind):
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _lines_of_items(text: str) -> list[int]:

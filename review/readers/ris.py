@@ -16,7 +16,11 @@ import rispy
 from ..errors import ERROR, WARNING, Problem, SourceError
 from .base import Context, Entry, people, register
 
-_TAG = re.compile(r"^([A-Z][A-Z0-9])\s{1,3}-(?: (.*)|\s*)$")
+_TAG = re.compile(r"^([A-Za-z][A-Za-z0-9])\s{1,3}-(?: (.*)|\s*)$")
+# a tag in lower case (``au  - ``) is read as one only where it is a RIS tag: a continuation line of an
+# abstract may start "in - between"
+_KNOWN = frozenset(rispy.TAG_KEY_MAPPING) | {"ER", "TY"}
+_LISTS = frozenset(rispy.LIST_TYPE_TAGS)
 _STANDARD = re.compile(r"^[A-Z][A-Z0-9]  - ")
 
 TYPES = {
@@ -34,14 +38,16 @@ def _records(text: str) -> Iterator[tuple[int, list[str], bool]]:
     current: list[str] = []
     start = 0
     for number, raw in enumerate(text.splitlines(), start=1):
-        match = _TAG.match(raw.rstrip())
+        match = _tag(raw)
         if match:
-            tag, value = match.group(1), (match.group(2) or "")
+            tag, value = match.group(1).upper(), (match.group(2) or "")
             if tag == "TY":
                 if current:
                     yield start, current, False
                 current, start = [], number
             line = f"{tag}  - {value}"
+            if not current:
+                start = number
             if tag == "ER":
                 current.append(line)
                 yield start, current, True
@@ -52,6 +58,13 @@ def _records(text: str) -> Iterator[tuple[int, list[str], bool]]:
             current.append(raw)  # continuation of the previous tag's value
     if current:
         yield start, current, False
+
+
+def _tag(raw: str) -> re.Match[str] | None:
+    match = _TAG.match(raw.rstrip())
+    if match and not match.group(1).isupper() and match.group(1).upper() not in _KNOWN:
+        return None
+    return match
 
 
 def _pages(rec: dict) -> str:
@@ -95,10 +108,10 @@ def _entry(rec: dict, line: int) -> Entry:
 
 @register("ris")
 def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
-    nonstandard = [n for n, raw in enumerate(text.splitlines(), 1) if _TAG.match(raw.rstrip())
-                   and not _STANDARD.match(raw) and not raw.rstrip().endswith("-")]
+    nonstandard = [n for n, raw in enumerate(text.splitlines(), 1) if _tag(raw)
+                   and not _STANDARD.match(raw) and (not raw.rstrip().endswith("-") or not raw[:2].isupper())]
     records = list(_records(text))
-    if not records:
+    if not any(lines[0].startswith("TY  - ") for _, lines, _ in records):
         raise SourceError(f"{ctx.file}: not a RIS file (no 'TY  - ' line starts a record)")
     if nonstandard:
         yield Problem(
@@ -116,6 +129,11 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
             )
             lines = [*lines, "ER  - "]
         if not lines[0].startswith("TY  - "):
+            if lines != ["ER  - "]:  # tagged lines before a TY, or after an ER: a record that lost its TY
+                yield Problem(
+                    code="malformed-entry", severity=ERROR, file=ctx.file, row=str(line), column="TY",
+                    value=lines[0][:80], expected="a RIS record: TY first, tagged lines, ER last",
+                    hint="these tagged lines belong to no record (no TY line starts them); they were skipped")
             continue
         try:
             parsed = rispy.loads("\n".join(lines) + "\n")
@@ -130,4 +148,19 @@ def read(text: str, ctx: Context) -> Iterator[Entry | Problem]:
                 hint=f"{reason}; the record was skipped",
             )
             continue
+        yield from _repeated(lines, line, ctx, parsed[0].get("id", ""))
         yield _entry(parsed[0], line)
+
+
+def _repeated(lines: list[str], line: int, ctx: Context, key: str) -> Iterator[Problem]:
+    """A tag that holds one value given twice in a record (two TI lines): rispy keeps the first without a word."""
+    seen: set[str] = set()
+    for text in lines:
+        tag = text[:2]
+        if _STANDARD.match(text) and tag not in _LISTS and tag not in ("TY", "ER"):
+            if tag in seen:
+                yield Problem(code="duplicate-field", severity=WARNING, file=ctx.file, row=str(line),
+                              column=tag, value=text[6:].strip()[:120], expected="this tag once in a record",
+                              hint="this later value was ignored and the first kept; remove the one that is wrong",
+                              record_id=f"{ctx.source}:{key or f'L{line}'}")
+            seen.add(tag)

@@ -29,6 +29,45 @@ CONTAINER_FIELDS = ("publicationTitle", "bookTitle", "proceedingsTitle", "websit
                     "forumTitle", "encyclopediaTitle", "dictionaryTitle", "programTitle", "seriesTitle")
 
 
+# the data fields read as text, as the Web API sends them: a string (or absent)
+TEXT_FIELDS = ("key", "itemType", "title", "date", "volume", "issue", "pages", "DOI", "ISBN", "ISSN", "publisher",
+               "place", "institution", "university", "url", "abstractNote", "language", "extra", "dateAdded",
+               "name", *CONTAINER_FIELDS)
+
+
+def data_problem(data: Any) -> str | None:
+    """What makes ``data`` (an item's or a collection's ``data`` object) other than the API sends, or ``None``.
+    Checked before an answer enters a snapshot, so that a broken server or proxy cannot leave one that every
+    later run fails on."""
+    if not isinstance(data, dict):
+        return f"its data is {type(data).__name__}, not an object"
+    for name in TEXT_FIELDS:
+        if name in data and not isinstance(data[name], str):
+            return f"field {name!r} is {type(data[name]).__name__} ({str(data[name])[:40]!r}), not text"
+    lists = {"creators": ("creatorType", "name", "firstName", "lastName"), "tags": ("tag",)}
+    for name, texts in lists.items():
+        value = data.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(v, dict) and all(isinstance(v.get(t, ""), str)
+                                                                             for t in texts) for v in value):
+            return f"field {name!r} is not a list of objects with text in {', '.join(texts)}"
+    parent = data.get("parentCollection", False)
+    if parent is not False and not isinstance(parent, str):
+        return f"field 'parentCollection' is {type(parent).__name__}, not a collection key or false"
+    collections = data.get("collections") or []
+    if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
+        return "field 'collections' is not a list of collection keys"
+    return None
+
+
+def item_problem(item: Any) -> str | None:
+    """What makes ``item`` (an object of a Web API listing) other than the API sends, or ``None``."""
+    if not isinstance(item, dict):
+        return f"it is {type(item).__name__}, not an object"
+    if not isinstance(item.get("key"), str) or not item["key"]:
+        return "it has no key"
+    return data_problem(item.get("data"))
+
+
 def _role(creator_type: str) -> str:
     kebab = "".join(f"-{c.lower()}" if c.isupper() else c for c in creator_type)
     return kebab if kebab in CREATOR_ROLES else "other"
@@ -98,6 +137,10 @@ def select_items(snapshot: dict[str, Any], collection: str | None, include_subco
     out = []
     for key in sorted(snapshot.get("items", {})):
         data = snapshot["items"][key]
+        problem = data_problem(data)
+        if problem:  # a snapshot edited by hand, or written before the sync checked answers
+            raise SourceError(f"the Zotero snapshot's item {key!r}: {problem}; delete the snapshot in "
+                              "results/zotero/ and sync again")
         if wanted is not None and not wanted.intersection(data.get("collections") or []):
             continue
         item_tags = {t.get("tag") for t in data.get("tags") or []}
@@ -114,8 +157,9 @@ def snapshot_entries(snapshot: dict[str, Any], collection: str | None = None, in
     names = {k: v.get("name", k) for k, v in snapshot.get("collections", {}).items()}
     for data in select_items(snapshot, collection, include_subcollections, tags or []):
         fields = zotero_fields(data, names)
-        fields["zotero_key"] = f"{library}:{data['key']}"
-        yield Entry(key=data["key"], line=None, fields=fields, original=data)
+        key = data.get("key") or ""
+        fields["zotero_key"] = f"{library}:{key}"
+        yield Entry(key=key, line=None, fields=fields, original=data)
 
 
 @register("zotero-json")

@@ -71,11 +71,26 @@ def log_problems(log: logging.Logger, problems: Iterable[Problem]) -> None:
         (log.error if p.severity == ERROR else log.warning)("%s", p.describe())
 
 
+def failed_run_issues(issues: Path) -> Path:
+    """Where a failed stage's problems are kept: beside its issues file, under a name no rule outputs
+    (Snakemake removes a failed job's outputs, the issues file with them, before anyone can read it)."""
+    return issues.with_name(f"{issues.stem}-of-the-failed-run{issues.suffix}")
+
+
+def keep_failed_run_issues(issues: Path, problems: Iterable[Problem]) -> Path:
+    """Write the problems of a stage that is stopping to ``issues`` and to ``failed_run_issues(issues)``."""
+    rows = [p.as_row() for p in problems]
+    write_csv(issues, Problem.columns(), rows)
+    write_csv(failed_run_issues(issues), Problem.columns(), rows)
+    return failed_run_issues(issues)
+
+
 def stop(issues: Path, problems: list[Problem], path: Path, exc: WorkbookError, what: str) -> ReviewError:
     """A reviewer's file could not be read safely: record it in the stage's issues and stop the stage.
 
     Going on without the file would silently change everything downstream (a reviewer's decisions gone,
     studies flipping to excluded), so the stage fails and Snakemake runs nothing after it."""
     problems = [*problems, unreadable(path, exc, f"the stage stopped: {what} cannot be used until it is fixed")]
-    write_csv(issues, Problem.columns(), (p.as_row() for p in problems))
-    return ReviewError(f"{exc} The stage stopped so that nothing downstream changes without {what}.")
+    kept = keep_failed_run_issues(issues, problems)
+    return ReviewError(f"{exc} The stage stopped so that nothing downstream changes without {what} "
+                       f"(its problems are in {kept}).")

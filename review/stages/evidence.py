@@ -38,7 +38,7 @@ from ..workbooks import changes as cell_changes
 from ..workbooks import consensus as consensus_sheet
 from ..workbooks import extraction as sheets
 from ..workbooks import registry
-from ..workbooks.base import WorkbookError
+from ..workbooks.base import WorkbookError, duplicate_columns
 from .common import included_studies, log_problems, screening_on, stop
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def read_sheet(path: Path, reviewer: str, codebook: codebooks.Codebook, included
                                 column="codebook_version", value=made_with, expected=codebook.version,
                                 hint="the sheet was made with another codebook version: check its codes against "
                                      "the codebook sheet"))
+    problems += duplicate_columns(table)
     for name in sheets.missing_columns(table, codebook):
         problems.append(Problem(code="missing-column", severity=WARNING, file=str(path), sheet=table.sheet,
                                 row="1", column=name,

@@ -56,6 +56,10 @@ def read_source(source: Source, root: Path, results: Path) -> ReadResult:
     snapshot = read_json(snap)
     if snapshot is None:
         raise SourceError(f"{source.name}: no Zotero snapshot at {snap}; run snakemake (or review sync) to fetch it")
+    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("items"), dict) \
+            or not isinstance(snapshot.get("collections", {}), dict):
+        raise SourceError(f"{source.name}: {snap} is not a Zotero snapshot written by the sync; delete it and run "
+                          "snakemake (or review sync --full) to fetch the library again")
     settings = source.zotero or {}
     ctx = Context(source=source.name, file=f"zotero:{snapshot.get('library', '')}", format="zotero",
                   database=source.database or "Zotero")
@@ -148,15 +152,19 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                 _account(outcome, source, part.records, part.problems)
 
     write_stream(outputs["records"], write)
-    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in outcome.problems))
     write_csv(outputs["sources"], SOURCE_COLUMNS, outcome.summary)
     for problem in outcome.problems:
         (log.error if problem.severity == ERROR else log.warning)("%s", problem.describe())
+    from .common import failed_run_issues, keep_failed_run_issues
+
     if outcome.failed_sources:
+        kept = keep_failed_run_issues(outputs["issues"], outcome.problems)
         raise ReviewError(
-            f"could not read {', '.join(outcome.failed_sources)}; see {outputs['issues']}. "
+            f"could not read {', '.join(outcome.failed_sources)}; the problems are listed above and kept in {kept}. "
             "Fix the source or set 'enabled: false' for it in the protocol"
         )
+    write_csv(outputs["issues"], Problem.columns(), (p.as_row() for p in outcome.problems))
+    failed_run_issues(outputs["issues"]).unlink(missing_ok=True)  # a failure fixed since: its list is stale
     return outcome
 
 

@@ -32,12 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from ..errors import ERROR, Problem, ReviewError, WriteError
-from ..fileio import atomic_write_bytes, neutralise  # noqa: F401 (the workbooks neutralise cells as the CSVs do)
+from ..errors import ERROR, WARNING, Problem, ReviewError, WriteError
+from ..fileio import atomic_write_bytes
+from ..fileio import neutralise as neutralise_csv
+from ..model import Formula
 from . import xlsxml
 from .backups import backup
 
@@ -49,6 +53,15 @@ _DAMAGE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueErr
 
 class WorkbookError(ReviewError):
     """A reviewer's file is open elsewhere, damaged, or lacks what the pipeline needs; it was left alone."""
+
+
+def neutralise(value: Any) -> Any:
+    """A cell's value as every workbook writer here writes it: neutralised as the CSVs are, and without the
+    control characters (NUL and the like) a workbook cannot hold: openpyxl refuses them and XML cannot carry
+    them. The readers report and drop them first; this is what keeps any other text from stopping a write."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return neutralise_csv(value)
 
 
 def new_workbook(title: str) -> tuple[Workbook, Worksheet]:
@@ -73,10 +86,23 @@ def _damaged(path: Path, exc: BaseException) -> WorkbookError:
                          f"Restore it from {path.parent / '.backup'}/ if it was damaged.")
 
 
+def _check_parts(path: Path) -> None:
+    """``WorkbookError`` for a workbook with a part that would inflate to gigabytes, before openpyxl or calamine
+    inflates anything (a 4 MB file held a 4 GB sheet part that no sheet refers to)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xlsxml.check_parts(archive)
+    except xlsxml.PartTooLarge as exc:
+        raise WorkbookError(f"{path} was not opened: {exc}; it was left as it is") from exc
+    except (zipfile.BadZipFile, OSError):
+        pass  # not a zip, or unreadable: the reader that follows names the damage
+
+
 def open_for_update(path: Path) -> Workbook | None:
     """The existing workbook, ``None`` if there is none; ``WorkbookError`` if it must be left alone."""
     if not path.exists():
         return None
+    _check_parts(path)
     locks = lock_files(path)
     if locks:
         raise WorkbookError(f"{path} is open in a spreadsheet program ({locks[0].name} exists); "
@@ -91,6 +117,7 @@ def open_read_only(path: Path) -> Workbook | None:
     """A workbook opened for reading values (``None`` if missing); ``WorkbookError`` if unreadable."""
     if not path.exists():
         return None
+    _check_parts(path)
     try:
         # formulas as their text (=B2*2), not their cached result: a formula in a reviewer's cell is reported
         # as one rather than read as empty (openpyxl writes no cached results) or as a number it may change
@@ -146,12 +173,29 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self.index
 
+    @cached_property
+    def repeated(self) -> dict[str, list[int]]:
+        """Header names given to more than one column, with their columns (0-based): a column a reviewer
+        inserted and headed like a field's."""
+        columns: dict[str, list[int]] = {}
+        for k, name in enumerate(self.header):
+            if name:
+                columns.setdefault(name, []).append(k)
+        return {name: ks for name, ks in columns.items() if len(ks) > 1}
+
     def records(self, names: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(row number, {name: raw value}) for each row; a column the sheet lacks reads as ``None``."""
-        index = self.index
-        where = [(name, index.get(name)) for name in names]
+        """(row number, {name: raw value}) for each row; a column the sheet lacks reads as ``None``. Under a
+        header given to several columns the first value that is not blank is read (an inserted column of a
+        field's name does not hide what was typed in the field's own); ``repeated`` names them for a report."""
+        index, repeated = self.index, self.repeated
+        where = [(name, index.get(name)) for name in names if name not in repeated]
+        twice = [(name, repeated[name]) for name in names if name in repeated]
         for number, values in self.rows:
-            yield number, {name: values[k] if k is not None and k < len(values) else None for name, k in where}
+            row = {name: values[k] if k is not None and k < len(values) else None for name, k in where}
+            for name, ks in twice:
+                found = [values[k] for k in ks if k < len(values) and values[k] not in (None, "")]
+                row[name] = found[0] if found else None
+            yield number, row
 
 
 def text(value: Any) -> str:
@@ -201,6 +245,7 @@ def read_tables(path: Path, sheets: Sequence[str], required: Sequence[str] = ())
 
 def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook, in order (``WorkbookError`` if it cannot be read)."""
+    _check_parts(path)
     try:
         from python_calamine import CalamineWorkbook
 
@@ -244,7 +289,10 @@ def _read_csv(path: Path) -> Table:
 def _read_sheet(workbook: Workbook, path: Path, sheet: str) -> Table:
     if sheet not in workbook.sheetnames:
         raise _no_sheet(path, sheet, workbook.sheetnames)
-    return _table(path, sheet, workbook[sheet].iter_rows(values_only=True))
+    # a formula cell as ``Formula``, its text (=B2*2); text a reviewer typed starting with = is a plain str
+    rows = ([Formula(c.value) if c.data_type == "f" and isinstance(c.value, str) else c.value for c in row]
+            for row in workbook[sheet].iter_rows())
+    return _table(path, sheet, rows)
 
 
 def _table(path: Path, sheet: str, rows: Iterable[Sequence[Any]]) -> Table:
@@ -300,6 +348,7 @@ def _calamine_tables(path: Path, sheets: Sequence[str]) -> dict[str, Table] | No
     """The sheets read through calamine, or ``None`` to read them with openpyxl (see above)."""
     if not path.exists() or path.suffix.lower() != ".xlsx":
         return None
+    _check_parts(path)
     try:
         from python_calamine import CalamineWorkbook
 
@@ -419,6 +468,15 @@ def digest(parts: Iterable[Any]) -> str:
         hasher.update(repr(part).encode("utf-8"))
         hasher.update(b"\x00")
     return hasher.hexdigest()[:16]
+
+
+def duplicate_columns(table: Table) -> list[Problem]:
+    """A problem row per header the table gives to more than one column (``Table.records`` reads them)."""
+    return [Problem(code="duplicate-column", severity=WARNING, file=str(table.path), sheet=table.sheet, row="1",
+                    column=name, value="columns " + ", ".join(get_column_letter(k + 1) for k in ks),
+                    expected="each header once", hint="the first value that is not blank in these columns is read "
+                                                      "for each row; rename the column that is not the pipeline's")
+            for name, ks in table.repeated.items()]
 
 
 def unreadable(path: Path, exc: BaseException | str, hint: str, severity: str = ERROR,

@@ -30,7 +30,6 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
-from ..fileio import neutralise
 from ..identity import row_is_about
 from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
 from . import xlsxml
@@ -39,9 +38,11 @@ from .base import (
     WorkbookError,
     append_rows,
     digest,
+    duplicate_columns,
     header_of,
     last_used_row,
     lock_files,
+    neutralise,
     open_for_update,
     read_tables,
     save,
@@ -422,6 +423,7 @@ def read_decisions(path: Path, reviewer: str, settings: Settings, known: set[str
     tables = read_tables(path, [SHEETS[stage] for stage in STAGES], REQUIRED)
     for stage in STAGES:
         table = tables[SHEETS[stage]]
+        problems += duplicate_columns(table)
         for number, row in table.records((*REQUIRED, "rank", "title")):
             study, raw = text(row["study_id"]), text(row["decision"]).lower()
             if not study or not raw:

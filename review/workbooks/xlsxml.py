@@ -256,11 +256,35 @@ class Sheet:
         node.set("ref", f"A1:{get_column_letter(width)}{max(self._rows)}")
 
 
+# what one part of a workbook may hold once inflated, and how much smaller than that it may be stored: a 100,000-row
+# screening sheet is some tens of MB of XML stored at 10:1; a "zip bomb" is a few MB inflating to gigabytes
+MAX_PART = 1 << 30
+MAX_RATIO = 200
+_RATIO_FROM = 16 << 20  # small parts may be stored at any ratio (a sheet of empty styled rows)
+
+
+class PartTooLarge(ValueError):
+    """A part of the zip that would inflate beyond what any workbook holds; nothing was inflated."""
+
+
+def check_parts(archive: zipfile.ZipFile) -> None:
+    """``PartTooLarge`` for a part whose declared size is beyond ``MAX_PART``, or stored more than ``MAX_RATIO``
+    times smaller, before any part is inflated (zipfile inflates no more than the size a part declares)."""
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_PART or (info.file_size > _RATIO_FROM and ratio > MAX_RATIO) or total > 2 * MAX_PART:
+            raise PartTooLarge(f"its part {info.filename} would inflate to {info.file_size:,} bytes from "
+                               f"{info.compress_size:,} (a zip bomb?); no workbook holds that much")
+
+
 class Workbook:
     """The parts of an .xlsx file, with the sheets asked for parsed."""
 
     def __init__(self, data: bytes) -> None:
         self._zip = zipfile.ZipFile(io.BytesIO(data))
+        check_parts(self._zip)
         self._parts = {info.filename: self._zip.read(info.filename) for info in self._zip.infolist()}
         self._infos = self._zip.infolist()
         for name, part in self._parts.items():
