@@ -14,14 +14,15 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from review import documents, report, tables
+from review import documents, figures, report, tables
 from review.fileio import stable_zip
 from review.workbooks import findings as findings_sheet
 
 
 def context(**extra):
     base = report.build_context(
-        {"title": "Tiers <script>alert(1)</script>", "review_questions": ["Q1?"], "scope": "England."},
+        {"title": "Tiers <script>alert(1)</script>", "review_questions": ["Q1?"], "scope": "England.",
+         "output": {"document": {"organisation": "PRUComm", "date": "2024-05-01"}}},
         FORM, EVIDENCE, STUDIES.assign(item_type="report", creators='[{"role": "author", "family": "Lorne", '
                                        '"given": "Colin"}]', container="", volume="", issue="", pages="", doi="",
                                        place="", institution="PRUComm", publisher=""),
@@ -64,9 +65,24 @@ def test_word_output_has_real_tables(tmp_path):
     document = Document(str(path))
     assert len(document.tables) >= 5
     headers = {tuple(c.text for c in t.rows[0].cells) for t in document.tables}
-    assert ("tier", "functions", "studies", "citations") in headers  # the code column headed by its field
+    assert ("Tier", "Functions", "Studies", "Citations") in headers  # the code column headed by its field's label
+    # labels, not field names: the declared column "design" shows the label of its field
+    assert all("_" not in h and h[:1].isupper() for row in headers for h in row)
+    assert any("Study design" in row for row in headers)
     with zipfile.ZipFile(path) as archive:
         assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}  # reproducible bytes
+        core = archive.read("docProps/core.xml").decode()
+        assert 'w:val="en-GB"' in archive.read("word/styles.xml").decode()  # the text's language
+    # the file's properties from the protocol: no "python-docx", no clock time, British English
+    properties = document.core_properties
+    assert (properties.title, properties.author, properties.last_modified_by, properties.language) == (
+        "Tiers <script>alert(1)</script>", "PRUComm", "PRUComm", "en-GB")
+    assert core.count("2024-05-01T00:00:00Z") == 2 and "python-docx" not in core
+    # the running header names the title and the status; the footer numbers the pages
+    section = document.sections[0]
+    assert section.header.paragraphs[0].text.endswith("\u2014 Draft")
+    footer = section.footer.paragraphs[0]._p.xml
+    assert section.footer.paragraphs[0].text.startswith("Page ") and " PAGE " in footer and " NUMPAGES " in footer
 
 
 def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic_references(tmp_path):
@@ -80,7 +96,10 @@ def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic
     section = document.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     assert len(document.inline_shapes) == 1  # the evidence map
-    timeline = next(t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["tier", "from"])
+    # placed at the size it was drawn, so its 8 pt labels print at 8 pt
+    assert abs(document.inline_shapes[0].width.inches - figures.WIDTH_IN) < 0.01
+    assert figures.smallest_text_pt(figures.evidence_map_figure(matrix, "Evidence map")) >= 8
+    timeline = next(t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["Tier", "From"])
     assert timeline.rows[1].cells[0].text == "Regional Hospital Board"  # labels, not codes, in the appendix
     widths = [c.width for c in timeline.rows[0].cells]
     assert widths[0] > widths[1] and widths[-1] > widths[1]  # tier names and citations wider than years
@@ -137,8 +156,8 @@ def test_word_takes_the_house_templates_styles_and_page_and_drops_its_text():
 def test_stable_zip_gives_the_same_bytes_for_the_same_content(tmp_path):
     first = tmp_path / "a.docx"
     first.write_bytes(documents.docx(context()))
-    again = stable_zip(first.read_bytes())
-    assert again == first.read_bytes()
+    again = stable_zip(first.read_bytes(), "2024-05-01T00:00:00Z")  # the protocol's date, not the clock's
+    assert again == first.read_bytes() == documents.docx(context())
 
 
 def test_findings_sheet_is_created_once_and_checked(tmp_path):
@@ -178,16 +197,32 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     assert colours is not None and len(colours) > 10  # text and tables drawn, not a blank page
 
 
-def test_the_timeline_shows_every_tier_with_its_evidence_and_no_year_after_the_codebooks_last():
+def test_the_timeline_has_its_panels_in_time_order_a_legend_its_eras_and_runs_to_the_reports_date():
     periods = tables.compute_all(EVIDENCE, STUDIES, FORM)["timeline"]
-    svg = documents.timeline(periods).decode("utf-8")
-    assert svg == documents.timeline(periods).decode("utf-8")  # same data, same bytes
-    for label in ("Regional Hospital Board", "Integrated Care Board", "none extracted yet", "1 study"):
-        assert label in svg
+    layout = report.timeline_layout(FORM, {"output": {"document": {"date": "2025-12-01"}}})
+    assert layout.until == pytest.approx(2025 + 334 / 365)  # the protocol's date, never today's
+    svg = documents.timeline(periods, layout=layout).decode("utf-8")
+    assert svg == documents.timeline(periods, layout=layout).decode("utf-8")  # same data, same bytes
     assert "<!-- 2020 -->" in svg and "<!-- 2030 -->" not in svg  # tick labels are drawn with their text as a comment
+    fig = figures.timeline_figure(periods, layout)
+    top, local = fig.axes[:2]
+    assert (top.get_title(loc="left"), local.get_title(loc="left")) == ("Intermediate tiers",
+                                                                        "Local commissioners and providers")
+    rows = {t.get_text().replace("\n", " "): k for k, t in enumerate(top.get_yticklabels())}
+    assert "Clinical Commissioning Group" not in rows and "Clinical Commissioning Group" in [
+        t.get_text().replace("\n", " ") for t in local.get_yticklabels()]
+    bars = {round(c.patches[0].get_y() + c.patches[0].get_height() / 2): c.patches[0] for c in top.containers}
+    spans = [(bars[rows[label]].get_x(), bars[rows[label]].get_x() + bars[rows[label]].get_width()) for label in rows]
+    assert [start for start, _ in spans] == sorted(start for start, _ in spans)  # chronological
+    assert spans[rows["Regional Hospital Board"]] == (1948, 1974)
+    assert spans[rows["Integrated Care Board"]][1] == pytest.approx(layout.until)  # still exists: to the report's date
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("28 to 10" in t for t in legend) and any(t.startswith("2: 2013-16") for t in legend)
+    assert any(list(line.get_xdata()) == [pytest.approx(2006.5, abs=0.01)] * 2 for line in top.lines)  # 1 July 2006
+    assert figures.smallest_text_pt(fig) >= 8 and fig.get_figwidth() == figures.WIDTH_IN
     assert documents.timeline(periods.iloc[0:0]) == b""
     # drawn once for both formats, the same bytes as drawn for each alone
-    assert documents.timelines(periods) == (svg, documents.timeline(periods, "png"))
+    assert documents.timelines(periods, layout) == (svg, documents.timeline(periods, "png", layout))
     matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
     assert documents.evidence_map(matrix, "Map") == (documents.evidence_map_svg(matrix, "Map"),
                                                      documents.evidence_map_png(matrix, "Map"))
