@@ -193,7 +193,7 @@ def timeline_figure(periods: pd.DataFrame, layout: TimelineLayout | None = None)
                 ax.text(end + (3.2 if running else 0.8), row,
                         f"{studies} {'study' if studies == '1' else 'studies'}", va="center",
                         fontsize=SMALLEST_PT, color="#333333")
-        ax.set_yticks(range(len(rows)), [_wrapped(str(v), 48) for v in rows["label"]], fontsize=SMALLEST_PT)
+        ax.set_yticks(range(len(rows)), [_wrapped(str(v), 52) for v in rows["label"]], fontsize=SMALLEST_PT)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.grid(axis="x", color="#eeeeee", zorder=0)
         ax.set_axisbelow(True)

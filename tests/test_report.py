@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -195,6 +196,16 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     image = Image.open(shot).convert("L")
     colours = image.getcolors(maxcolors=256 * 256)
     assert colours is not None and len(colours) > 10  # text and tables drawn, not a blank page
+    # printed: numbered figure captions as in Word, table headers as labels
+    from pypdf import PdfReader
+
+    printed = tmp_path / "summary.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={printed}", page.as_uri()],
+                   capture_output=True, timeout=120)
+    text = " ".join(p.extract_text() for p in PdfReader(printed).pages)
+    assert "Figure 1. PRISMA 2020 flow diagram" in text and "Contributing studies" not in text  # no findings yet
+    assert "Functions Studies Citations" in " ".join(text.split())
 
 
 def test_the_timeline_has_its_panels_in_time_order_a_legend_its_eras_and_runs_to_the_reports_date():
@@ -229,14 +240,22 @@ def test_the_timeline_has_its_panels_in_time_order_a_legend_its_eras_and_runs_to
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_prints_the_word_file_on_a4_with_its_sections_and_figures(tmp_path):
+def test_libreoffice_prints_the_word_file_on_a4_with_whole_words_in_tables_and_numbered_pages(tmp_path):
     from pypdf import PdfReader
 
     matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
     periods = tables.compute_all(EVIDENCE, STUDIES, FORM)["timeline"]
+    # a GRADE-CERQual row of long words: eight columns that crowd a portrait page
+    finding = {"finding": "Intermediate tiers were reorganised repeatedly; accountability stayed upward",
+               "studies": [{"citation": "Checkland et al. 2016"}, {"citation": "Lorne et al. 2019"}],
+               "methodological_limitations": "moderate concerns", "coherence": "no or very minor concerns",
+               "adequacy": "serious concerns", "relevance": "minor concerns", "overall_confidence": "moderate",
+               "explanation": "Interdisciplinary documentary evidence; uncharacteristically heterogeneous"}
     path = tmp_path / "summary.docx"
     path.write_bytes(documents.docx(context(evidence_map_png=documents.evidence_map_png(matrix, "Evidence map"),
-                                            timeline_png=documents.timeline(periods, "png"))))
+                                            timeline_png=documents.timeline(periods, "png"), cerqual=[finding])))
+    document = Document(str(path))
+    assert any(s.orientation == 1 for s in document.sections)  # the CERQual table across a landscape page
     # a profile of its own: another LibreOffice running (a second test run, an open window) would take the file
     profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
     result = subprocess.run(["soffice", profile, "--headless", "--norestore", "--convert-to", "pdf", "--outdir",
@@ -245,12 +264,19 @@ def test_libreoffice_prints_the_word_file_on_a4_with_its_sections_and_figures(tm
     pdf = PdfReader(tmp_path / "summary.pdf")
     width, height = (round(float(v)) for v in pdf.pages[0].mediabox.upper_right)
     assert (width, height) == (595, 842)  # A4 in points
-    text = " ".join(page.extract_text() for page in pdf.pages)
+    pages = [page.extract_text() for page in pdf.pages]
+    text = " ".join(pages)
     for heading in ("Key messages", "Methods", "Findings by review question", "Evidence gaps",
                     "Appendix: evidence tables"):
         assert heading in text
     # the timeline and the evidence map (pages share their image resources, so distinct images are counted)
     assert len({image.image.size for page in pdf.pages for image in page.images}) == 2
+    # every word of every table cell printed whole: a column narrower than a word breaks it ("Checklan d");
+    # a line may still break after a hyphen
+    printed = set(re.sub(r"-\s+", "-", text).split())
+    words = {w for t in document.tables for row in t.rows for cell in row.cells for w in cell.text.split()}
+    assert "Methodological" in words and not sorted(words - printed)
+    assert all(f"Page {k} of {len(pages)}" in page for k, page in enumerate(pages, 1))
 
 
 def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(tmp_path):
