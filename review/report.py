@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import synthesis, tables
+from . import report_counts, synthesis, tables
 from .citations import reference_parts
 from .codebook import Codebook, TableSpec
 from .figures import TimelineLayout
@@ -90,7 +90,7 @@ def document_info(config: dict[str, Any], status: dict[str, Any]) -> dict[str, A
 
 
 def review_status(studies_extracted: int, studies_included: int, questions_without_findings: int,
-                  open_disagreements: int, validation_errors: int) -> dict[str, Any]:
+                  open_disagreements: int, validation_errors: int, unsourced: int = 0) -> dict[str, Any]:
     """Draft while anything is incomplete, final only when nothing is: what remains, in words."""
     remaining = []
     if studies_extracted < studies_included:
@@ -102,7 +102,29 @@ def review_status(studies_extracted: int, studies_included: int, questions_witho
         remaining.append(f"{open_disagreements} open disagreement{'s' if open_disagreements > 1 else ''}")
     if validation_errors:
         remaining.append(f"{validation_errors} validation error{'s' if validation_errors > 1 else ''}")
-    return {"final": not remaining, "label": "Final" if not remaining else "Draft", "remaining": remaining}
+    if unsourced:
+        remaining.append(f"{synthesis.count(unsourced, 'key message or recommendation', 'key messages or recommendations')}"
+                         " without a linked finding")
+    line = ("; ".join(remaining) + "." if remaining else
+            "Every included study extracted, every review question answered, every message sourced, "
+            "no open disagreement and no validation error.")
+    return {"final": not remaining, "label": "Final" if not remaining else "Draft", "remaining": remaining,
+            "line": line}
+
+
+def sourced(items: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Key messages or recommendations, each with the findings it rests on (their ids, as the findings
+    list shows them) and those findings' studies: ``sources`` in words, empty when none is linked."""
+    by_id = {f.get("finding_id", ""): f for f in findings if f.get("finding_id")}
+    out = []
+    for item in items:
+        linked = [by_id[i] for i in item.get("finding_ids", []) if i in by_id]
+        citations = list(dict.fromkeys(s["citation"] for f in linked for s in f.get("studies", [])))
+        text = (("finding " if len(linked) == 1 else "findings ") + ", ".join(f["finding_id"] for f in linked)
+                + (f" ({'; '.join(citations)})" if citations else "")) if linked else ""
+        out.append({**item, "source_findings": [f["finding_id"] for f in linked], "source_citations": citations,
+                    "sources": text})
+    return out
 
 
 def findings_by_code(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, field: str
@@ -211,15 +233,23 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     captions = {t.name: t.caption for t in codebook.tables}
     declared = {t.name: t for t in codebook.tables}
     by_question = synthesis.by_question(questions, written.get("findings", findings), candidates)
-    status = review_status(int(evidence["study_id"].nunique()), len(studies),
-                           sum(1 for q in by_question if not q["findings"]), len(open_disagreements), len(errors))
+    numbers = report_counts.numbers(prisma_counts, studies, evidence)
+    count_problems = report_counts.disagreements(numbers, computed, codebook)
+    messages = sourced(written.get("key messages", []), written.get("findings", findings))
+    recommendations = sourced(written.get("recommendations", []), written.get("findings", findings))
+    status = review_status(numbers["studies_extracted"], numbers["studies_included"],
+                           sum(1 for q in by_question if not q["findings"]), len(open_disagreements),
+                           len(errors) + len(count_problems),
+                           sum(1 for m in [*messages, *recommendations] if not m["source_findings"]))
+    methods = synthesis.methods(config, screening_agreement if screening_agreement is not None else pd.DataFrame(),
+                                extraction_agreement if extraction_agreement is not None else pd.DataFrame())
+    methods["studies_text"] = synthesis.studies_sentence(numbers)
+    methods["agreement_text"] = synthesis.agreement_sentence(methods, len(open_disagreements))
     context = {
-        "key_messages": written.get("key messages", []),
+        "key_messages": messages, "numbers": numbers, "count_problems": count_problems,
         "by_question": by_question, "status": status, "document": document_info(config, status),
-        "recommendations": synthesis.by_audience(written.get("recommendations", []), synthesis.AUDIENCES),
-        "methods": synthesis.methods(config, screening_agreement if screening_agreement is not None
-                                     else pd.DataFrame(), extraction_agreement if extraction_agreement is not None
-                                     else pd.DataFrame()),
+        "recommendations": synthesis.by_audience(recommendations, synthesis.AUDIENCES),
+        "methods": methods,
         "gaps": {**synthesis.gaps(matrix, studies, evidence, disputed_rows(open_disagreements, studies, codebook)),
                  "axes": map_axes(codebook)},
         "enablers_barriers": ({"caption": captions[barriers],
@@ -245,8 +275,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "findings": findings_by_code(evidence, studies, codebook, field) if field else [],
         "lessons": lessons,
         "limitations": {"low_quality": low_quality, "open_disagreements": len(open_disagreements),
-                        "validation_errors": len(errors), "studies_extracted": evidence["study_id"].nunique(),
-                        "studies_included": len(studies)},
+                        "validation_errors": len(errors), "studies_extracted": numbers["studies_extracted"],
+                        "studies_included": numbers["studies_included"]},
         "cerqual": written.get("findings", findings), "cerqual_columns": CERQUAL_COLUMNS,
         "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
         # the reference list in the style's order: plain text, and as parts with the style's italics

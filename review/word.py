@@ -40,9 +40,10 @@ def docx(context: dict[str, Any], reference: bytes | None = None) -> bytes:
     _running_header_and_footer(doc, f"{context['title']} \u2014 {info['status']}")
     w = _Writer(doc, number_figures(context))
     w.heading(context["title"], 0)
-    cover = " \u00b7 ".join(v for v in (info["author"], info["date"], info["status"]) if v)
+    cover = " \u00b7 ".join(v for v in (info["author"], info["date"]) if v)
     if cover:
         w.paragraph(cover)
+    w.status(context["status"])
     contents = w.heading("Contents", 1)
     _synthesis_sections(w, context)
     if context["cerqual"]:
@@ -142,6 +143,17 @@ class _Writer:
 
     def _style(self, name: str) -> str | None:
         return name if name in self.styles else None
+
+    def status(self, status: dict[str, Any]) -> None:
+        """The review's status as a banner: DRAFT in red while anything is incomplete, and what remains."""
+        from docx.shared import Pt, RGBColor
+
+        paragraph = self.paragraph()
+        label = paragraph.add_run(status["label"].upper() + "  ")
+        label.bold = True
+        label.font.size = Pt(12)
+        label.font.color.rgb = RGBColor(0xC0, 0x00, 0x00) if not status["final"] else RGBColor(0x2F, 0x55, 0x97)
+        paragraph.add_run(status["line"])
 
     def paragraph(self, text: str = "", style: str | None = None) -> Any:
         from docx.shared import Cm
@@ -263,6 +275,7 @@ def _synthesis_sections(w: _Writer, context: dict[str, Any]) -> None:
         paragraph.add_run(m["key_message"]).bold = True
         if m["confidence"]:
             paragraph.add_run(f" (confidence: {m['confidence']})")
+        paragraph.add_run(f" Based on {m['sources']}." if m["sources"] else " No finding linked yet.")
     if not context["key_messages"]:
         w.paragraph("No key messages have been written yet (extracts/synthesis.xlsx, sheet key messages).")
     w.heading("The issue and the questions", 1)
@@ -273,24 +286,20 @@ def _synthesis_sections(w: _Writer, context: dict[str, Any]) -> None:
     if context.get("timeline_png"):
         w.figure("timeline", context["timeline_png"])
     w.heading("Methods", 1)
-    m, p = context["methods"], context["prisma"]
+    m = context["methods"]
+    w.status(context["status"])
     w.paragraph("Searches: " + "; ".join(
         f"{s['database']}" + (f" ({s['interface']})" if s["interface"] else "") + (f", {s['date']}" if s["date"] else "")
         + (f": {s['records']} records" if s["records"] != "" else "") + (f"; search: {s['search_string']}"
                                                                          if s["search_string"] else "")
         for s in m["sources"]) + ".")
-    w.paragraph(f"{context['identified']} records identified; {p['duplicates']} duplicates removed; "
-                f"{p['records_screened']} screened; {p['records_excluded']} excluded at title and abstract; "
-                f"{p['dbr_assessed']} full texts assessed; {p['new_studies']} studies included.")
+    w.paragraph(m["studies_text"])
     if context.get("flow_png"):
         w.figure("flow", context["flow_png"])
     else:  # no cairo library here to draw it for Word
         w.paragraph("The PRISMA 2020 flow diagram is in results/prisma/flow.svg.")
-    agreement = " ".join(f"Screening at {s['stage']}: {s['compared']} records compared, agreement {s['agreement']}, "
-                         f"kappa {s['kappa']}." for s in m["screening"])
-    w.paragraph(f"{agreement} Data were extracted by {len(m['reviewers'])} reviewers"
-                + (f" (median kappa {m['extraction_kappa_median']} over {m['extraction_fields']} fields)"
-                   if m["extraction_kappa_median"] else "") + "; disagreements were settled by consensus.")
+    if m["agreement_text"]:
+        w.paragraph(m["agreement_text"])
     if m["prioritisation"]:
         w.paragraph("Prioritisation and stopping: " + m["prioritisation"])
     _findings_sections(w, context)
@@ -302,7 +311,10 @@ def _findings_sections(w: _Writer, context: dict[str, Any]) -> None:
     for q in context["by_question"]:
         w.heading(f"{q['code']}. {q['question']}" if q["code"] else q["question"], 2)
         for f in q["findings"]:
-            paragraph = w.paragraph(f["finding"], style="List Bullet")
+            paragraph = w.paragraph(style="List Bullet")
+            if f.get("finding_id"):
+                paragraph.add_run(f"{f['finding_id']}. ").bold = True
+            paragraph.add_run(f["finding"])
             if f["overall_confidence"]:
                 paragraph.add_run(f" Confidence: {f['overall_confidence']}.").italic = True
             if f["studies"]:
@@ -311,13 +323,16 @@ def _findings_sections(w: _Writer, context: dict[str, Any]) -> None:
                 w.paragraph(f["quotes"], style="Quote")
         if not q["findings"]:
             w.paragraph("No finding has been written for this question yet"
-                        + (f"; {q['candidate_studies']} studies give candidate evidence (extracts/synthesis.xlsx, "
-                           "sheet evidence)" if q["candidate_studies"] else "") + ".")
+                        + (f"; {q['candidate_studies']} "
+                           + ("study gives" if q["candidate_studies"] == 1 else "studies give")
+                           + " candidate evidence (extracts/synthesis.xlsx, sheet evidence)"
+                           if q["candidate_studies"] else "") + ".")
     w.heading("Recommendations", 1)
     for group in context["recommendations"]:
         w.heading(f"For {group['audience']}", 2)
         for r in group["recommendations"]:
-            w.paragraph(r["recommendation"], style="List Bullet")
+            paragraph = w.paragraph(r["recommendation"], style="List Bullet")
+            paragraph.add_run(f" Based on {r['sources']}." if r["sources"] else " No finding linked yet.")
     if not context["recommendations"]:
         w.paragraph("No recommendations have been written yet (extracts/synthesis.xlsx, sheet recommendations).")
     if context["enablers_barriers"]:

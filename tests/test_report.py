@@ -60,6 +60,65 @@ def test_attack_markdown_summary_shows_html_in_data_as_text():
     assert "<img" not in text and "<script" not in text and "&lt;img src=x" in text
 
 
+FLOW = {"database_results": "12", "duplicates": "2", "records_screened": "10", "records_excluded": "4",
+        "dbr_sought_reports": "5", "dbr_notretrieved_reports": "0", "dbr_assessed": "5", "new_studies": "3"}
+
+
+def flow(**changed):
+    values = {**FLOW, **changed}
+    return pd.DataFrame({"data": list(values), "n": list(values.values())})
+
+
+def test_the_methods_print_the_flows_numbers_and_a_number_that_disagrees_is_an_error():
+    built = report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, EVIDENCE, STUDIES, flow(),
+                                 "", pd.DataFrame(), pd.DataFrame(), [])
+    assert built["count_problems"] == []
+    assert built["methods"]["studies_text"].startswith(
+        "12 records were identified; 2 duplicates removed; 10 records screened on title and abstract "
+        "(1 still awaiting a decision), of which 4 excluded; of the 5 reports sought as full text, 5 assessed, "
+        "of which 2 excluded with reasons. 3 studies are included")
+    extracted = built["numbers"]["studies_extracted"]
+    assert f"{extracted} of them extracted" in built["methods"]["studies_text"]
+    assert extracted == built["limitations"]["studies_extracted"] == len(tables.compute_all(
+        EVIDENCE, STUDIES, FORM)["characteristics"])  # one count for the methods, the limitations and the table
+    wrong = report.build_context({"title": "T"}, FORM, EVIDENCE, STUDIES, flow(new_studies="4", records_screened="8"),
+                                 "", pd.DataFrame(), pd.DataFrame(), [])
+    assert sorted((p.code, p.column, p.value) for p in wrong["count_problems"]) == [
+        ("report-counts-disagree", "new_studies", "4 != 3"),  # the flow's included against the included list
+        ("report-counts-disagree", "records_excluded", "-1"),  # 8 screened, 4 excluded and 5 sought
+        ("report-counts-disagree", "records_screened", "10 != 8")]
+    assert wrong["status"]["label"] == "Draft" and "3 validation errors" in wrong["status"]["line"]
+
+
+def test_the_summary_says_draft_until_nothing_remains_and_names_the_sources_of_its_messages(tmp_path):
+    from review.templating import render
+
+    final = report.review_status(3, 3, 0, 0, 0, 0)
+    assert (final["label"], final["remaining"]) == ("Final", [])
+    draft = report.review_status(1, 3, 1, 2, 1, 1)
+    assert draft["line"] == ("1 of 3 included studies extracted; 1 review question without findings; 2 open "
+                             "disagreements; 1 validation error; 1 key message or recommendation without a linked "
+                             "finding.")
+    finding = {"question": "Q1", "finding_id": "F1", "finding": "Tiers come and go.", "studies": [
+        {"id": "s1", "citation": "Lorne et al. 2019"}], "quotes": "", "methodological_limitations": "",
+        "coherence": "", "adequacy": "", "relevance": "", "overall_confidence": "low", "explanation": ""}
+    written = {"findings": [finding], "key messages": [{"key_message": "Tiers churn.", "confidence": "low",
+                                                         "finding_ids": ["F1"]}],
+               "recommendations": [{"recommendation": "Keep the tier.", "audience": "systems", "finding_ids": ["F1"]},
+                                   {"recommendation": "Unsourced advice.", "audience": "systems", "finding_ids": []}]}
+    ctx = {**context(), **report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, EVIDENCE, STUDIES,
+                                               flow(), "", pd.DataFrame(), pd.DataFrame(), [], written=written)}
+    assert ctx["status"]["label"] == "Draft" and "1 key message or recommendation without" in ctx["status"]["line"]
+    document = Document(io.BytesIO(documents.docx(ctx)))
+    word = "\n".join(p.text for p in document.paragraphs)
+    for text in (render("executive_summary.md.j2", None, **ctx), render("executive_summary.html.j2", None, **ctx),
+                 word):
+        assert text.count("Based on finding F1 (Lorne et al. 2019).") == 2 and "No finding linked yet." in text
+        assert "DRAFT" in text and text.count("1 review question without findings") == 0  # Q1 has its finding
+        assert text.count("1 key message or recommendation without a linked finding") == 2  # top and methods
+        assert "F1." in text  # the finding carries the id its messages name
+
+
 def test_word_output_has_real_tables(tmp_path):
     path = tmp_path / "summary.docx"
     path.write_bytes(documents.docx(context()))

@@ -129,6 +129,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],
                                    computed, written, read_csv(inputs["screening_agreement"]),
                                    read_csv(inputs["extraction_agreement"]))
+    problems += context["count_problems"]  # numbers that should agree and do not: errors, never sentences
     if "prioritisation" in inputs:
         summary = read_csv(inputs["prioritisation"])
         context["methods"]["prioritisation"] = synthesis.prioritisation(
