@@ -423,7 +423,17 @@ def _check_declarations(by_name: dict[str, Field], checks: tuple[Check, ...], ta
         known(report["evidence_map"]["field"], "report.evidence_map.field", CHOICE_TYPES)
         if report["evidence_map"]["table"] not in names:
             problems.append(f"report.evidence_map.table: no table named {report['evidence_map']['table']!r}")
+    problems += _timeline_problems(report.get("timeline", {}), by_name)
     return problems
+
+
+def _timeline_problems(timeline: dict[str, Any], by_name: dict[str, Field]) -> list[str]:
+    """The timeline's panels name codes of the key field that have a period."""
+    key = next((f for f in by_name.values() if f.key), None)
+    dated = {c.code for c in key.choices if c.period} if key else set()
+    return [f"report.timeline.panels[{k}].codes: {code!r} is not a code of the key field with a period"
+            + (f" (codes with one: {', '.join(sorted(dated))})" if dated else "")
+            for k, panel in enumerate(timeline.get("panels", [])) for code in panel["codes"] if code not in dated]
 
 
 # what each kind of table must declare

@@ -367,16 +367,19 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 _CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 
 
-def stable_zip(data: bytes) -> bytes:
+def stable_zip(data: bytes, dated: str | None = None) -> bytes:
     """An Office file (a zip) with fixed entry times and document dates, so that the same content gives
-    the same bytes: zip writers stamp the current time on every entry, Office libraries on the document."""
+    the same bytes: zip writers stamp the current time on every entry, Office libraries on the document.
+    ``dated`` (an ISO time, e.g. the report's date from the protocol) is the document's created and
+    modified time; without one, 1 January 2000."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             blob = source.read(info.filename)
             if info.filename == "docProps/core.xml":
-                blob = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", blob)
+                blob = _CORE_TIMES.sub(rb"\g<1>" + (dated or "2000-01-01T00:00:00Z").encode("ascii") + rb"\g<2>",
+                                       blob)
             entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16

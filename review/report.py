@@ -12,14 +12,119 @@ from typing import Any
 
 import pandas as pd
 
-from . import synthesis, tables
+from . import report_counts, synthesis, tables
 from .citations import reference_parts
 from .codebook import Codebook, TableSpec
+from .figures import TimelineLayout
 
 
 def table_payload(frame: pd.DataFrame) -> dict[str, Any]:
     return {"columns": [str(c) for c in frame.columns],
             "rows": [[("" if v is None else str(v)) for v in row] for row in frame.itertuples(index=False)]}
+
+
+# the GRADE-CERQual summary's columns and their headers, the one source every format reads
+CERQUAL_COLUMNS = [("finding", "Finding"), ("studies", "Contributing studies"),
+                   ("methodological_limitations", "Methodological limitations"), ("coherence", "Coherence"),
+                   ("adequacy", "Adequacy"), ("relevance", "Relevance"), ("overall_confidence", "Confidence"),
+                   ("explanation", "Explanation")]
+
+
+def header(name: str, codebook: Codebook, spec: TableSpec | None = None) -> str:
+    """A column's header as a reader sees it: the label of the field it shows (the codebook's, or the field
+    a table declares for it), else its name in words with a capital ("citations" -> "Citations")."""
+    fields = {f.name: f.label for f in codebook.fields}
+    declared = {c["name"]: c.get("field") for c in (spec.options.get("columns", []) if spec else [])}
+    field = declared.get(name) or name
+    if field in fields:
+        return fields[field]
+    text = str(name).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def headed(payload: dict[str, Any], codebook: Codebook, spec: TableSpec | None = None) -> dict[str, Any]:
+    """A table payload whose columns are headers for readers (the CSV tables keep the names)."""
+    return {**payload, "columns": [header(c, codebook, spec) for c in payload["columns"]]}
+
+
+def as_year(value: Any) -> float:
+    """A year (2006) or an ISO date ("2006-07-01") as a fractional year, for the timeline."""
+    import datetime
+
+    if isinstance(value, int):
+        return float(value)
+    day = datetime.date.fromisoformat(str(value))
+    start = datetime.date(day.year, 1, 1)
+    return day.year + (day - start).days / (datetime.date(day.year + 1, 1, 1) - start).days
+
+
+def timeline_layout(codebook: Codebook, config: dict[str, Any]) -> TimelineLayout:
+    """The timeline's panels and eras as the codebook declares them, running to the report's date."""
+    spec = codebook.report.get("timeline", {})
+    date = config.get("output", {}).get("document", {}).get("date")
+    return TimelineLayout(panels=[(p["title"], list(p["codes"])) for p in spec.get("panels", [])],
+                          eras=[{"from": as_year(e["from"]), "to": as_year(e["to"]) if "to" in e else None,
+                                 "label": e["label"]} for e in spec.get("eras", [])],
+                          until=as_year(date) if date else None)
+
+
+def number_figures(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The figures the summary shows, numbered in the order they appear, with their captions: the same
+    numbers in every format (a figure is there when it was drawn, whether or not Word can show it)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, caption in (("timeline", context.get("timeline_caption", "Timeline")),
+                          ("flow", "PRISMA 2020 flow diagram"),
+                          ("evidence_map", context.get("evidence_map_title", "Evidence map"))):
+        if context.get(f"{name}_svg") or context.get(f"{name}_png"):
+            out[name] = {"number": len(out) + 1, "caption": caption}
+    return out
+
+
+def document_info(config: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    """Who publishes the summary and its date, as the protocol gives them, with the review's status."""
+    given = config.get("output", {}).get("document", {})
+    authors = list(given.get("authors", []))
+    return {"authors": authors, "organisation": given.get("organisation", ""), "date": given.get("date", ""),
+            "language": given.get("language", "en-GB"),
+            "author": "; ".join(authors) or given.get("organisation", ""), "status": status["label"]}
+
+
+def review_status(studies_extracted: int, studies_included: int, questions_without_findings: int,
+                  open_disagreements: int, validation_errors: int, unsourced: int = 0) -> dict[str, Any]:
+    """Draft while anything is incomplete, final only when nothing is: what remains, in words."""
+    remaining = []
+    if studies_extracted < studies_included:
+        remaining.append(f"{studies_extracted} of {studies_included} included studies extracted")
+    if questions_without_findings:
+        remaining.append(f"{questions_without_findings} review question{'s' if questions_without_findings > 1 else ''}"
+                         " without findings")
+    if open_disagreements:
+        remaining.append(f"{open_disagreements} open disagreement{'s' if open_disagreements > 1 else ''}")
+    if validation_errors:
+        remaining.append(f"{validation_errors} validation error{'s' if validation_errors > 1 else ''}")
+    if unsourced:
+        remaining.append(f"{synthesis.count(unsourced, 'key message or recommendation', 'key messages or recommendations')}"
+                         " without a linked finding")
+    line = ("; ".join(remaining) + "." if remaining else
+            "Every included study extracted, every review question answered, every message sourced, "
+            "no open disagreement and no validation error.")
+    return {"final": not remaining, "label": "Final" if not remaining else "Draft", "remaining": remaining,
+            "line": line}
+
+
+def sourced(items: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Key messages or recommendations, each with the findings it rests on (their ids, as the findings
+    list shows them) and those findings' studies: ``sources`` in words, empty when none is linked."""
+    by_id = {f.get("finding_id", ""): f for f in findings if f.get("finding_id")}
+    out = []
+    for item in items:
+        linked = [by_id[i] for i in item.get("finding_ids", []) if i in by_id]
+        citations = list(dict.fromkeys(s["citation"] for f in linked for s in f.get("studies", [])))
+        text = (("finding " if len(linked) == 1 else "findings ") + ", ".join(f["finding_id"] for f in linked)
+                + (f" ({'; '.join(citations)})" if citations else "")) if linked else ""
+        out.append({**item, "source_findings": [f["finding_id"] for f in linked], "source_citations": citations,
+                    "sources": text})
+    return out
 
 
 def findings_by_code(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, field: str
@@ -127,20 +232,32 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     barriers = spec.get("synthesis", {}).get("enablers_barriers_table")
     captions = {t.name: t.caption for t in codebook.tables}
     declared = {t.name: t for t in codebook.tables}
-    return {
-        "key_messages": written.get("key messages", []),
-        "by_question": synthesis.by_question(questions, written.get("findings", findings), candidates),
-        "recommendations": synthesis.by_audience(written.get("recommendations", []), synthesis.AUDIENCES),
-        "methods": synthesis.methods(config, screening_agreement if screening_agreement is not None
-                                     else pd.DataFrame(), extraction_agreement if extraction_agreement is not None
-                                     else pd.DataFrame()),
+    by_question = synthesis.by_question(questions, written.get("findings", findings), candidates)
+    numbers = report_counts.numbers(prisma_counts, studies, evidence)
+    count_problems = report_counts.disagreements(numbers, computed, codebook)
+    messages = sourced(written.get("key messages", []), written.get("findings", findings))
+    recommendations = sourced(written.get("recommendations", []), written.get("findings", findings))
+    status = review_status(numbers["studies_extracted"], numbers["studies_included"],
+                           sum(1 for q in by_question if not q["findings"]), len(open_disagreements),
+                           len(errors) + len(count_problems),
+                           sum(1 for m in [*messages, *recommendations] if not m["source_findings"]))
+    methods = synthesis.methods(config, screening_agreement if screening_agreement is not None else pd.DataFrame(),
+                                extraction_agreement if extraction_agreement is not None else pd.DataFrame())
+    methods["studies_text"] = synthesis.studies_sentence(numbers)
+    methods["agreement_text"] = synthesis.agreement_sentence(methods, len(open_disagreements))
+    context = {
+        "key_messages": messages, "numbers": numbers, "count_problems": count_problems,
+        "by_question": by_question, "status": status, "document": document_info(config, status),
+        "recommendations": synthesis.by_audience(recommendations, synthesis.AUDIENCES),
+        "methods": methods,
         "gaps": {**synthesis.gaps(matrix, studies, evidence, disputed_rows(open_disagreements, studies, codebook)),
                  "axes": map_axes(codebook)},
         "enablers_barriers": ({"caption": captions[barriers],
-                               **table_payload(for_readers(computed[barriers], codebook, declared[barriers]))}
+                               **headed(table_payload(for_readers(computed[barriers], codebook, declared[barriers])),
+                                        codebook, declared[barriers])}
                               if barriers else None),
         "appendix": [{"name": t.name, "caption": t.caption,
-                      **table_payload(for_readers(computed[t.name], codebook, t))}
+                      **headed(table_payload(for_readers(computed[t.name], codebook, t)), codebook, t)}
                      for t in codebook.tables],
         "candidate_evidence": candidates,
         "title": config["title"], "questions": config.get("review_questions", []), "scope": config.get("scope", ""),
@@ -158,16 +275,19 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "findings": findings_by_code(evidence, studies, codebook, field) if field else [],
         "lessons": lessons,
         "limitations": {"low_quality": low_quality, "open_disagreements": len(open_disagreements),
-                        "validation_errors": len(errors), "studies_extracted": evidence["study_id"].nunique(),
-                        "studies_included": len(studies)},
-        "cerqual": written.get("findings", findings),
+                        "validation_errors": len(errors), "studies_extracted": numbers["studies_extracted"],
+                        "studies_included": numbers["studies_included"]},
+        "cerqual": written.get("findings", findings), "cerqual_columns": CERQUAL_COLUMNS,
         "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
         # the reference list in the style's order: plain text, and as parts with the style's italics
         "references": ["".join(p["text"] for p in entry) for entry in parts], "reference_parts": parts,
         "codebook_version": codebook.version,
         "evidence_map_title": spec.get("evidence_map", {}).get("title", "Evidence map"),
         "evidence_map_svg": "", "timeline_svg": "",  # the figures, drawn by the stage
+        "timeline_caption": next((t.caption for t in codebook.tables if t.kind == "key_periods"), "Timeline"),
     }
+    context["figures"] = number_figures(context)  # again by the stage once it has drawn them
+    return context
 
 
 def map_axes(codebook: Codebook) -> str:

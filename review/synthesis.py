@@ -137,10 +137,80 @@ def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
                 "interface": s.get("search", {}).get("interface", ""), "date": s.get("search", {}).get("date", ""),
                 "search_string": s.get("search", {}).get("search_string", ""),
                 "records": s.get("search", {}).get("records", "")} for s in config.get("sources", [])]
-    screening = [{"stage": r["stage"].replace("_", "/"), "compared": r["items_compared"], "agreement": r["agreement"],
-                  "kappa": r["kappa"]} for r in screening_agreement.to_dict("records")] if len(screening_agreement) else []
+    screening = [{"stage": STAGES.get(r["stage"], r["stage"].replace("_", " ")), "compared": r["items_compared"],
+                  "agreement": r["agreement"], "kappa": r["kappa"]}
+                 for r in screening_agreement.to_dict("records")] if len(screening_agreement) else []
     kappas = pd.to_numeric(extraction_agreement.get("kappa", pd.Series(dtype=str)), errors="coerce").dropna()
     return {"sources": sources, "screening": screening, "prioritisation": "",
             "reviewers": list(config.get("reviewers", [])),
             "extraction_fields": int(len(extraction_agreement)),
             "extraction_kappa_median": f"{kappas.median():.2f}" if len(kappas) else ""}
+
+
+STAGES = {"title_abstract": "title and abstract", "full_text": "full text"}
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``n`` and the noun in the number it takes: "1 reviewer", "0 reviewers", "2 studies"."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def kappa_meaning(kappa: str, agreement: str = "") -> str:
+    """What a Cohen's kappa says, in Landis and Koch's (1977) words; a kappa far below the raw agreement
+    says that nearly every decision was the same, where kappa tells little."""
+    try:
+        k = float(kappa)
+    except ValueError:
+        return ""
+    bands = ((0.0, "less than chance agreement"), (0.2, "slight agreement"), (0.4, "fair agreement"),
+             (0.6, "moderate agreement"), (0.8, "substantial agreement"), (1.01, "almost perfect agreement"))
+    words = next(w for top, w in bands if k < top or top == 1.01)
+    try:
+        skewed = float(agreement) >= 0.8 and k < 0.4
+    except ValueError:
+        skewed = False
+    return words + ("; the raw agreement is high because nearly all decisions were the same, where kappa "
+                    "tells little" if skewed else "")
+
+
+def studies_sentence(n: Mapping[str, int]) -> str:
+    """The flow in one sentence, every number from ``review.report_counts.numbers``."""
+    parts = [f"{count(n['identified'], 'record')} {'was' if n['identified'] == 1 else 'were'} identified",
+             f"{count(n['duplicates'], 'duplicate')} removed"]
+    if n["automatic"]:
+        parts.append(f"{count(n['automatic'], 'record')} marked ineligible by the stopping rule")
+    screened = f"{count(n['screened'], 'record')} screened on title and abstract"
+    if n["awaiting_ta"]:
+        screened += f" ({n['awaiting_ta']} still awaiting a decision)"
+    parts.append(f"{screened}, of which {n['excluded_ta']} excluded")
+    full = [f"{n['not_retrieved']} not retrieved" if n["not_retrieved"] else "",
+            f"{n['awaiting_ft']} awaiting a decision" if n["awaiting_ft"] else "",
+            f"{n['assessed']} assessed, of which {n['excluded_ft']} excluded with reasons"]
+    parts.append(f"of the {count(n['sought'], 'report')} sought as full text, " + ", ".join(f for f in full if f))
+    return ("; ".join(parts) + f". {count(n['included'], 'study', 'studies')} "
+            f"{'is' if n['included'] == 1 else 'are'} included, {n['studies_extracted']} of them extracted so far.")
+
+
+def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> str:
+    """Screening and extraction by the reviewers: how many, how far they agreed and what that means, and
+    whether their disagreements are settled (none said settled while any is open)."""
+    out = []
+    for s in methods["screening"]:
+        meaning = kappa_meaning(str(s["kappa"]), str(s["agreement"]))
+        out.append(f"Screening at {s['stage']} by two reviewers: {count(int(s['compared']), 'record')} compared, "
+                   f"agreement {s['agreement']}, Cohen's kappa {s['kappa']}" + (f" ({meaning})" if meaning else "")
+                   + ".")
+    reviewers = len(methods["reviewers"])
+    if reviewers == 1:
+        out.append("Data were extracted by 1 reviewer, so no agreement between reviewers is measured.")
+    elif reviewers:
+        fields = int(methods["extraction_fields"])
+        text = f"Data were extracted independently by {reviewers} reviewers"
+        if fields and methods["extraction_kappa_median"]:
+            meaning = kappa_meaning(str(methods["extraction_kappa_median"]))
+            text += (f"; over {count(fields, 'field')} compared, the median Cohen's kappa was "
+                     f"{methods['extraction_kappa_median']}" + (f" ({meaning})" if meaning else ""))
+        out.append(text + ". " + ("Their disagreements were settled in the consensus workbook." if not open_disagreements
+                                  else f"{count(open_disagreements, 'disagreement')} "
+                                       f"{'is' if open_disagreements == 1 else 'are'} still open in the consensus workbook."))
+    return " ".join(out)

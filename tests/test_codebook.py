@@ -71,6 +71,15 @@ def test_default_with_an_unknown_code_is_an_error():
         codebook.parse(mutate(change))
 
 
+def test_the_timeline_panels_name_key_codes_with_a_period():
+    def change(data):
+        data["report"]["timeline"]["panels"][0]["codes"] += ["SHAA", "other"]  # a typo; a code with no period
+
+    with pytest.raises(ProtocolError, match=r"report.timeline.panels\[0\].codes: 'SHAA' is not a code of the key "
+                                            r"field with a period[\s\S]*'other'"):
+        codebook.parse(mutate(change))
+
+
 def test_unknown_key_in_the_codebook_is_rejected():
     def change(data):
         fields(data)[0]["requried"] = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -14,14 +15,15 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from review import documents, report, tables
+from review import documents, figures, report, tables
 from review.fileio import stable_zip
 from review.workbooks import findings as findings_sheet
 
 
 def context(**extra):
     base = report.build_context(
-        {"title": "Tiers <script>alert(1)</script>", "review_questions": ["Q1?"], "scope": "England."},
+        {"title": "Tiers <script>alert(1)</script>", "review_questions": ["Q1?"], "scope": "England.",
+         "output": {"document": {"organisation": "PRUComm", "date": "2024-05-01"}}},
         FORM, EVIDENCE, STUDIES.assign(item_type="report", creators='[{"role": "author", "family": "Lorne", '
                                        '"given": "Colin"}]', container="", volume="", issue="", pages="", doi="",
                                        place="", institution="PRUComm", publisher=""),
@@ -83,15 +85,89 @@ def test_attack_markdown_summary_shows_links_images_and_tex_in_any_data_as_text(
     assert " \\input" not in text and "\\\\input{/etc/passwd}" in text
 
 
+FLOW = {"database_results": "12", "duplicates": "2", "records_screened": "10", "records_excluded": "4",
+        "dbr_sought_reports": "5", "dbr_notretrieved_reports": "0", "dbr_assessed": "5", "new_studies": "3"}
+
+
+def flow(**changed):
+    values = {**FLOW, **changed}
+    return pd.DataFrame({"data": list(values), "n": list(values.values())})
+
+
+def test_the_methods_print_the_flows_numbers_and_a_number_that_disagrees_is_an_error():
+    built = report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, EVIDENCE, STUDIES, flow(),
+                                 "", pd.DataFrame(), pd.DataFrame(), [])
+    assert built["count_problems"] == []
+    assert built["methods"]["studies_text"].startswith(
+        "12 records were identified; 2 duplicates removed; 10 records screened on title and abstract "
+        "(1 still awaiting a decision), of which 4 excluded; of the 5 reports sought as full text, 5 assessed, "
+        "of which 2 excluded with reasons. 3 studies are included")
+    extracted = built["numbers"]["studies_extracted"]
+    assert f"{extracted} of them extracted" in built["methods"]["studies_text"]
+    assert extracted == built["limitations"]["studies_extracted"] == len(tables.compute_all(
+        EVIDENCE, STUDIES, FORM)["characteristics"])  # one count for the methods, the limitations and the table
+    wrong = report.build_context({"title": "T"}, FORM, EVIDENCE, STUDIES, flow(new_studies="4", records_screened="8"),
+                                 "", pd.DataFrame(), pd.DataFrame(), [])
+    assert sorted((p.code, p.column, p.value) for p in wrong["count_problems"]) == [
+        ("report-counts-disagree", "new_studies", "4 != 3"),  # the flow's included against the included list
+        ("report-counts-disagree", "records_excluded", "-1"),  # 8 screened, 4 excluded and 5 sought
+        ("report-counts-disagree", "records_screened", "10 != 8")]
+    assert wrong["status"]["label"] == "Draft" and "3 validation errors" in wrong["status"]["line"]
+
+
+def test_the_summary_says_draft_until_nothing_remains_and_names_the_sources_of_its_messages(tmp_path):
+    from review.templating import render
+
+    final = report.review_status(3, 3, 0, 0, 0, 0)
+    assert (final["label"], final["remaining"]) == ("Final", [])
+    draft = report.review_status(1, 3, 1, 2, 1, 1)
+    assert draft["line"] == ("1 of 3 included studies extracted; 1 review question without findings; 2 open "
+                             "disagreements; 1 validation error; 1 key message or recommendation without a linked "
+                             "finding.")
+    finding = {"question": "Q1", "finding_id": "F1", "finding": "Tiers come and go.", "studies": [
+        {"id": "s1", "citation": "Lorne et al. 2019"}], "quotes": "", "methodological_limitations": "",
+        "coherence": "", "adequacy": "", "relevance": "", "overall_confidence": "low", "explanation": ""}
+    written = {"findings": [finding], "key messages": [{"key_message": "Tiers churn.", "confidence": "low",
+                                                         "finding_ids": ["F1"]}],
+               "recommendations": [{"recommendation": "Keep the tier.", "audience": "systems", "finding_ids": ["F1"]},
+                                   {"recommendation": "Unsourced advice.", "audience": "systems", "finding_ids": []}]}
+    ctx = {**context(), **report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, EVIDENCE, STUDIES,
+                                               flow(), "", pd.DataFrame(), pd.DataFrame(), [], written=written)}
+    assert ctx["status"]["label"] == "Draft" and "1 key message or recommendation without" in ctx["status"]["line"]
+    document = Document(io.BytesIO(documents.docx(ctx)))
+    word = "\n".join(p.text for p in document.paragraphs)
+    for text in (render("executive_summary.md.j2", None, **ctx), render("executive_summary.html.j2", None, **ctx),
+                 word):
+        assert text.count("Based on finding F1 (Lorne et al. 2019).") == 2 and "No finding linked yet." in text
+        assert "DRAFT" in text and text.count("1 review question without findings") == 0  # Q1 has its finding
+        assert text.count("1 key message or recommendation without a linked finding") == 2  # top and methods
+        assert "F1." in text  # the finding carries the id its messages name
+
+
 def test_word_output_has_real_tables(tmp_path):
     path = tmp_path / "summary.docx"
     path.write_bytes(documents.docx(context()))
     document = Document(str(path))
     assert len(document.tables) >= 5
     headers = {tuple(c.text for c in t.rows[0].cells) for t in document.tables}
-    assert ("tier", "functions", "studies", "citations") in headers  # the code column headed by its field
+    assert ("Tier", "Functions", "Studies", "Citations") in headers  # the code column headed by its field's label
+    # labels, not field names: the declared column "design" shows the label of its field
+    assert all("_" not in h and h[:1].isupper() for row in headers for h in row)
+    assert any("Study design" in row for row in headers)
     with zipfile.ZipFile(path) as archive:
         assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}  # reproducible bytes
+        core = archive.read("docProps/core.xml").decode()
+        assert 'w:val="en-GB"' in archive.read("word/styles.xml").decode()  # the text's language
+    # the file's properties from the protocol: no "python-docx", no clock time, British English
+    properties = document.core_properties
+    assert (properties.title, properties.author, properties.last_modified_by, properties.language) == (
+        "Tiers <script>alert(1)</script>", "PRUComm", "PRUComm", "en-GB")
+    assert core.count("2024-05-01T00:00:00Z") == 2 and "python-docx" not in core
+    # the running header names the title and the status; the footer numbers the pages
+    section = document.sections[0]
+    assert section.header.paragraphs[0].text.endswith("\u2014 Draft")
+    footer = section.footer.paragraphs[0]._p.xml
+    assert section.footer.paragraphs[0].text.startswith("Page ") and " PAGE " in footer and " NUMPAGES " in footer
 
 
 def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic_references(tmp_path):
@@ -105,7 +181,10 @@ def test_word_is_a4_with_the_evidence_map_columns_sized_to_their_text_and_italic
     section = document.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     assert len(document.inline_shapes) == 1  # the evidence map
-    timeline = next(t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["tier", "from"])
+    # placed at the size it was drawn, so its 8 pt labels print at 8 pt
+    assert abs(document.inline_shapes[0].width.inches - figures.WIDTH_IN) < 0.01
+    assert figures.smallest_text_pt(figures.evidence_map_figure(matrix, "Evidence map")) >= 8
+    timeline = next(t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["Tier", "From"])
     assert timeline.rows[1].cells[0].text == "Regional Hospital Board"  # labels, not codes, in the appendix
     widths = [c.width for c in timeline.rows[0].cells]
     assert widths[0] > widths[1] and widths[-1] > widths[1]  # tier names and citations wider than years
@@ -162,8 +241,8 @@ def test_word_takes_the_house_templates_styles_and_page_and_drops_its_text():
 def test_stable_zip_gives_the_same_bytes_for_the_same_content(tmp_path):
     first = tmp_path / "a.docx"
     first.write_bytes(documents.docx(context()))
-    again = stable_zip(first.read_bytes())
-    assert again == first.read_bytes()
+    again = stable_zip(first.read_bytes(), "2024-05-01T00:00:00Z")  # the protocol's date, not the clock's
+    assert again == first.read_bytes() == documents.docx(context())
 
 
 def test_findings_sheet_is_created_once_and_checked(tmp_path):
@@ -201,32 +280,66 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     image = Image.open(shot).convert("L")
     colours = image.getcolors(maxcolors=256 * 256)
     assert colours is not None and len(colours) > 10  # text and tables drawn, not a blank page
+    # printed: numbered figure captions as in Word, table headers as labels
+    from pypdf import PdfReader
+
+    printed = tmp_path / "summary.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={printed}", page.as_uri()],
+                   capture_output=True, timeout=120)
+    text = " ".join(p.extract_text() for p in PdfReader(printed).pages)
+    assert "Figure 1. PRISMA 2020 flow diagram" in text and "Contributing studies" not in text  # no findings yet
+    assert "Functions Studies Citations" in " ".join(text.split())
 
 
-def test_the_timeline_shows_every_tier_with_its_evidence_and_no_year_after_the_codebooks_last():
+def test_the_timeline_has_its_panels_in_time_order_a_legend_its_eras_and_runs_to_the_reports_date():
     periods = tables.compute_all(EVIDENCE, STUDIES, FORM)["timeline"]
-    svg = documents.timeline(periods).decode("utf-8")
-    assert svg == documents.timeline(periods).decode("utf-8")  # same data, same bytes
-    for label in ("Regional Hospital Board", "Integrated Care Board", "none extracted yet", "1 study"):
-        assert label in svg
+    layout = report.timeline_layout(FORM, {"output": {"document": {"date": "2025-12-01"}}})
+    assert layout.until == pytest.approx(2025 + 334 / 365)  # the protocol's date, never today's
+    svg = documents.timeline(periods, layout=layout).decode("utf-8")
+    assert svg == documents.timeline(periods, layout=layout).decode("utf-8")  # same data, same bytes
     assert "<!-- 2020 -->" in svg and "<!-- 2030 -->" not in svg  # tick labels are drawn with their text as a comment
+    fig = figures.timeline_figure(periods, layout)
+    top, local = fig.axes[:2]
+    assert (top.get_title(loc="left"), local.get_title(loc="left")) == ("Intermediate tiers",
+                                                                        "Local commissioners and providers")
+    rows = {t.get_text().replace("\n", " "): k for k, t in enumerate(top.get_yticklabels())}
+    assert "Clinical Commissioning Group" not in rows and "Clinical Commissioning Group" in [
+        t.get_text().replace("\n", " ") for t in local.get_yticklabels()]
+    bars = {round(c.patches[0].get_y() + c.patches[0].get_height() / 2): c.patches[0] for c in top.containers}
+    spans = [(bars[rows[label]].get_x(), bars[rows[label]].get_x() + bars[rows[label]].get_width()) for label in rows]
+    assert [start for start, _ in spans] == sorted(start for start, _ in spans)  # chronological
+    assert spans[rows["Regional Hospital Board"]] == (1948, 1974)
+    assert spans[rows["Integrated Care Board"]][1] == pytest.approx(layout.until)  # still exists: to the report's date
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("28 to 10" in t for t in legend) and any(t.startswith("2: 2013-16") for t in legend)
+    assert any(list(line.get_xdata()) == [pytest.approx(2006.5, abs=0.01)] * 2 for line in top.lines)  # 1 July 2006
+    assert figures.smallest_text_pt(fig) >= 8 and fig.get_figwidth() == figures.WIDTH_IN
     assert documents.timeline(periods.iloc[0:0]) == b""
     # drawn once for both formats, the same bytes as drawn for each alone
-    assert documents.timelines(periods) == (svg, documents.timeline(periods, "png"))
+    assert documents.timelines(periods, layout) == (svg, documents.timeline(periods, "png", layout))
     matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
     assert documents.evidence_map(matrix, "Map") == (documents.evidence_map_svg(matrix, "Map"),
                                                      documents.evidence_map_png(matrix, "Map"))
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_prints_the_word_file_on_a4_with_its_sections_and_figures(tmp_path):
+def test_libreoffice_prints_the_word_file_on_a4_with_whole_words_in_tables_and_numbered_pages(tmp_path):
     from pypdf import PdfReader
 
     matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
     periods = tables.compute_all(EVIDENCE, STUDIES, FORM)["timeline"]
+    # a GRADE-CERQual row of long words: eight columns that crowd a portrait page
+    finding = {"finding": "Intermediate tiers were reorganised repeatedly; accountability stayed upward",
+               "studies": [{"citation": "Checkland et al. 2016"}, {"citation": "Lorne et al. 2019"}],
+               "methodological_limitations": "moderate concerns", "coherence": "no or very minor concerns",
+               "adequacy": "serious concerns", "relevance": "minor concerns", "overall_confidence": "moderate",
+               "explanation": "Interdisciplinary documentary evidence; uncharacteristically heterogeneous"}
     path = tmp_path / "summary.docx"
     path.write_bytes(documents.docx(context(evidence_map_png=documents.evidence_map_png(matrix, "Evidence map"),
-                                            timeline_png=documents.timeline(periods, "png"))))
+                                            timeline_png=documents.timeline(periods, "png"), cerqual=[finding])))
+    document = Document(str(path))
+    assert any(s.orientation == 1 for s in document.sections)  # the CERQual table across a landscape page
     # a profile of its own: another LibreOffice running (a second test run, an open window) would take the file
     profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
     result = subprocess.run(["soffice", profile, "--headless", "--norestore", "--convert-to", "pdf", "--outdir",
@@ -235,12 +348,19 @@ def test_libreoffice_prints_the_word_file_on_a4_with_its_sections_and_figures(tm
     pdf = PdfReader(tmp_path / "summary.pdf")
     width, height = (round(float(v)) for v in pdf.pages[0].mediabox.upper_right)
     assert (width, height) == (595, 842)  # A4 in points
-    text = " ".join(page.extract_text() for page in pdf.pages)
+    pages = [page.extract_text() for page in pdf.pages]
+    text = " ".join(pages)
     for heading in ("Key messages", "Methods", "Findings by review question", "Evidence gaps",
                     "Appendix: evidence tables"):
         assert heading in text
     # the timeline and the evidence map (pages share their image resources, so distinct images are counted)
     assert len({image.image.size for page in pdf.pages for image in page.images}) == 2
+    # every word of every table cell printed whole: a column narrower than a word breaks it ("Checklan d");
+    # a line may still break after a hyphen
+    printed = set(re.sub(r"-\s+", "-", text).split())
+    words = {w for t in document.tables for row in t.rows for cell in row.cells for w in cell.text.split()}
+    assert "Methodological" in words and not sorted(words - printed)
+    assert all(f"Page {k} of {len(pages)}" in page for k, page in enumerate(pages, 1))
 
 
 def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(tmp_path):

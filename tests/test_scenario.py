@@ -91,10 +91,12 @@ def test_a_second_review_with_its_own_codebook_and_tables_runs_end_to_end(review
         assert f"### {caption}" in summary
     # labels, never codes, and the scenario's own words for its map and gaps
     assert "| Universal Infant Free School Meals (England) | Take-up of school meals | 1 | Ashworth and Patel 2017 |" in summary
-    assert "| design | Low | Some concerns | High | not rated |" in summary
+    assert "| Study design | Low | Some concerns | High | Not rated |" in summary  # headers: the field's label
     assert "cells of the evidence map (programme by outcomes)" in summary
     assert "Included studies not yet extracted (not evidence of absence): Ashworth and Shah 2020; Lindqvist 2019." in summary
     # nothing of the NHS review leaks into another review's report
-    for text in (summary, (review / "results/report/executive_summary.html").read_text(encoding="utf-8")):
+    html = (review / "results/report/executive_summary.html").read_text(encoding="utf-8")
+    html = re.sub(r"base64,[A-Za-z0-9+/=\s]+", "base64,", html)  # an embedded image's letters are not words
+    for text in (summary, html):
         assert not re.search(r"\btiers?\b|NHS|King's Fund|ICS", text), re.findall(r".{30}\btiers?\b.{30}", text)[:3]
     assert (review / "results/report/executive_summary.docx").stat().st_size > 10_000

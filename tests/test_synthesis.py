@@ -78,8 +78,33 @@ def test_methods_box_has_each_search_and_the_agreement():
                             pd.DataFrame({"kappa": ["1.000", "0.500", ""]}))
     assert box["sources"][0] == {"name": "hmic", "database": "HMIC", "interface": "Ovid", "date": "2024-01-10",
                                  "search_string": "ICS*", "records": 35}
-    assert box["screening"][0]["stage"] == "title/abstract" and box["extraction_kappa_median"] == "0.75"
+    assert box["screening"][0]["stage"] == "title and abstract" and box["extraction_kappa_median"] == "0.75"
     assert box["prioritisation"] == ""  # filled by the report stage from the screening stage's summary
+    full = synthesis.methods(config, pd.DataFrame([{"stage": "full_text", "items_compared": "1", "agreement": "1.000",
+                                                    "kappa": "0.90"}]), pd.DataFrame())
+    text = synthesis.agreement_sentence(full, 1)
+    assert "Screening at full text by two reviewers: 1 record compared" in text and "full/text" not in text
+    assert "(almost perfect agreement)" in text and "1 disagreement is still open" in text
+    assert "settled" not in text  # never said settled while one is open
+    assert "-0.100 (less than chance agreement; the raw agreement is high" in synthesis.agreement_sentence(
+        synthesis.methods(config, pd.DataFrame([{"stage": "title_abstract", "items_compared": "11",
+                                                 "agreement": "0.818", "kappa": "-0.100"}]), pd.DataFrame()), 0)
+
+
+def test_methods_wording_is_right_for_none_one_and_many():
+    one = synthesis.agreement_sentence(synthesis.methods({"reviewers": ["a"]}, pd.DataFrame(), pd.DataFrame()), 0)
+    assert one == "Data were extracted by 1 reviewer, so no agreement between reviewers is measured."
+    two = synthesis.agreement_sentence(synthesis.methods({"reviewers": ["a", "b"]}, pd.DataFrame(), pd.DataFrame()), 0)
+    assert "0 compared fields" not in two and "codebook of" not in two and "settled in the consensus workbook" in two
+    counts = {"identified": 1, "duplicates": 1, "automatic": 0, "screened": 0, "excluded_ta": 0, "awaiting_ta": 0,
+              "sought": 1, "not_retrieved": 0, "awaiting_ft": 0, "assessed": 1, "excluded_ft": 0, "included": 1,
+              "studies_included": 1, "studies_extracted": 0}
+    text = synthesis.studies_sentence(counts)
+    assert text.startswith("1 record was identified; 1 duplicate removed; 0 records screened")
+    assert "1 report sought" in text and "1 study is included, 0 of them extracted so far." in text
+    many = synthesis.studies_sentence({**counts, "identified": 3, "duplicates": 2, "awaiting_ta": 3, "included": 2})
+    assert "3 records were identified; 2 duplicates removed" in many and "(3 still awaiting a decision)" in many
+    assert "2 studies are included" in many
 
 
 def test_methods_name_the_model_the_stopping_test_and_the_teams_stop():

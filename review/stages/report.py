@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import changes as refresh_changes
 from .. import codebook as codebooks
-from .. import documents, report, synthesis, tables
+from .. import documents, figures, report, synthesis, tables
 from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
 from ..fileio import kept_arrays, write_csv, write_if_changed
@@ -105,7 +105,7 @@ def _drawn(cache: Path, draw: Callable[[], tuple[str, bytes]], *data: str) -> tu
     the review's size, and most refreshes (a screening decision) change neither."""
     import numpy as np
 
-    code = [version("matplotlib"), Path(documents.__file__).read_text(encoding="utf-8")]
+    code = [version("matplotlib"), Path(figures.__file__).read_text(encoding="utf-8")]
 
     def compute() -> dict[str, Any]:
         svg, png = draw()
@@ -130,6 +130,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],
                                    computed, written, read_csv(inputs["screening_agreement"]),
                                    read_csv(inputs["extraction_agreement"]))
+    problems += context["count_problems"]  # numbers that should agree and do not: errors, never sentences
     if "prioritisation" in inputs:
         summary = read_csv(inputs["prioritisation"])
         context["methods"]["prioritisation"] = synthesis.prioritisation(
@@ -145,8 +146,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         matrix.to_csv(), context["evidence_map_title"])
     write_if_changed(outputs["evidence_map"], context["evidence_map_svg"].encode("utf-8"))
     periods = next((computed[t.name] for t in codebook.tables if t.kind == "key_periods"), pd.DataFrame())
-    context["timeline_svg"], context["timeline_png"] = _drawn(folder / ".timeline.npz",
-                                                              lambda: documents.timelines(periods), periods.to_csv())
+    layout = report.timeline_layout(codebook, config)
+    context["timeline_svg"], context["timeline_png"] = _drawn(
+        folder / ".timeline.npz", lambda: documents.timelines(periods, layout), periods.to_csv(), repr(layout))
+    context["figures"] = report.number_figures(context)
     write_if_changed(outputs["timeline"], context["timeline_svg"].encode("utf-8"))
     for table in context["tables"]:  # each beside the workbook unless the rule names its path
         path = outputs.get(f"table_{table['name']}", outputs["workbook"].parent / f"{table['name']}.csv")
