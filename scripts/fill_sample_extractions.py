@@ -470,8 +470,8 @@ B_CHANGES = {
         lessons_for_ics="Clarify accountability for partnership working, including local government's.",
     ),
     (HAMMOND, "STP"): dict(
-        findings_summary="The STP rested on a 'local' consensus that kept cuts off the political agenda, and on the "
-                         "legacy of earlier reorganisations.",
+        findings_summary="The STP rested on a 'local', post-political consensus over cuts, shaped by the legacy of "
+                         "earlier reorganisations.",
         lessons_for_ics="Place-based consensus can mask disagreement over money.",
     ),
     (MORAN, "STP"): {

@@ -85,7 +85,8 @@ FINDINGS = [
      "Collaborative decision making is welcomed and its benefits are thought to outweigh the risks of inherent "
      "conflicts of interest, but the difficult issues, such as agreeing action to achieve financial sustainability, "
      "were avoided: statutory accountabilities allowed a retreat from them, STPs would not agree collective rules for "
-     "allocating resources, and place-based consensus kept cuts off the agenda.",
+     "allocating resources, and STPs rested on a 'post-political' local consensus over cuts under financial "
+     "constraint.",
      ["developing architecture of system", "agreeing the allocation", "spatial politics of place", "still early days"],
      RETREAT,
      "minor concerns", "no or very minor concerns", "minor concerns", "no or very minor concerns", "moderate",
@@ -176,8 +177,8 @@ MESSAGES = [
     ("M2", "Accountability still runs to single organisations: each is performance managed separately for its "
            "finances and regulation is not aligned behind systems, which makes decisions taken together harder.",
      "high", "F6"),
-    ("M3", "ICSs decide by subsidiarity, consensus, local freedom and best for system, but who decides what is often "
-           "unclear; disputes may need an arbiter independent of the ICS, with support for governance.",
+    ("M3", "ICSs decide by subsidiarity, consensus, local freedom and best for system, but it is not always clear who "
+           "decides what; disputes may need an arbiter independent of the ICS, with support for governance.",
      "moderate", "F4; F5"),
     ("M4", "The tier has been reinvented again and again, from statutory authorities that planned, allocated, umpired "
            "the market and oversaw delivery to partnerships and statutory ICBs; complex services need a body that can "
