@@ -400,6 +400,7 @@ B_CHANGES = {
         lessons_for_ics="Abolishing the tier did not remove the need for it.",
     ),
     (LORNE, "STP"): dict(
+        lg_notes="Councils sit in the partnerships alongside NHS commissioners and providers.",
         findings_summary="Forty-four voluntary partnerships, with no statutory basis, though NHS England in effect "
                          "required them.",
         lessons_for_ics="Partnerships mandated from above lack the powers of earlier statutory authorities.",
@@ -424,6 +425,7 @@ B_CHANGES = {
     ),
     (KINGS_FUND, "ICS_NONSTAT"): dict(
         functions_basis="both",
+        lg_notes="Local authority involvement went further than public or voluntary-sector engagement.",
         findings_summary="First-wave ICSs began to manage money and performance collectively; regional teams were "
                          "slow to align and the regulatory relationship on the ground was largely unchanged.",
         lessons_for_ics="Leaders need dedicated time for system leadership, and governance should grow step by step "
@@ -442,6 +444,7 @@ B_CHANGES = {
     ),
     (BLOG, "ICP"): dict(
         study_design="policy_analysis_commentary", lg_strength="moderate",
+        lg_notes="Local authorities and the NHS set long-term strategy together in the ICP.",
         findings_summary="ICPs are where local authorities and the NHS meet to set long-term health and wellbeing "
                          "strategy.",
     ),
@@ -465,6 +468,7 @@ B_CHANGES = {
     ),
     (HSCC, "ICB"): dict(
         accountability_clarity="overlapping_contested",
+        lg_notes="Councils answer to their electorate in a way NHS bodies do not.",
         findings_summary="MPs found ICS autonomy in tension with NHS England's command-and-control style and asked "
                          "for clarity on accountability for partnership working.",
         lessons_for_ics="Clarify accountability for partnership working, including local government's.",
@@ -487,12 +491,14 @@ B_CHANGES = {
     ),
     (WALSHE, "DEVO_GM"): dict(
         lg_strength="moderate",
+        lg_notes="Ten councils lead the city-region's partnership with the NHS.",
         findings_summary="Greater Manchester's devolution joined councils and NHS bodies in one partnership with a "
                          "joint plan.",
         lessons_for_ics="Local government can lead health and care planning where the geography is shared.",
     ),
     (WHITE_PAPER, "AHA"): dict(
         lg_strength="weak",
+        lg_notes="Matching boundaries and joint planning, but no local-government control of health.",
         findings_summary="Health authorities would match local-authority areas and plan jointly with them, but "
                          "health was not handed to local government.",
     ),
@@ -569,7 +575,9 @@ CONSENSUS = {
 
 def main() -> int:
     a = fill(Path("extracts/reviewer_a.xlsx"), A, NOTE, WITHDRAWN)
-    b_plan = {key: {**A[key], **B_CHANGES.get(key, {})} for key in A if key not in B_SKIPS}
+    # reviewer_b's free text is their own (B_CHANGES); they leave the optional tier_change to reviewer_a
+    b_plan = {key: {**{k: v for k, v in A[key].items() if k != "tier_change"}, **B_CHANGES.get(key, {})}
+              for key in A if key not in B_SKIPS}
     b = fill(Path("extracts/reviewer_b.xlsx"), b_plan, NOTE, WITHDRAWN)
     print(f"reviewer_a: {a} rows filled; reviewer_b: {b} rows filled")
     if Path("extracts/consensus.xlsx").exists():
