@@ -23,6 +23,8 @@ from openpyxl import load_workbook
 
 FOLDER = Path("extracts")
 NOTE = "Illustrative sample decision."
+# studies scripts/fill_sample_extractions.py fills that only HMIC supplies (no Zotero tags): always included here
+EXTRACTED = {"Checkland2017", "HCHSCC2023"}
 
 
 def rows(path: Path, sheet: str) -> tuple:
@@ -60,7 +62,8 @@ def statuses() -> dict[str, str]:
 def main() -> int:
     a, b = FOLDER / "screening-reviewer_a.xlsx", FOLDER / "screening-reviewer_b.xlsx"
     awaiting = sorted(s for s, status in statuses().items() if status == "awaiting screening")
-    later = set(awaiting[-2:])  # reviewer_a leaves two for later: the flow shows them as awaiting
+    # reviewer_a leaves two for later (the flow shows them as awaiting), never one the extraction sheets fill
+    later = set([s for s in awaiting if s not in EXTRACTED][-2:])
 
     def reviewer_a_ta(values):
         sid, title = values["study_id"], str(values["title"] or "")
