@@ -16,6 +16,7 @@ import pandas as pd
 
 from .codebook import Codebook
 from .tables import KEY, key_order
+from .team import Team
 
 # who a recommendation is for
 AUDIENCES = ("national bodies", "systems", "places", "local government")
@@ -141,8 +142,9 @@ def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
                   "agreement": r["agreement"], "kappa": r["kappa"]}
                  for r in screening_agreement.to_dict("records")] if len(screening_agreement) else []
     kappas = pd.to_numeric(extraction_agreement.get("kappa", pd.Series(dtype=str)), errors="coerce").dropna()
+    team = Team.from_config(dict(config))
     return {"sources": sources, "screening": screening, "prioritisation": "",
-            "reviewers": list(config.get("reviewers", [])),
+            "reviewers": list(team.readers), "team": team.describe() if team.former else "",
             "extraction_fields": int(len(extraction_agreement)),
             "extraction_kappa_median": f"{kappas.median():.2f}" if len(kappas) else ""}
 
@@ -213,4 +215,6 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
         out.append(text + ". " + ("Their disagreements were settled in the consensus workbook." if not open_disagreements
                                   else f"{count(open_disagreements, 'disagreement')} "
                                        f"{'is' if open_disagreements == 1 else 'are'} still open in the consensus workbook."))
+    if methods.get("team"):  # someone left: who did the work, and that theirs still counts
+        out.append(f"Reviewers: {methods['team']}.")
     return " ".join(out)

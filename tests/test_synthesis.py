@@ -189,3 +189,15 @@ def test_the_summary_says_plainly_what_is_not_written_yet(kind):
     assert text.count("No finding has been written for this question yet") == 4
     assert "Included studies not yet extracted (not evidence of absence): Ham 1981" in text
     assert "F1_strategic_planning" not in text.split("Appendix")[1] and "Strategic planning" in text
+
+
+def test_the_methods_name_who_left_and_count_their_work():
+    config = {"reviewers": ["reviewer_a", "reviewer_c"],
+              "former_reviewers": [{"name": "reviewer_b", "left": "2026-11-30"}]}
+    box = synthesis.methods(config, pd.DataFrame(), pd.DataFrame())
+    assert box["reviewers"] == ["reviewer_a", "reviewer_c", "reviewer_b"]
+    sentence = synthesis.agreement_sentence(box, 0)
+    assert "extracted independently by 3 reviewers" in sentence
+    assert "Reviewers: reviewer_a and reviewer_c (reviewer_b until 2026-11-30, whose work still counts)." in sentence
+    assert "Reviewers:" not in synthesis.agreement_sentence(synthesis.methods({"reviewers": ["a", "b"]},
+                                                                               pd.DataFrame(), pd.DataFrame()), 0)
