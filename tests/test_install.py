@@ -71,7 +71,7 @@ def test_a_new_team_starts_a_review_from_the_installed_wheel(venv, tmp_path):
     empty = run(*snakemake, cwd=folder, env=env)
     assert empty.returncode == 1 and "Traceback" not in empty.stderr
     assert empty.stderr.strip().splitlines() == [
-        "Error: protocols/review.yaml with the command line's --config: no sources yet; put an export (RIS, BibTeX, "
+        "Error: protocols/review.yaml: no sources yet; put an export (RIS, BibTeX, "
         "CSV, CSL-JSON or EndNote XML) in protocols/library/ and list it under 'sources:' in the protocol, as its "
         "commented example shows, or add a Zotero library there"]
 
