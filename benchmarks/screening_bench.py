@@ -16,6 +16,7 @@ already built) at 2,000 and 20,000 records.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sqlite3
 import subprocess
 import sys
@@ -38,9 +39,18 @@ def priors(labels: list[int], seed: int) -> list[int]:
     return [int(rng.choice(np.flatnonzero(y == 1))), int(rng.choice(np.flatnonzero(y == 0)))]
 
 
-def asreview_order(asreview: str, dataset: Path, chosen: list[int], seed: int) -> list[int]:
+def asreview_order(asreview: str, dataset: Path, chosen: list[int], seed: int, cache: Path | None = None
+                   ) -> list[int]:
     """The order ``asreview simulate`` screens ``dataset`` in (0-based rows), priors first; the records it left
-    unlabelled (after the last inclusion) follow in row order, as they change no metric."""
+    unlabelled (after the last inclusion) follow in row order, as they change no metric. With ``cache``, an
+    order is kept there (a file per set, content, priors and seed) and read back on the next run: ASReview's
+    orders do not depend on our model, and take minutes to compute."""
+    kept = None
+    if cache is not None:
+        digest = hashlib.sha256(dataset.read_bytes()).hexdigest()[:12]
+        kept = cache / f"{dataset.stem}-{digest}-{'-'.join(map(str, chosen))}-seed{seed}.txt"
+        if kept.exists():
+            return [int(line) for line in kept.read_text().split()]
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder) / "sim.asreview"
         # run in the temporary folder: asreview leaves a cache file (synergy_cache.sqlite) where it runs
@@ -51,7 +61,12 @@ def asreview_order(asreview: str, dataset: Path, chosen: list[int], seed: int) -
         with sqlite3.connect(Path(folder) / "results.db") as db:
             labelled = [int(r) for (r,) in db.execute("SELECT record_id FROM results ORDER BY rowid")]
     seen = set(labelled)
-    return labelled + [i for i in range(len(read_labelled(dataset)[1])) if i not in seen]
+    order = labelled + [i for i in range(len(read_labelled(dataset)[1])) if i not in seen]
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.with_suffix(".tmp").write_text("\n".join(map(str, order)) + "\n")
+        kept.with_suffix(".tmp").replace(kept)
+    return order
 
 
 def retraining_seconds(texts: list[str], n: int) -> float:

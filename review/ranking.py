@@ -118,19 +118,28 @@ def ranked(scores: np.ndarray, candidates: Iterable[int]) -> list[int]:
     return [int(i) for i in ids[np.lexsort((ids, -scores[ids]))]]
 
 
+def refreshes(total: int, first: int, step: float = 0.025) -> list[int]:
+    """The numbers of records screened at each retraining of ``simulate`` (a refresh): ``first`` (the priors),
+    then after each batch of ``step`` times the records screened so far (at least one), up to ``total``."""
+    points = [first]
+    while points[-1] < total:
+        points.append(min(total, points[-1] + max(1, int(points[-1] * step))))
+    return points
+
+
 def simulate(texts: Sequence[str], labels: Sequence[int], priors: Sequence[int], model: Model,
              step: float = 0.025) -> list[int]:
     """The order in which a reviewer screens every record when each batch is the top of the model's ranking
     and the model is retrained after each batch, as a refresh would: ``priors`` first, then batches of
-    ``step`` times the records screened so far (at least one)."""
+    ``step`` times the records screened so far (at least one; ``refreshes`` gives where each batch ends)."""
     y = np.asarray(labels, dtype=int)
     features = model.features(texts)
     order = list(dict.fromkeys(priors))
     left = np.ones(len(y), dtype=bool)
     left[order] = False
-    while left.any():
+    for end in refreshes(len(y), len(order), step)[1:]:
         scores = model.scores(features, order, y[order])
-        batch = ranked(scores, np.flatnonzero(left))[:max(1, int(len(order) * step))]
+        batch = ranked(scores, np.flatnonzero(left))[:end - len(order)]
         order.extend(batch)
         left[batch] = False
     return order

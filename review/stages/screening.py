@@ -113,6 +113,7 @@ def _prioritise(plan: Prioritisation, rows: dict[str, dict[str, str]], table: li
         ("trained_on_excluded", len(labels) - included if ranking else 0), ("studies", len(studies)),
         ("screened", len(labels)), ("found", included), ("target_recall", plan.target),
         ("confidence", plan.confidence), ("p_value", f"{estimate.p:.4f}" if estimate else ""),
+        ("most_remaining", estimate.remaining if estimate else ""),
         ("safe_to_stop", "yes" if estimate and estimate.safe_to_stop else "no"),
         ("stopped_on", plan.stopped), ("stop_note", plan.note), ("not_screened", not_screened),
         ("sentence", estimate.sentence() if estimate else ""))]
