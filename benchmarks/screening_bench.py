@@ -17,20 +17,23 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
+import json
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from review import stopping
 from review.cli import read_labelled
-from review.ranking import Model, metrics, simulate
-
-ASREVIEW_WSS95 = {"kitchenham_2010": 0.674, "bannach_brown_2019": 0.412, "cohen_2006_ace_inhibitors": 0.752}
+from review.ranking import Model, document, metrics, ranked, refreshes, simulate
 
 
 def priors(labels: list[int], seed: int) -> list[int]:
@@ -69,12 +72,42 @@ def asreview_order(asreview: str, dataset: Path, chosen: list[int], seed: int, c
     return order
 
 
-def retraining_seconds(texts: list[str], n: int) -> float:
+CANDIDATES = {  # the settings compared leave-one-dataset-out; Model() (the default) must be one of them
+    "title once (ELAS u4's text)": Model(titles=1),
+    "title counted twice": Model(titles=2),
+    "title counted three times": Model(titles=3),
+}
+CODE = hashlib.sha256("".join(inspect.getsource(f) for f in (
+    document, Model.document, Model.features, Model.weights, Model.scores, ranked, refreshes, simulate,
+)).encode()).hexdigest()[:12]  # what a kept order of ours depends on besides the settings
+
+
+def our_order(path: Path, model: Model, chosen: list[int], seed: int, cache: Path | None) -> tuple[list[int], float]:
+    """``simulate``'s order for one set, model and seed, and the seconds it took; kept in ``cache`` (by the
+    set's content, the settings, the priors and the code) and read back on the next run."""
+    kept = None
+    if cache is not None:
+        key = hashlib.sha256(repr((path.read_bytes(), replace(model, seed=seed), chosen, CODE)).encode()).hexdigest()
+        kept = cache / f"{path.stem}-review-{key[:16]}.json"
+        if kept.exists():
+            saved = json.loads(kept.read_text())
+            return saved["order"], saved["seconds"]
+    texts, labels = read_labelled(path, model)
+    start = time.perf_counter()
+    order = simulate(texts, labels, chosen, replace(model, seed=seed))
+    seconds = time.perf_counter() - start
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.with_suffix(".tmp").write_text(json.dumps({"order": order, "seconds": seconds}))
+        kept.with_suffix(".tmp").replace(kept)
+    return order, seconds
+
+
+def retraining_seconds(texts: list[str], n: int, model: Model) -> float:
     """One retraining and scoring with half of ``n`` records known (texts repeated to reach ``n``)."""
     many = (texts * (n // len(texts) + 1))[:n]
     rng = np.random.default_rng(0)
     labels = (rng.random(n) < 0.05).astype(int)
-    model = Model()
     features = model.features(many)
     known = list(range(0, n, 2))
     start = time.perf_counter()
@@ -82,39 +115,108 @@ def retraining_seconds(texts: list[str], n: int) -> float:
     return time.perf_counter() - start
 
 
+def mean(values: Any) -> float:
+    return float(np.mean(list(values)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", type=Path, nargs="+")
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds of the default model's runs (the stopping table)")
+    parser.add_argument("--compare-seeds", type=int, default=3,
+                        help="seeds of the comparison (every candidate and ASReview): the first ones of --seeds")
     parser.add_argument("--asreview", help="the asreview command, to run ASReview LAB beside ours")
+    parser.add_argument("--cache", type=Path, help="a folder keeping every order computed (ASReview's and ours)")
+    parser.add_argument("--target", type=float, default=0.95, help="the stopping rule's recall (default 0.95)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="the stopping rule's confidence (0.95)")
     args = parser.parse_args(argv)
-    print("| set | records | inclusions | tool | WSS@95 mean (min-max) | recall@10% | records to last inclusion "
-          "| seconds per run |")
-    print("|---|---:|---:|---|---|---:|---:|---:|")
-    texts: list[str] = []
-    for path in args.datasets:
-        texts, labels = read_labelled(path)
-        tools = {"review": lambda chosen, seed, texts=texts, labels=labels: simulate(texts, labels, chosen,
-                                                                                   Model(seed=seed))}
-        if args.asreview:
-            tools["ASReview (ELAS u4)"] = lambda chosen, seed, path=path: asreview_order(args.asreview, path, chosen,
-                                                                                         seed)
-        for tool, run in tools.items():
-            runs = []
-            for seed in range(args.seeds):
-                start = time.perf_counter()
-                chosen = priors(labels, seed)
-                runs.append({**metrics(run(chosen, seed), labels, chosen), "seconds": time.perf_counter() - start})
-            wss = [r["wss95"] for r in runs]
-            print(f"| {path.stem} | {len(labels):,} | {sum(labels)} | {tool} | {np.mean(wss):.3f} "
-                  f"({min(wss):.3f}-{max(wss):.3f}) | {np.mean([r['recall10'] for r in runs]):.3f} | "
-                  f"{np.mean([r['last_inclusion'] for r in runs]):.0f} | {np.mean([r['seconds'] for r in runs]):.1f} |",
-                  flush=True)
-        if not args.asreview:
-            print(f"| {path.stem} | | | ASReview (ELAS u4), quoted | {ASREVIEW_WSS95.get(path.stem, float('nan')):.3f} "
-                  "| | | |", flush=True)
+    chosen_name = next(name for name, model in CANDIDATES.items() if model == Model())
+    tools = [*CANDIDATES, *(["ASReview"] if args.asreview else [])]
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    sizes: dict[str, tuple[int, int]] = {}
+    for seed in range(args.seeds):  # seeds outermost: a run cut short has every set for the first seeds
+        for path in args.datasets:
+            _, labels = read_labelled(path)
+            sizes[path.stem] = (len(labels), sum(labels))
+            chosen = priors(labels, seed)
+            for tool in tools:
+                if tool != chosen_name and seed >= args.compare_seeds:
+                    continue
+                if tool == "ASReview":
+                    start = time.perf_counter()
+                    order = asreview_order(args.asreview, path, chosen, seed, args.cache)
+                    seconds = time.perf_counter() - start
+                else:
+                    order, seconds = our_order(path, CANDIDATES[tool], chosen, seed, args.cache)
+                m: dict[str, Any] = {**metrics(order, labels, chosen), "seconds": seconds}
+                if tool == chosen_name:  # the stopping rule, as a refresh computes it: at each retraining
+                    screened = [labels[i] for i in order]
+                    stop = stopping.stop_at(screened, len(labels), args.target, args.confidence,
+                                            refreshes(len(labels), len(chosen)))
+                    m.update(stop_at=stop, saved=(len(labels) - stop) / len(labels),
+                             stop_recall=sum(screened[:stop]) / sum(labels))
+                runs.setdefault((tool, path.stem), []).append({**m, "seed": seed})
+            print(f"seed {seed} {path.stem} done", file=sys.stderr, flush=True)
+    sets = [p.stem for p in args.datasets]
+    # the comparison on the seeds every tool ran with
+    wss = {(t, s): mean(r["wss95"] for r in runs[t, s] if r["seed"] < args.compare_seeds) for t, s in runs}
+    rec = {(t, s): mean(r["recall10"] for r in runs[t, s] if r["seed"] < args.compare_seeds) for t, s in runs}
+
+    print(f"### Every candidate on every set (WSS@95, mean of seeds 0-{args.compare_seeds - 1})\n")
+    print("| set | records | inclusions | " + " | ".join(tools) + " |")
+    print("|---|---:|---:|" + "---:|" * len(tools))
+    for s in sets:
+        print(f"| {s} | {sizes[s][0]:,} | {sizes[s][1]} | " + " | ".join(f"{wss[t, s]:.3f}" for t in tools) + " |")
+    print("| **mean** | | | " + " | ".join(f"**{mean(wss[t, s] for s in sets):.3f}**" for t in tools) + " |")
+    if args.asreview:
+        print("| worst set against ASReview | | | " + " | ".join(
+            f"{min(wss[t, s] - wss['ASReview', s] for s in sets):+.3f}" for t in CANDIDATES) + " | |")
+
+    print("\n### Leave one dataset out: the setting chosen on the other sets, measured on the one left out\n")
+    print("| set left out | chosen on the other sets | WSS@95 | recall@10% | ASReview WSS@95 | ASReview recall@10% "
+          "| difference in WSS@95 |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    held: dict[str, float] = {}
+    for s in sets:
+        others = [o for o in sets if o != s]
+        pick = max(CANDIDATES, key=lambda t: mean(wss[t, o] for o in others))  # ties: the first listed
+        held[s] = wss[pick, s]
+        asr = (f"{wss['ASReview', s]:.3f} | {rec['ASReview', s]:.3f} | {wss[pick, s] - wss['ASReview', s]:+.3f}"
+               if args.asreview else " | | ")
+        print(f"| {s} | {pick} | {wss[pick, s]:.3f} | {rec[pick, s]:.3f} | {asr} |")
+    line = f"\nLeft-out sets: mean WSS@95 {mean(held.values()):.3f}"
+    if args.asreview:
+        diffs = {s: held[s] - wss["ASReview", s] for s in sets}
+        worst = min(diffs, key=lambda s: diffs[s])
+        line += (f" against ASReview's {mean(wss['ASReview', s] for s in sets):.3f}; worst set {worst} "
+                 f"{diffs[worst]:+.3f}; more than 0.02 below on {sum(d < -0.02 for d in diffs.values())} of {len(sets)}; "
+                 f"recall@10% {mean(rec[t, s] for t in [chosen_name] for s in sets):.3f} (the default) against "
+                 f"{mean(rec['ASReview', s] for s in sets):.3f}")
+    print(line + f". Default model: {chosen_name}.")
+
+    print(f"\n### The stopping rule (recall {args.target:.0%}, confidence {args.confidence:.0%}) on the default "
+          "model's runs\n")
+    print(f"Seeds 0-{args.seeds - 1}.\n")
+    print("| set | WSS@95 | work saved at the stop, mean (min-max) | recall at the stop, mean (min) "
+          "| runs reaching the target |")
+    print("|---|---:|---|---|---:|")
+    kept = 0
+    for s in sets:
+        r = runs[chosen_name, s]
+        reached = sum(x["stop_recall"] >= args.target for x in r)
+        kept += reached
+        print(f"| {s} | {mean(x['wss95'] for x in r):.3f} | {mean(x['saved'] for x in r):.3f} "
+              f"({min(x['saved'] for x in r):.3f}-{max(x['saved'] for x in r):.3f}) | "
+              f"{mean(x['stop_recall'] for x in r):.3f} ({min(x['stop_recall'] for x in r):.3f}) | {reached} of {len(r)} |")
+    every = [x for s in sets for x in runs[chosen_name, s]]
+    print(f"| **all** | **{mean(x['wss95'] for x in every):.3f}** | **{mean(x['saved'] for x in every):.3f}** | "
+          f"{mean(x['stop_recall'] for x in every):.3f} ({min(x['stop_recall'] for x in every):.3f}) | "
+          f"**{kept} of {len(every)}** ({kept / len(every):.0%}) |")
+    print("\nSeconds per run (mean over sets and seeds): " + ", ".join(
+        f"{t} {mean(x['seconds'] for s in sets for x in runs[t, s]):.1f}" for t in tools))
+    texts, _ = read_labelled(args.datasets[-1])
     for n in (2_000, 20_000):
-        print(f"one retraining at {n:,} records: {retraining_seconds(texts, n):.3f} s")
+        print(f"one retraining of the default model at {n:,} records: {retraining_seconds(texts, n, Model()):.3f} s")
     return 0
 
 

@@ -102,12 +102,15 @@ def cmd_dedup(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_labelled(path: Path) -> tuple[list[str], list[int]]:
+def read_labelled(path: Path, model: Any = None) -> tuple[list[str], list[int]]:
     """A labelled screening set: columns ``title``, ``abstract``, ``label_included`` (0 or 1); record ``R<n>``
-    is data row n. A missing column or a label that is not 0 or 1 is an error naming the row."""
+    is data row n. A missing column or a label that is not 0 or 1 is an error naming the row. The texts are
+    as ``model`` (a ``ranking.Model``; the default one if not given) reads them."""
     import csv
 
-    from .ranking import document
+    from .ranking import Model
+
+    document = (model or Model()).document
 
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:

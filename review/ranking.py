@@ -20,9 +20,9 @@ import numpy as np
 INCLUDED, EXCLUDED = 1, 0
 
 
-def document(title: str, abstract: str) -> str:
-    """The text the model reads for one record: its title twice, then its abstract."""
-    return f"{title} {title} {abstract}"
+def document(title: str, abstract: str, titles: int = 2) -> str:
+    """The text the model reads for one record: its title ``titles`` times, then its abstract."""
+    return " ".join([title] * titles + [abstract])
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,14 @@ class Model:
     ngrams: tuple[int, int] = (1, 2)
     ratio: float = 9.8  # the inclusions' total weight, in times the exclusions' (ASReview's "balanced" ratio)
     max_df: float = 0.95  # words in more than this share of the records tell nothing apart
+    titles: int = 2  # times each record's title is counted in its text
+
+    def document(self, title: str, abstract: str) -> str:
+        return document(title, abstract, self.titles)
 
     def describe(self) -> str:
-        return (f"TF-IDF of title (counted twice) and abstract ({self.ngrams[0]}-{self.ngrams[1]} word n-grams), "
+        title = "title (counted twice)" if self.titles == 2 else f"title (counted {self.titles} times)"
+        return (f"TF-IDF of {title} and abstract ({self.ngrams[0]}-{self.ngrams[1]} word n-grams), "
                 f"linear SVM (C = {self.c}) with inclusions weighted {self.ratio} times the exclusions, "
                 f"seed {self.seed}")
 

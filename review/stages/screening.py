@@ -19,7 +19,7 @@ from .. import screening, stopping
 from ..citations import citations
 from ..errors import ERROR, WARNING, Problem
 from ..fileio import frame_rows, kept_arrays, read_frame, write_csv
-from ..ranking import Model, Prioritisation, document, features_key, rank_studies
+from ..ranking import Model, Prioritisation, features_key, rank_studies
 from ..screening import CONSENSUS, EXCLUDE, FT, INCLUDE, STAGES, STOPPED, TA, Decision, Outcome, Settings
 from ..workbooks import changes as cell_changes
 from ..workbooks import order as screening_order
@@ -87,7 +87,7 @@ def _prioritise(plan: Prioritisation, rows: dict[str, dict[str, str]], table: li
     new = stopping.extend_order(logged, labels, shown)
     screening_order.append(path, len(logged), new, shown)
     position = {s: k for k, s in enumerate(studies)}
-    texts = [document(rows[s]["title"], rows[s]["abstract"]) for s in studies]
+    texts = [plan.model.document(rows[s]["title"], rows[s]["abstract"]) for s in studies]
     known = {position[s]: y for s, y in labels.items()}
     features = _features(plan.model, texts, cache) if len(set(known.values())) == 2 else None
     scored = rank_studies(texts, known, plan.model, features)
