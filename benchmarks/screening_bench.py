@@ -1,16 +1,25 @@
-"""Screening prioritisation on the labelled sets: WSS@95, recall after 10%, records to the last inclusion.
+"""Screening prioritisation on the labelled sets: candidate models compared leave-one-dataset-out beside
+ASReview LAB, and the stopping rule measured on the default model's runs.
 
-    python benchmarks/screening_bench.py ../shared/screening/*.csv --seeds 5 [--asreview PATH/TO/asreview]
+    python benchmarks/screening_bench.py ../shared/screening/*.csv --seeds 5 --compare-seeds 3 \
+        --asreview /tmp/asr/bin/asreview --cache /tmp/screening-cache
 
-For each set and seed, the priors are one included and one excluded record drawn with that seed (left
-out of the metrics), and ``review.ranking.simulate`` screens the rest in the model's order, retraining
-after each batch. With ``--asreview``, ASReview LAB's ``asreview simulate`` (its default model, ELAS u4)
-runs on the same set with the same priors and seed, and its order is read from the project file it writes
-(``results.db``, records in the order labelled) and measured the same way. ASReview pins its own versions of
-pandas and Flask: install it in a separate environment (``python -m venv /tmp/asr && /tmp/asr/bin/pip
-install asreview``) and pass ``--asreview /tmp/asr/bin/asreview``. Without it, ASReview's figure is the one
-quoted in ../shared/screening/README.md (one seed). Also prints the seconds of one retraining (features
-already built) at 2,000 and 20,000 records.
+For each set and seed, the priors are one included and one excluded record drawn with that seed (left out of
+the metrics), and ``review.ranking.simulate`` screens the rest in each candidate model's order (``CANDIDATES``),
+retraining after each batch. With ``--asreview``, ASReview LAB's ``asreview simulate`` (its default model,
+ELAS u4) runs on the same set with the same priors and seed, and its order is read from the project file it
+writes (``results.db``, records in the order labelled) and measured the same way. ASReview pins its own
+versions of pandas and Flask: install it in a separate environment (``python -m venv /tmp/asr &&
+/tmp/asr/bin/pip install asreview==3.0.8``).
+
+Printed (Markdown): WSS@95 of every candidate and ASReview on every set (seeds below ``--compare-seeds``); the
+leave-one-dataset-out table (for each set, the candidate with the best mean WSS@95 on the other sets, measured
+on the one left out); the stopping rule (``review.stopping.stop_at``, computed at each retraining as a refresh
+would) on the default model's runs (``--seeds``): work saved at the stop beside WSS@95, recall at the stop and
+how many runs reached the target; and the seconds of one retraining (features already built) at 2,000 and
+20,000 records. ``--cache`` keeps every order (ASReview's take minutes each and do not depend on our model;
+ours are keyed by the set, settings, priors and the source of the functions they depend on), so that a rerun
+computes only what changed.
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ CANDIDATES = {  # the settings compared leave-one-dataset-out; Model() (the defa
     "title once (ELAS u4's text)": Model(titles=1),
     "title counted twice": Model(titles=2),
     "title counted three times": Model(titles=3),
+    "title counted four times": Model(titles=4),
 }
 CODE = hashlib.sha256("".join(inspect.getsource(f) for f in (
     document, Model.document, Model.features, Model.weights, Model.scores, ranked, refreshes, simulate,

@@ -40,7 +40,7 @@ class Model:
         return document(title, abstract, self.titles)
 
     def describe(self) -> str:
-        title = "title (counted twice)" if self.titles == 2 else f"title (counted {self.titles} times)"
+        title = {1: "title", 2: "title (counted twice)"}.get(self.titles, f"title (counted {self.titles} times)")
         return (f"TF-IDF of {title} and abstract ({self.ngrams[0]}-{self.ngrams[1]} word n-grams), "
                 f"linear SVM (C = {self.c}) with inclusions weighted {self.ratio} times the exclusions, "
                 f"seed {self.seed}")

@@ -118,3 +118,9 @@ def test_the_protocol_names_the_seed_targets_and_the_stop():
                                                                                          "budget")
     default = Prioritisation.from_config({})
     assert default.enabled and default.stopped == "" and "seed 0" in default.model.describe()
+
+
+def test_the_model_reads_each_title_as_many_times_as_it_says():
+    assert Model(titles=1).document("Regional boards", "An abstract.") == "Regional boards An abstract."
+    assert Model(titles=3).document("Regional boards", "") == "Regional boards Regional boards Regional boards "
+    assert "title (counted 3 times)" in Model(titles=3).describe() and "TF-IDF of title and" in Model(titles=1).describe()
