@@ -21,7 +21,7 @@ import numpy as np
 INCLUDED, EXCLUDED = 1, 0
 
 
-def document(title: str, abstract: str, titles: int = 2) -> str:
+def document(title: str, abstract: str, titles: int) -> str:
     """The text the model reads for one record: its title ``titles`` times, then its abstract."""
     return " ".join([title] * titles + [abstract])
 
