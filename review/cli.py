@@ -106,12 +106,15 @@ def cmd_dedup(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_labelled(path: Path) -> tuple[list[str], list[int]]:
+def read_labelled(path: Path, model: Any = None) -> tuple[list[str], list[int]]:
     """A labelled screening set: columns ``title``, ``abstract``, ``label_included`` (0 or 1); record ``R<n>``
-    is data row n. A missing column or a label that is not 0 or 1 is an error naming the row."""
+    is data row n. A missing column or a label that is not 0 or 1 is an error naming the row. The texts are
+    as ``model`` (a ``ranking.Model``; the default one if not given) reads them."""
     import csv
 
-    from .ranking import document
+    from .ranking import Model
+
+    document = (model or Model()).document
 
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -135,8 +138,9 @@ def read_labelled(path: Path) -> tuple[list[str], list[int]]:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Screen a labelled set in the order the model proposes, retraining after each batch, from the priors."""
+    from . import stopping
     from .fileio import write_csv
-    from .ranking import Model, metrics, simulate
+    from .ranking import Model, metrics, refreshes, simulate
 
     texts, labels = read_labelled(Path(args.dataset))
     priors = []
@@ -147,12 +151,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if {labels[i] for i in priors} != {0, 1}:
         raise ReviewError("the priors must hold at least one included and one excluded record "
                           f"(given: {', '.join(args.prior)})")
+    for name in ("stop_recall", "stop_confidence"):
+        if not 0 < getattr(args, name) < 1:
+            raise ReviewError(f"--{name.replace('_', '-')} {getattr(args, name)}: expected a number between 0 and 1")
     order = simulate(texts, labels, priors, Model(seed=args.seed), step=args.step)
     write_csv(args.out, ["record_id", "label_included"],
               ({"record_id": f"R{i + 1}", "label_included": labels[i]} for i in order))
     m = metrics(order, labels, priors)
+    # the stopping test as a refresh computes it: on the order screened, at each retraining
+    stop = stopping.stop_at([labels[i] for i in order], len(order), args.stop_recall, args.stop_confidence,
+                            refreshes(len(order), len(set(priors)), args.step))
     print(f"{len(order)} records screened in the model's order, written to {args.out}: WSS@95 {m['wss95']:.3f}, "
           f"recall after 10% {m['recall10']:.3f}, every inclusion found after {m['last_inclusion']} records")
+    print(f"stop_at={stop}")
     return 0
 
 
@@ -351,6 +362,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--step", type=float, default=0.025,
                    help="retrain after each batch of this fraction of the records screened so far (default 0.025)")
     p.add_argument("--out", required=True, metavar="ORDER.csv", help="the order screened: record_id per row")
+    p.add_argument("--stop-recall", type=float, default=0.95, metavar="R",
+                   help="the stopping rule's target recall (default 0.95); prints stop_at=N, the records screened "
+                        "when the rule first says stop (the total when it never does)")
+    p.add_argument("--stop-confidence", type=float, default=0.95, metavar="C",
+                   help="the stopping rule's confidence (default 0.95)")
 
     p = add("import", cmd_import, "preview what one exported file would contribute", protocol=False)
     p.add_argument("file")

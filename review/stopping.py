@@ -19,21 +19,73 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def _tails(screened: Sequence[int], total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """For every sample (the last k records screened, k = 1..n): its size, its relevant records, the
+    population it is taken from (the sample plus every record never screened); and the relevant found."""
+    labels = np.asarray(screened, dtype=int)
+    n = len(labels)
+    sizes = np.arange(1, n + 1)
+    return sizes, np.cumsum(labels[::-1]), total - (n - sizes), int(labels.sum())
+
+
+def _p_remaining(screened: Sequence[int], total: int, remaining: int) -> float:
+    """p-value of "at least ``remaining`` relevant records were never screened": the smallest over every
+    sample of the chance of seeing no more relevant records in it than were seen."""
+    from scipy.stats import hypergeom  # here, not above: 0.6 s to import, and a review's first run decides nothing
+
+    sizes, in_sample, population, _ = _tails(screened, total)
+    needed = in_sample + remaining  # relevant records among the sample and the records never screened
+    p = np.where(needed > population, 0.0, hypergeom.cdf(in_sample, population, np.minimum(needed, population), sizes))
+    return float(np.nanmin(p))
+
+
 def p_missed(screened: Sequence[int], total: int, target: float = 0.95) -> float:
     """p-value of "recall is below ``target``", from the decisions in the order screened (1 included, 0 not)
     and the number of records in all (``total``, screened or not)."""
-    labels = np.asarray(screened, dtype=int)
-    n, found = len(labels), int(labels.sum())
-    if n == 0:
+    if len(screened) == 0:
         return 1.0
-    from scipy.stats import hypergeom  # here, not above: 0.6 s to import, and a review's first run decides nothing
+    found = int(np.sum(screened))
+    # recall below target means at least K = floor(found / target + 1) relevant records in all
+    return _p_remaining(screened, total, int(np.floor(found / target + 1)) - found)
 
-    sizes = np.arange(1, n + 1)  # the sample: the last k records screened
-    in_sample = np.cumsum(labels[::-1])
-    population = total - (n - sizes)  # the sample plus every record never screened
-    needed = np.floor(found / target + 1) - (found - in_sample)  # relevant records there under the null
-    p = np.where(needed > population, 0.0, hypergeom.cdf(in_sample, population, np.minimum(needed, population), sizes))
-    return float(np.nanmin(p))
+
+def most_remaining(screened: Sequence[int], total: int, confidence: float = 0.95) -> int:
+    """The most relevant records that may remain unscreened at ``confidence``: the largest number m for which
+    "at least m remain" is not rejected at 1 - confidence by the same test (its p-value falls as m grows)."""
+    unscreened = total - len(screened)
+    if unscreened <= 0:
+        return 0
+    if len(screened) == 0:
+        return unscreened
+    low, high = 0, unscreened  # "at least 0 remain" is never rejected; find the largest m not rejected
+    while low < high:
+        m = (low + high + 1) // 2
+        if _p_remaining(screened, total, m) >= 1 - confidence:
+            low = m
+        else:
+            high = m - 1
+    return low
+
+
+def stop_at(screened: Sequence[int], total: int, target: float, confidence: float, checks: Iterable[int]) -> int:
+    """The number of records screened at the first of ``checks`` (counts of records screened, in increasing
+    order: the refreshes) where the test says stop; ``total`` when it never does."""
+    for n in checks:
+        if p_missed(screened[:n], total, target) < 1 - confidence:
+            return n
+    return total
+
+
+def remaining_words(remaining: int, unscreened: int, confidence: float) -> str:
+    """How many more relevant studies may remain, with what confidence, in plain words: the one sentence the
+    screening workbooks' instructions and the report's methods both give (``Estimate.sentence``)."""
+    if unscreened <= 0:
+        return "Every study has been screened, so no relevant study remains unscreened."
+    among = f"among the {unscreened:,} {'study' if unscreened == 1 else 'studies'} not yet screened"
+    if remaining == 0:
+        return f"With {confidence:.0%} confidence, no relevant study remains {among}."
+    more = "1 more relevant study remains" if remaining == 1 else f"{remaining:,} more relevant studies remain"
+    return f"With {confidence:.0%} confidence, at most {more} {among}."
 
 
 @dataclass(frozen=True)
@@ -44,6 +96,7 @@ class Estimate:
     target: float
     confidence: float
     p: float
+    remaining: int  # the most relevant studies that may remain unscreened, at ``confidence``
 
     @property
     def safe_to_stop(self) -> bool:
@@ -51,16 +104,17 @@ class Estimate:
 
     def sentence(self) -> str:
         p = "p < 0.001" if self.p < 0.001 else f"p = {self.p:.3f}"
+        said = remaining_words(self.remaining, self.total - self.screened, self.confidence)
         if self.safe_to_stop:
-            return (f"At least {self.target:.0%} of the relevant records have been found, with {self.confidence:.0%} "
-                    f"confidence ({p}): screening may stop.")
-        return (f"It is not yet shown with {self.confidence:.0%} confidence that {self.target:.0%} of the relevant "
-                f"records have been found ({p}): keep screening from the top.")
+            return f"{said} So at least {self.target:.0%} of the relevant studies have been found ({p}): screening may stop."
+        return (f"{said} So it is not yet shown that {self.target:.0%} of the relevant studies have been found ({p}): "
+                "keep screening from the top.")
 
 
 def estimate(screened: Sequence[int], total: int, target: float = 0.95, confidence: float = 0.95) -> Estimate:
     labels = list(screened)
-    return Estimate(len(labels), total, int(sum(labels)), target, confidence, p_missed(labels, total, target))
+    return Estimate(len(labels), total, int(sum(labels)), target, confidence, p_missed(labels, total, target),
+                    most_remaining(labels, total, confidence))
 
 
 def extend_order(logged: Sequence[str], decided: Iterable[str], presented: Mapping[str, int]) -> list[str]:

@@ -75,7 +75,18 @@ def test_review_simulate_writes_every_record_once_in_order(tmp_path, capsys):
     with open(out, encoding="utf-8") as handle:
         ids = [row["record_id"] for row in csv.DictReader(handle)]
     assert ids[:2] == ["R1", "R6"] and sorted(ids, key=lambda r: int(r[1:])) == [f"R{k}" for k in range(1, 36)]
-    assert "WSS@95" in capsys.readouterr().out
+    printed = capsys.readouterr().out.splitlines()
+    assert "WSS@95" in printed[0]
+    # the five relevant records come first (two priors, then four); with n of 35 screened, a sixth one missed
+    # (recall below 95%) escapes the n - 6 irrelevant records screened since with chance (35 - n) / 29, below
+    # 0.05 from n = 34 on; the model retrains (and the test is computed) after every record at this size
+    assert ids.index("R5") < 6 and printed[1] == "stop_at=34"
+    assert main(["simulate", str(data), "--prior", "R1", "--prior", "R6", "--out", str(out), "--stop-recall",
+                 "0.8"]) == 0
+    # floor(5 / 0.8 + 1) = 7: two missed, escaping with chance (35 - n)(34 - n) / (29 * 28), below 0.05 from n = 29
+    assert capsys.readouterr().out.splitlines()[1] == "stop_at=29"
+    assert main(["simulate", str(data), "--prior", "R1", "--prior", "R6", "--out", str(out), "--stop-confidence",
+                 "1.5"]) == 2
     # priors of one class, or a row that does not exist, are one clear error
     assert main(["simulate", str(data), "--prior", "R1", "--prior", "R2", "--out", str(out)]) == 2
     assert main(["simulate", str(data), "--prior", "R1", "--prior", "R99", "--out", str(out)]) == 2
@@ -107,3 +118,9 @@ def test_the_protocol_names_the_seed_targets_and_the_stop():
                                                                                          "budget")
     default = Prioritisation.from_config({})
     assert default.enabled and default.stopped == "" and "seed 0" in default.model.describe()
+
+
+def test_the_model_reads_each_title_as_many_times_as_it_says():
+    assert Model(titles=1).document("Regional boards", "An abstract.") == "Regional boards An abstract."
+    assert Model(titles=3).document("Regional boards", "") == "Regional boards Regional boards Regional boards "
+    assert "title (counted 3 times)" in Model(titles=3).describe() and "TF-IDF of title and" in Model(titles=1).describe()

@@ -281,7 +281,9 @@ def test_a_refresh_with_nothing_new_leaves_the_workbook_byte_for_byte(tmp_path):
     run_with(tmp_path)
     assert path.read_bytes() == first
     guide = [c.value for c in load_workbook(path)["instructions"]["A"] if c.value]
-    assert any(line.startswith("When to stop: ") for line in guide)
+    when = [line for line in guide if line.startswith("When to stop: ")]
+    # the estimate in plain words: how many more relevant studies may remain, with what confidence
+    assert len(when) == 1 and "confidence, at most" in when[0] and "studies not yet screened" in when[0]
     assert any("seed 0" in line for line in guide)
 
 

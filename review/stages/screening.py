@@ -19,7 +19,7 @@ from .. import screening, stopping
 from ..citations import citations
 from ..errors import ERROR, WARNING, Problem
 from ..fileio import frame_rows, kept_arrays, read_frame, write_csv
-from ..ranking import Model, Prioritisation, document, features_key, rank_studies
+from ..ranking import Model, Prioritisation, features_key, rank_studies
 from ..screening import CONSENSUS, EXCLUDE, FT, INCLUDE, STAGES, STOPPED, TA, Decision, Outcome, Settings
 from ..team import Team
 from ..workbooks import changes as cell_changes
@@ -89,7 +89,7 @@ def _prioritise(plan: Prioritisation, rows: dict[str, dict[str, str]], table: li
     new = stopping.extend_order(logged, labels, shown)
     screening_order.append(path, len(logged), new, shown)
     position = {s: k for k, s in enumerate(studies)}
-    texts = [document(rows[s]["title"], rows[s]["abstract"]) for s in studies]
+    texts = [plan.model.document(rows[s]["title"], rows[s]["abstract"]) for s in studies]
     known = {position[s]: y for s, y in labels.items()}
     features = _features(plan.model, texts, cache) if len(set(known.values())) == 2 else None
     scored = rank_studies(texts, known, plan.model, features)
@@ -115,6 +115,7 @@ def _prioritise(plan: Prioritisation, rows: dict[str, dict[str, str]], table: li
         ("trained_on_excluded", len(labels) - included if ranking else 0), ("studies", len(studies)),
         ("screened", len(labels)), ("found", included), ("target_recall", plan.target),
         ("confidence", plan.confidence), ("p_value", f"{estimate.p:.4f}" if estimate else ""),
+        ("most_remaining", estimate.remaining if estimate else ""),
         ("safe_to_stop", "yes" if estimate and estimate.safe_to_stop else "no"),
         ("stopped_on", plan.stopped), ("stop_note", plan.note), ("not_screened", not_screened),
         ("sentence", estimate.sentence() if estimate else ""))]

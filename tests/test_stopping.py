@@ -1,0 +1,54 @@
+"""review.stopping: where the stopping rule first says stop, the most relevant records that may remain, and the
+sentence that states it in the workbooks' instructions and the report's methods."""
+
+from __future__ import annotations
+
+import pytest
+
+from review import stopping
+
+# ten relevant records found first, then only irrelevant ones, out of 220: at n screened, U = 220 - n never
+# screened. Under "recall below 95%" one relevant record is missed (floor(10 / 0.95 + 1) = 11); the sample of the
+# last n - 10 records (none relevant) misses it with chance U / (n - 10 + U) = U / 210, below 0.05 once U <= 10.
+FOUND_FIRST = [1] * 10 + [0] * 210
+
+
+def test_stop_at_is_the_first_check_where_the_test_says_stop():
+    assert stopping.stop_at(FOUND_FIRST, 220, 0.95, 0.95, range(1, 221)) == 210
+    assert stopping.stop_at(FOUND_FIRST, 220, 0.95, 0.95, [50, 100, 150, 200, 205, 215, 220]) == 215
+    # never said within the checks: the total
+    assert stopping.stop_at(FOUND_FIRST, 220, 0.95, 0.95, [50, 100, 200]) == 220
+    # a relevant record among the last ones screened puts the stop later
+    late = [1] * 9 + [0] * 150 + [1] + [0] * 60
+    assert stopping.stop_at(late, 220, 0.95, 0.95, range(1, 221)) > 210
+
+
+def test_the_most_that_may_remain_agrees_with_the_test():
+    at_209, at_210 = FOUND_FIRST[:209], FOUND_FIRST[:210]
+    # at 209 screened: one missed record has p = 11 / 210 = 0.052 (not rejected), two have p < 0.003
+    assert stopping.most_remaining(at_209, 220, 0.95) == 1
+    assert stopping.most_remaining(at_210, 220, 0.95) == 0
+    assert not stopping.estimate(at_209, 220).safe_to_stop and stopping.estimate(at_210, 220).safe_to_stop
+    assert stopping.most_remaining([], 220, 0.95) == 220 and stopping.most_remaining(FOUND_FIRST, 220, 0.95) == 0
+    # more confidence allows more missed records: at 99%, one (p = 0.048) but not two (p = 0.002)
+    assert stopping.most_remaining(at_210, 220, 0.99) == 1
+
+
+@pytest.mark.parametrize("remaining, unscreened, expected", [
+    (0, 9, "With 95% confidence, no relevant study remains among the 9 studies not yet screened."),
+    (1, 10, "With 95% confidence, at most 1 more relevant study remains among the 10 studies not yet screened."),
+    (12, 1500, "With 95% confidence, at most 12 more relevant studies remain among the 1,500 studies not yet screened."),
+    (0, 1, "With 95% confidence, no relevant study remains among the 1 study not yet screened."),
+    (0, 0, "Every study has been screened, so no relevant study remains unscreened."),
+])
+def test_the_estimate_in_plain_words(remaining, unscreened, expected):
+    assert stopping.remaining_words(remaining, unscreened, 0.95) == expected
+
+
+def test_the_sentence_says_what_may_remain_and_whether_to_stop():
+    go_on = stopping.estimate(FOUND_FIRST[:209], 220).sentence()
+    assert go_on.startswith("With 95% confidence, at most 1 more relevant study remains among the 11 studies")
+    assert go_on.endswith("(p = 0.052): keep screening from the top.")
+    stop = stopping.estimate(FOUND_FIRST[:210], 220).sentence()
+    assert stop.startswith("With 95% confidence, no relevant study remains among the 10 studies not yet screened.")
+    assert stop.endswith("(p = 0.048): screening may stop.")
