@@ -237,6 +237,8 @@ def _links(workbook: Path | None, ledger: identity.Ledger, known: set[str], prob
     except WorkbookError as exc:
         raise stop(outputs["issues"], problems, workbook, exc, "the reports reviewers linked") from exc
     problems += found
+    if not links:
+        return [], []
     own: dict[str, list[str]] = defaultdict(list)
     for record, study in sorted(ledger.study_of.items(), key=lambda item: ledger.since[item[0]]):
         if record in known:
