@@ -119,7 +119,8 @@ def prioritisation(summary: Mapping[str, str]) -> str:
         return ""
     text = (f"Records not yet screened at title and abstract were presented in order of predicted relevance, "
             f"relearned at each refresh from the decisions so far ({summary['model']}). "
-            f"{summary['screened']} of {summary['studies']} studies had been screened and {summary['found']} included. "
+            f"{summary['screened']} of {summary['studies']} studies had been screened on title and abstract and "
+            f"{summary['found']} of them kept for full text. "
             f"Stopping was judged by the hypergeometric test of Callaghan and Mueller-Hansen (2020): "
             f"{summary['sentence'][:1].lower()}{summary['sentence'][1:]}")
     if summary.get("stopped_on"):
@@ -155,6 +156,13 @@ STAGES = {"title_abstract": "title and abstract", "full_text": "full text"}
 def count(n: int, noun: str, plural: str = "") -> str:
     """``n`` and the noun in the number it takes: "1 reviewer", "0 reviewers", "2 studies"."""
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def _signed(number: object) -> str:
+    """A number as prose prints it: a negative one with the minus sign, which no line breaks after (a hyphen
+    let Word and LibreOffice print "kappa -" on one line and "0.100" on the next)."""
+    text = str(number)
+    return "\u2212" + text[1:] if text.startswith("-") else text
 
 
 def kappa_meaning(kappa: str, agreement: str = "") -> str:
@@ -200,7 +208,7 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
     for s in methods["screening"]:
         meaning = kappa_meaning(str(s["kappa"]), str(s["agreement"]))
         out.append(f"Screening at {s['stage']} by two reviewers: {count(int(s['compared']), 'record')} compared, "
-                   f"agreement {s['agreement']}, Cohen's kappa {s['kappa']}" + (f" ({meaning})" if meaning else "")
+                   f"agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}" + (f" ({meaning})" if meaning else "")
                    + ".")
     reviewers = len(methods["reviewers"])
     if reviewers == 1:
@@ -211,7 +219,7 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
         if fields and methods["extraction_kappa_median"]:
             meaning = kappa_meaning(str(methods["extraction_kappa_median"]))
             text += (f"; over {count(fields, 'field')} compared, the median Cohen's kappa was "
-                     f"{methods['extraction_kappa_median']}" + (f" ({meaning})" if meaning else ""))
+                     f"{_signed(methods['extraction_kappa_median'])}" + (f" ({meaning})" if meaning else ""))
         out.append(text + ". " + ("Their disagreements were settled in the consensus workbook." if not open_disagreements
                                   else f"{count(open_disagreements, 'disagreement')} "
                                        f"{'is' if open_disagreements == 1 else 'are'} still open in the consensus workbook."))

@@ -142,6 +142,9 @@ def test_the_summary_says_draft_until_nothing_remains_and_names_the_sources_of_i
         assert "DRAFT" in text and text.count("1 review question without findings") == 0  # Q1 has its finding
         assert text.count("1 key message or recommendation without a linked finding") == 2  # top and methods
         assert "F1." in text  # the finding carries the id its messages name
+    markdown = render("executive_summary.md.j2", None, **ctx).splitlines()
+    assert "- Unsourced advice. No finding linked yet." in markdown  # each recommendation an item of its own
+    assert any(line.startswith("- Keep the tier. Based on finding F1") for line in markdown)
 
 
 def test_word_output_has_real_tables(tmp_path):

@@ -86,7 +86,7 @@ def test_methods_box_has_each_search_and_the_agreement():
     assert "Screening at full text by two reviewers: 1 record compared" in text and "full/text" not in text
     assert "(almost perfect agreement)" in text and "1 disagreement is still open" in text
     assert "settled" not in text  # never said settled while one is open
-    assert "-0.100 (less than chance agreement; the raw agreement is high" in synthesis.agreement_sentence(
+    assert "\u22120.100 (less than chance agreement; the raw agreement is high" in synthesis.agreement_sentence(
         synthesis.methods(config, pd.DataFrame([{"stage": "title_abstract", "items_compared": "11",
                                                  "agreement": "0.818", "kappa": "-0.100"}]), pd.DataFrame()), 0)
 
