@@ -24,14 +24,24 @@ _TITLE_WORDS = 6
 
 
 def authors_of(row: Mapping[str, Any]) -> list[str]:
-    """The authors' family names, or an organisation's whole name (commas and all), in order."""
+    """The authors' family names, or an organisation's whole name (commas and all), in order; an edited book
+    with no author is cited by its editors, as the reference list gives it."""
+    for role, column in (("author", "authors"), ("editor", "editors")):
+        people = _creators(row, role)
+        if people:
+            return [c.get("name") or c.get("family", "") for c in people if c.get("name") or c.get("family")]
+        listed = [a.split(",")[0].strip() for a in (row.get(column) or "").split("; ") if a.strip()]
+        if listed:
+            return listed
+    return []
+
+
+def _creators(row: Mapping[str, Any], role: str) -> list[dict[str, Any]]:
     try:
-        people = [c for c in json.loads(row.get("creators") or "[]") if c.get("role", "author") == "author"]
+        creators = json.loads(row.get("creators") or "[]")
     except (TypeError, ValueError):
-        people = []
-    if people:
-        return [c.get("name") or c.get("family", "") for c in people if c.get("name") or c.get("family")]
-    return [a.split(",")[0].strip() for a in (row.get("authors") or "").split("; ") if a.strip()]
+        return []
+    return [c for c in creators if isinstance(c, dict) and c.get("role", "author") == role]
 
 
 def short_form(names: list[str], year: str, title: str = "") -> str:
@@ -74,15 +84,12 @@ def citations(rows: Iterable[Mapping[str, Any]], key: str = "study_id") -> dict[
 
 def csl_item(row: Mapping[str, Any]) -> dict[str, Any]:
     """A CSL-JSON item from a study row (``study_id`` plus the canonical record columns)."""
-    try:
-        creators = json.loads(row.get("creators") or "[]")
-    except (TypeError, ValueError):
-        creators = []
-    people = [c for c in creators if c.get("role", "author") == "author"]
     item: dict[str, Any] = {"id": row["study_id"], "type": row.get("item_type") or "document",
                             "title": row.get("title", "")}
-    if people:  # an empty author list would keep the style from putting the title in the author's place
-        item["author"] = [{"literal": c["name"]} if c.get("name") else {"family": c.get("family", ""),
+    for role in ("author", "editor"):  # an empty list would keep the style from putting the title in their place
+        people = _creators(row, role)
+        if people:
+            item[role] = [{"literal": c["name"]} if c.get("name") else {"family": c.get("family", ""),
                                                                         "given": c.get("given", "")} for c in people]
     if row.get("year"):
         item["issued"] = {"date-parts": [[int(row["year"])]]}
@@ -95,6 +102,11 @@ def csl_item(row: Mapping[str, Any]) -> dict[str, Any]:
     publisher = row.get("institution") or row.get("publisher")
     if publisher:
         item["publisher"] = publisher
+    if row.get("url") and not row.get("doi"):  # grey literature: where it is, and when it was seen there
+        item["URL"] = row["url"]
+        accessed = str(row.get("date_added") or "")[:10]
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", accessed):
+            item["accessed"] = {"date-parts": [[int(part) for part in accessed.split("-")]]}
     return item
 
 
@@ -140,6 +152,18 @@ def _without_repeated_title(parts: list[dict[str, Any]], title: str) -> list[dic
     return parts
 
 
+_EDITED_BY = re.compile(r"\s*Edited by [^.]*\.")
+
+
+def _without_repeated_editors(parts: list[dict[str, Any]], edited: bool) -> list[dict[str, Any]]:
+    """An edited book's editors stand first, in the authors' place; citeproc-py prints them again ("Edited
+    by ..."): kept once."""
+    if not edited:
+        return parts
+    out = [{**p, "text": _EDITED_BY.sub("", p["text"])} if not p["italic"] else p for p in parts]
+    return [p for p in out if p["text"]]
+
+
 def reference_parts(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cite-them-right"
                     ) -> list[list[dict[str, Any]]]:
     """The reference list in the style's order, each entry as parts (text, italic)."""
@@ -162,7 +186,11 @@ def reference_parts(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cit
         bibliography.register(Citation([CitationItem(item["id"])]))
     bibliography.sort()
     titles.update({key.lower(): str(r.get("title", "")) if not authors_of(r) else "" for key, r in others.items()})
-    formatted = {str(key).lower(): _without_repeated_title(_parts(str(entry)), titles.get(str(key).lower(), ""))
+    edited = {str(r["study_id"]).lower() for r in [*rows, *others.values()]
+              if not _creators(r, "author") and _creators(r, "editor")}
+    formatted = {str(key).lower(): _without_repeated_editors(
+                     _without_repeated_title(_parts(str(entry)), titles.get(str(key).lower(), "")),
+                     str(key).lower() in edited)
                  for key, entry in zip(bibliography.keys, bibliography.bibliography())}
     entries = []
     for row in rows:

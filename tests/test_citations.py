@@ -71,3 +71,21 @@ def test_a_study_of_two_reports_is_cited_by_its_main_report_and_lists_the_other_
     assert "(2016)" in main and "10.1136/bmjopen-2016-000001" in main and "2017" not in main
     assert "(2017)" in also and "Reimagining the local" in also and "10.1017/s0047279417000010" in also
     assert citations([study, other])["Checkland2016"] == "Checkland 2016"
+
+
+def test_an_edited_book_is_cited_by_its_editors_and_grey_literature_by_where_and_when_it_was_seen():
+    book = {"study_id": "Allen2020", "item_type": "book", "year": "2020", "publisher": "Policy Press",
+            "title": "Commissioning healthcare in England: evidence, policy and practice",
+            "creators": json.dumps([{"role": "editor", "family": "Allen", "given": "Pauline"},
+                                    {"role": "editor", "family": "Checkland", "given": "Kath"},
+                                    {"role": "editor", "family": "Moran", "given": "Valerie"}])}
+    report_ = {"study_id": "Charles2018", "item_type": "report", "year": "2018", "publisher": "The King's Fund",
+               "title": "A year of integrated care systems", "url": "https://www.kingsfund.org.uk/publications/a-year",
+               "date_added": "2024-01-15T10:00:00Z",
+               "creators": json.dumps([{"role": "author", "family": "Charles", "given": "Anna"}])}
+    assert citations([book, report_]) == {"Allen2020": "Allen et al. 2020", "Charles2018": "Charles 2018"}
+    entries = {e.split(" ")[0]: e for e in references([book, report_])}
+    assert entries["Allen,"].startswith("Allen, P., Checkland, K. and Moran, V. (eds.) (2020)")
+    assert "Commissioning healthcare in England" in entries["Allen,"] and "Edited by" not in entries["Allen,"]
+    assert "https://www.kingsfund.org.uk/publications/a-year" in entries["Charles,"]
+    assert "(Accessed: January 15, 2024)" in entries["Charles,"]  # the Harvard style's accessed date
