@@ -289,6 +289,7 @@ def markdown(rows: list[dict[str, str]], against: str) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text safe in a Markdown table cell and as Markdown (no HTML from data reaches the page)."""
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-            .replace("\n", " "))
+    """Text safe in a Markdown table cell and as Markdown: no HTML, link, image or TeX from data is live."""
+    from .templating import markdown_text
+
+    return str(markdown_text(text))

@@ -35,6 +35,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from . import protocol
 
     config = protocol.load(args.protocol)
+    missing = protocol.missing_sources(config)
+    if missing:  # as the refresh would stop on it
+        raise ReviewError(f"{args.protocol}: a source file it names is missing ({'; '.join(missing)}): "
+                          f"{protocol.MISSING_SOURCES_HINT}")
     names = ", ".join(s.name for s in protocol.sources(config))
     path = config["extraction"]["codebook"]
     book = codebooks.load(path)  # the Snakefile reads it too: a codebook that cannot be read is named here first

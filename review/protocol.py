@@ -290,6 +290,16 @@ class Source:
         return "zotero" if self.zotero is not None else "file"
 
 
+def missing_sources(config: dict[str, Any]) -> list[str]:
+    """``name: file`` of every enabled source whose file is not there (a run must not go on without it)."""
+    return [f"{s.name}: {s.file}" for s in sources(config) if s.kind == "file" and s.file and not Path(s.file).is_file()]
+
+
+MISSING_SOURCES_HINT = ("put it back, correct its file: in the protocol's sources:, or remove the source from sources: "
+                        "(or set enabled: false) to leave its records out on purpose; the change report will then "
+                        "name it as removed")
+
+
 def sources(config: dict[str, Any], include_disabled: bool = False) -> list[Source]:
     out = []
     for entry in config["sources"]:

@@ -244,6 +244,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     methods = synthesis.methods(config, screening_agreement if screening_agreement is not None else pd.DataFrame(),
                                 extraction_agreement if extraction_agreement is not None else pd.DataFrame())
     methods["studies_text"] = synthesis.studies_sentence(numbers)
+    methods["studies_extracted"] = numbers["studies_extracted"]
     methods["agreement_text"] = synthesis.agreement_sentence(methods, len(open_disagreements))
     context = {
         "key_messages": messages, "numbers": numbers, "count_problems": count_problems,

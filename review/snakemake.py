@@ -13,12 +13,14 @@ reviewers typed in each (``typed``) is a parameter instead, so typing reruns the
 from __future__ import annotations
 
 import copy
+import csv
 import hashlib
 import json
 import logging
 import os
 import shlex
 import sys
+from collections import Counter
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -117,12 +119,9 @@ def source_inputs(config: dict[str, Any]) -> list[str]:
     """Files the records stage reads: exported files, and each Zotero source's snapshot. A source file the
     protocol names that is not there stops the run here: Snakemake would otherwise keep the records read from
     it last time, or leave the source out, and the review would quietly change."""
-    missing = [f"{source.name}: {source.file}" for source in protocol.sources(config)
-               if source.kind == "file" and source.file and not Path(source.file).is_file()]
+    missing = protocol.missing_sources(config)
     if missing:
-        _stop(f"a source file the protocol names is missing ({'; '.join(missing)}): put it back, correct its file: "
-              "in the protocol's sources:, or remove the source from sources: (or set enabled: false) to leave "
-              "its records out on purpose; the change report will then name it as removed")
+        _stop(f"a source file the protocol names is missing ({'; '.join(missing)}): {protocol.MISSING_SOURCES_HINT}")
     return [source.file if source.kind == "file" and source.file else str(snapshot_path(RESULTS, source.name))
             for source in protocol.sources(config)]
 
@@ -294,9 +293,30 @@ def check_version(config: dict[str, Any], workflow: Any) -> None:
         print(notice, file=sys.stderr)
 
 
+def problems_summary(outputs: dict[str, dict[str, str]] | None = None) -> list[str]:
+    """One line per problem table of the refresh that holds an error or warning (a decision not used, a value
+    left out of the evidence): the terminal says where to look, not only the logs."""
+    lines = []
+    for rule, named in sorted((outputs or OUTPUTS).items()):
+        for name in ("issues", "validation"):
+            path = Path(named.get(name, ""))
+            if not named.get(name) or path.suffix != ".csv" or not path.is_file():
+                continue
+            with open(path, encoding="utf-8", newline="") as handle:
+                counts = Counter(row.get("severity", "") for row in csv.DictReader(handle))
+            if counts["error"] or counts["warning"]:
+                lines.append(f"{path}: {_plural(counts['error'], 'error')}, "
+                             f"{_plural(counts['warning'], 'warning')} ({rule})")
+    return lines
+
+
 def record_version(config: dict[str, Any]) -> None:
     """After a refresh that succeeded: the version that made it, in the review's state (extracts/.state/)."""
     try:
         versions.record(config)
     except OSError as exc:  # a read-only folder: the refresh itself succeeded
         print(f"Could not record the tool version in {versions.state_file(config)}: {exc}", file=sys.stderr)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

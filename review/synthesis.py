@@ -138,7 +138,9 @@ def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
     sources = [{"name": s["name"], "database": s.get("database", s["name"]),
                 "interface": s.get("search", {}).get("interface", ""), "date": s.get("search", {}).get("date", ""),
                 "search_string": s.get("search", {}).get("search_string", ""),
-                "records": s.get("search", {}).get("records", "")} for s in config.get("sources", [])]
+                # a search log's records left empty (null) say nothing, not "None records"
+                "records": "" if s.get("search", {}).get("records") is None else s["search"]["records"]}
+               for s in config.get("sources", [])]
     screening = [{"stage": STAGES.get(r["stage"], r["stage"].replace("_", " ")), "compared": r["items_compared"],
                   "agreement": r["agreement"], "kappa": r["kappa"]}
                  for r in screening_agreement.to_dict("records")] if len(screening_agreement) else []
@@ -211,7 +213,9 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
                    f"agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}" + (f" ({meaning})" if meaning else "")
                    + ".")
     reviewers = len(methods["reviewers"])
-    if reviewers == 1:
+    if methods.get("studies_extracted", 1) == 0:  # nothing extracted yet: no agreement and nothing settled to tell
+        out.append(f"Data extraction by {count(reviewers, 'reviewer')} has not started yet.")
+    elif reviewers == 1:
         out.append("Data were extracted by 1 reviewer, so no agreement between reviewers is measured.")
     elif reviewers:
         fields = int(methods["extraction_fields"])

@@ -191,3 +191,9 @@ def test_a_study_whose_citation_or_surviving_record_changed_is_named():
     assert {("studies", "Sanderson2023", "citation changed", "Sanderson 2023 -> Marie 2023"),
             ("studies", "Sanderson2023", "surviving record changed", "zotero:S -> update:1")} <= changed(before, after)
     assert not [r for r in changes.compare(before, state() | changes.cited([row])) if r["section"] == "studies"]
+
+
+def test_a_link_or_image_in_the_data_is_text_in_the_change_report():
+    hostile = "[x](javascript:alert(1)) ![p](http://tracker.example/p.png)"
+    page = changes.markdown([{"section": "records", "item": hostile, "change": "added", "detail": "hmic"}], "x")
+    assert "[x](javascript" not in page and "![p](" not in page and "\\[x\\](javascript:alert(1))" in page

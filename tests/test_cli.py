@@ -55,6 +55,16 @@ def test_cli_check_reads_the_codebook_too_and_names_what_is_wrong_with_it(tmp_pa
     assert "Traceback" not in result.stderr
 
 
+def test_cli_check_names_a_source_file_that_is_missing_as_the_refresh_would(tmp_path):
+    protocol = (PROJECT / "protocols/review.yaml").read_text(encoding="utf-8")
+    assert "protocols/library/scopus.bib" in protocol
+    bad = tmp_path / "review.yaml"
+    bad.write_text(protocol.replace("protocols/library/scopus.bib", "protocols/library/scopsu.bib"), encoding="utf-8")
+    result = run_cli("check", "--protocol", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "a source file it names is missing (scopus: protocols/library/scopsu.bib)" in result.stderr
+
+
 def test_cli_import_writes_csv(tmp_path):
     out = tmp_path / "preview.csv"
     result = run_cli("import", str(FIXTURES / "bibtex/good.bib"), "--out", str(out))

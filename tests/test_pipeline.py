@@ -38,6 +38,8 @@ def records(project):
 def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(project):
     first = snakemake(project)
     assert first.returncode == 0, first.stderr
+    # reviewer_b's slips are named on the terminal too, not only in the logs
+    assert "Problems to look at: results/evidence/validation.csv: 4 errors" in first.stderr
     table = records(project)
     # the corpus's 79 references and the PRUComm blog of 2024, which only the Zotero library holds
     assert table.groupby("source").size().to_dict() == {"hmic": 35, "scopus": 19, "zotero": 67}

@@ -201,3 +201,11 @@ def test_the_methods_name_who_left_and_count_their_work():
     assert "Reviewers: reviewer_a and reviewer_c (reviewer_b until 2026-11-30, whose work still counts)." in sentence
     assert "Reviewers:" not in synthesis.agreement_sentence(synthesis.methods({"reviewers": ["a", "b"]},
                                                                                pd.DataFrame(), pd.DataFrame()), 0)
+
+
+def test_the_methods_claim_no_extraction_before_any_and_no_search_count_the_log_left_empty():
+    config = {"reviewers": ["alice", "bob"], "sources": [{"name": "scopus", "search": {"records": None}}]}
+    box = synthesis.methods(config, pd.DataFrame(), pd.DataFrame())
+    assert box["sources"][0]["records"] == ""  # not "None records"
+    sentence = synthesis.agreement_sentence({**box, "studies_extracted": 0}, 0)
+    assert sentence == "Data extraction by 2 reviewers has not started yet." and "settled" not in sentence
