@@ -90,9 +90,14 @@ def document_info(config: dict[str, Any], status: dict[str, Any]) -> dict[str, A
 
 
 def review_status(studies_extracted: int, studies_included: int, questions_without_findings: int,
-                  open_disagreements: int, validation_errors: int, unsourced: int = 0) -> dict[str, Any]:
-    """Draft while anything is incomplete, final only when nothing is: what remains, in words."""
+                  open_disagreements: int, validation_errors: int, unsourced: int = 0,
+                  awaiting: int = 0) -> dict[str, Any]:
+    """Draft while anything is incomplete, final only when nothing is: what remains, in words. ``awaiting``:
+    records and reports with no screening decision yet (a review that has not decided them is not final)."""
     remaining = []
+    if awaiting:
+        remaining.append(f"{synthesis.count(awaiting, 'record or report', 'records or reports')} awaiting a "
+                         "screening decision")
     if studies_extracted < studies_included:
         remaining.append(f"{studies_extracted} of {studies_included} included studies extracted")
     if questions_without_findings:
@@ -240,7 +245,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     status = review_status(numbers["studies_extracted"], numbers["studies_included"],
                            sum(1 for q in by_question if not q["findings"]), len(open_disagreements),
                            len(errors) + len(count_problems),
-                           sum(1 for m in [*messages, *recommendations] if not m["source_findings"]))
+                           sum(1 for m in [*messages, *recommendations] if not m["source_findings"]),
+                           numbers.get("awaiting_ta", 0) + numbers.get("awaiting_ft", 0))
     methods = synthesis.methods(config, screening_agreement if screening_agreement is not None else pd.DataFrame(),
                                 extraction_agreement if extraction_agreement is not None else pd.DataFrame())
     methods["studies_text"] = synthesis.studies_sentence(numbers)

@@ -120,6 +120,8 @@ def test_the_summary_says_draft_until_nothing_remains_and_names_the_sources_of_i
 
     final = report.review_status(3, 3, 0, 0, 0, 0)
     assert (final["label"], final["remaining"]) == ("Final", [])
+    undecided = report.review_status(3, 3, 0, 0, 0, 0, awaiting=3)  # all extracted, but 3 records undecided
+    assert undecided["label"] == "Draft" and undecided["line"] == "3 records or reports awaiting a screening decision."
     draft = report.review_status(1, 3, 1, 2, 1, 1)
     assert draft["line"] == ("1 of 3 included studies extracted; 1 review question without findings; 2 open "
                              "disagreements; 1 validation error; 1 key message or recommendation without a linked "
