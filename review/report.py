@@ -265,7 +265,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
                               if barriers else None),
         "appendix": [{"name": t.name, "caption": t.caption,
                       **headed(table_payload(for_readers(computed[t.name], codebook, t)), codebook, t)}
-                     for t in codebook.tables],
+                     for t in codebook.tables if t.name != barriers],  # the body shows that one already
         "candidate_evidence": candidates,
         "title": config["title"], "questions": config.get("review_questions", []), "scope": config.get("scope", ""),
         "criteria": config.get("screening", {}).get("inclusion_criteria", []),

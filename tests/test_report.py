@@ -388,3 +388,12 @@ def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(tmp_path):
     assert _drawn(cache, draw(changed), changed.to_csv(), "Evidence") != first and len(drawings) == 2
     cache.write_bytes(b"not a cache")  # damaged: drawn again, never an error
     assert _drawn(cache, draw(counts), counts.to_csv(), "Evidence") == first and len(drawings) == 3
+
+
+def test_the_table_shown_in_the_body_is_not_printed_again_in_the_appendix():
+    built = report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, EVIDENCE, STUDIES, flow(), "",
+                                 pd.DataFrame(), pd.DataFrame(), [])
+    body = FORM.report["synthesis"]["enablers_barriers_table"]
+    assert built["enablers_barriers"] is not None
+    assert body not in [t["name"] for t in built["appendix"]]
+    assert {t["name"] for t in built["appendix"]} == {t.name for t in FORM.tables} - {body}
