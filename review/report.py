@@ -251,6 +251,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
                                 extraction_agreement if extraction_agreement is not None else pd.DataFrame())
     methods["studies_text"] = synthesis.studies_sentence(numbers)
     methods["studies_extracted"] = numbers["studies_extracted"]
+    methods["decided"] = {"title and abstract": numbers["screened"] - numbers["awaiting_ta"],
+                          "full text": numbers["assessed"]}
     methods["agreement_text"] = synthesis.agreement_sentence(methods, len(open_disagreements))
     context = {
         "key_messages": messages, "numbers": numbers, "count_problems": count_problems,

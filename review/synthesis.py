@@ -209,9 +209,12 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
     out = []
     for s in methods["screening"]:
         meaning = kappa_meaning(str(s["kappa"]), str(s["agreement"]))
-        out.append(f"Screening at {s['stage']} by two reviewers: {count(int(s['compared']), 'record')} compared, "
-                   f"agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}" + (f" ({meaning})" if meaning else "")
-                   + ".")
+        compared, decided = int(s["compared"]), methods.get("decided", {}).get(s["stage"])
+        single = (f"; the other {count(decided - compared, 'record')} {'was' if decided - compared == 1 else 'were'}"
+                  " screened by one reviewer" if decided is not None and decided > compared else "")
+        out.append(f"Screening at {s['stage']}: {count(compared, 'record')} screened by both reviewers independently "
+                   f"{'was' if compared == 1 else 'were'} compared, agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}"
+                   + (f" ({meaning})" if meaning else "") + single + ".")
     reviewers = len(methods["reviewers"])
     if methods.get("studies_extracted", 1) == 0:  # nothing extracted yet: no agreement and nothing settled to tell
         out.append(f"Data extraction by {count(reviewers, 'reviewer')} has not started yet.")

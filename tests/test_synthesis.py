@@ -83,7 +83,10 @@ def test_methods_box_has_each_search_and_the_agreement():
     full = synthesis.methods(config, pd.DataFrame([{"stage": "full_text", "items_compared": "1", "agreement": "1.000",
                                                     "kappa": "0.90"}]), pd.DataFrame())
     text = synthesis.agreement_sentence(full, 1)
-    assert "Screening at full text by two reviewers: 1 record compared" in text and "full/text" not in text
+    assert "Screening at full text: 1 record screened by both reviewers independently was compared" in text
+    assert "full/text" not in text and "by one reviewer" not in text  # how many were decided is not known here
+    mixed = synthesis.agreement_sentence({**full, "decided": {"full text": 69}}, 1)
+    assert "the other 68 records were screened by one reviewer." in mixed  # not all screening was double
     assert "(almost perfect agreement)" in text and "1 disagreement is still open" in text
     assert "settled" not in text  # never said settled while one is open
     assert "\u22120.100 (less than chance agreement; the raw agreement is high" in synthesis.agreement_sentence(
