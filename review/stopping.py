@@ -84,6 +84,9 @@ def remaining_words(remaining: int, unscreened: int, confidence: float) -> str:
     among = f"among the {unscreened:,} {'study' if unscreened == 1 else 'studies'} not yet screened"
     if remaining == 0:
         return f"With {confidence:.0%} confidence, no relevant study remains {among}."
+    if remaining >= unscreened:  # "at most 3 among 3" says nothing: say it plainly
+        return ("The 1 study not yet screened may still be relevant." if unscreened == 1 else
+                f"Any of the {unscreened:,} studies not yet screened may still be relevant.")
     more = "1 more relevant study remains" if remaining == 1 else f"{remaining:,} more relevant studies remain"
     return f"With {confidence:.0%} confidence, at most {more} {among}."
 

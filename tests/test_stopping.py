@@ -52,3 +52,10 @@ def test_the_sentence_says_what_may_remain_and_whether_to_stop():
     stop = stopping.estimate(FOUND_FIRST[:210], 220).sentence()
     assert stop.startswith("With 95% confidence, no relevant study remains among the 10 studies not yet screened.")
     assert stop.endswith("(p = 0.048): screening may stop.")
+
+
+def test_a_bound_as_large_as_what_is_left_is_said_plainly():
+    # "at most 3 more among the 3 not yet screened" says nothing: the sentence says any may still be relevant
+    assert stopping.remaining_words(3, 3, 0.95) == "Any of the 3 studies not yet screened may still be relevant."
+    assert stopping.remaining_words(5, 1, 0.95) == "The 1 study not yet screened may still be relevant."
+    assert stopping.remaining_words(2, 10, 0.95).startswith("With 95% confidence, at most 2 more")
