@@ -144,10 +144,10 @@ FINDINGS = [
      "Alignment with local government was strongest when the 1974 reorganisation made area health authorities "
      "coterminous with the new local authorities, while keeping health services out of local-government control and "
      "stressing joint planning. It weakened with the district health authorities and the internal market, then was "
-     "partly rebuilt: primary care trusts were largely coterminous with social-services authorities after 2006, "
-     "health and wellbeing boards (statutory committees of local authorities with no formal powers) from 2013, "
-     "integrated care partnerships since 2022, which bring together the NHS, local authorities and other partners "
-     "to develop long-term strategy for health and wellbeing, and from 2025 ICB boundaries aligned with strategic "
+     "partly rebuilt: about 70% of primary care trusts were coterminous with social-services authorities after "
+     "2006; health and wellbeing boards (statutory committees of local authorities with no formal powers) came in "
+     "2013; since 2022 integrated care partnerships bring together the NHS, local authorities and other partners to "
+     "develop long-term strategy for health and wellbeing; and from 2025 ICB boundaries are to align with strategic "
      "authorities where feasible.",
      ["national health service reorganisation: england", "still early days"],
      '"the wider Integrated Care Partnership (ICP) brings together the NHS, Local Authorities, and other key local '
@@ -245,7 +245,7 @@ MESSAGES = [
      "moderate", "F1; F3; F9; F10"),
     ("M5", "Alignment with local government was strongest with the coterminous area health authorities of 1974-82 and "
            "has been partly rebuilt since, through health and wellbeing boards, integrated care partnerships and, "
-           "from 2025, ICB boundaries aligned with strategic authorities. In the first ICSs local authorities' "
+           "from 2025, plans to align ICB boundaries with strategic authorities. In the first ICSs local authorities' "
            "involvement progressed further than the public's or the voluntary sector's; where local government led, "
            "as in Greater Manchester, one partnership planned across health and care, though councils' "
            "accountability differs from the NHS's.", "low", "F7; F8"),
