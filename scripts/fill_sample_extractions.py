@@ -346,7 +346,7 @@ A = {
         findings_summary="STPs were unwilling to agree collective rules for allocating resources; the state's "
                          "influence was seen as both coercive and necessary for accountability.",
         lessons_for_ics="Collective resource allocation needs agreed rules and a role for the state behind them.",
-        lesson_audience="systems", lesson_stance="recommends_change", qa_tool="CASP_qual", qa_overall="high",
+        lesson_audience="national_bodies", lesson_stance="recommends_change", qa_tool="CASP_qual", qa_overall="high",
         conflict_of_interest="no", evidence_locator="Abstract"),
     (WALSHE, "DEVO_GM"): dict(
         evidence_type="peer_commentary", study_design="policy_analysis_commentary", data_sources="documents",
@@ -487,7 +487,8 @@ B_CHANGES = {
         functions_basis="observed_practice",
         findings_summary="Partners would not agree rules for sharing scarce money; central pressure was seen as "
                          "coercive yet needed.",
-        lessons_for_ics="Give systems rules, and a backstop, for allocation decisions partners cannot agree.",
+        lessons_for_ics="Give systems rules, and a backstop from the centre, for allocation decisions partners "
+                        "cannot agree.",
     ),
     (WALSHE, "DEVO_GM"): dict(
         lg_strength="moderate",

@@ -1,13 +1,14 @@
 """Write the sample's synthesis into extracts/synthesis.xlsx: findings per review question with their
-GRADE-CERQual assessment and quotes, key messages, and recommendations for every audience.
+GRADE-CERQual assessment and quotes, key messages, and recommendations for the audiences the sources address.
 
 Run after `make review` has created the workbook. The synthesis says what the sample's extracted studies
 say, as the source texts (../shared/domain/sources/) and the review's domain notes give them: each finding
 names the studies it rests on, each quote is word for word with its study and locator, in the form
 "quote" (Citation, locator), which tests/test_sample.py checks against the source texts. The key
 messages follow the sources' own wording; the recommendations are the King's Fund 2018's two lists (for
-local systems, for national leaders) and Sanderson et al. 2023's conclusion, each linked to the findings
-it answers. The GRADE-CERQual judgements are the reviewers' illustrative judgements. Studies are found by
+local systems, that is ICSs, and for national leaders), Sanderson et al. 2023's conclusion and the 2023 national
+reviews' lessons, each linked to the findings whose studies stand behind it (the report lists those studies as its
+support); those drawn from 2018 say so where later reforms may have overtaken them. The GRADE-CERQual judgements are the reviewers' illustrative judgements. Studies are found by
 words of their titles, so that the script does not depend on study ids.
 """
 
@@ -21,12 +22,17 @@ from openpyxl import load_workbook
 
 LORNE_FUNCTIONS = ('"responsible variously for long-term strategic planning, allocating resources, acting as market '
                    'umpires, and overseeing delivery of local health services" (Lorne et al. 2019, executive summary)')
-RETREAT = ('"organisations’ statutory accountabilities were allowing a ‘retreat’ from the confrontation of difficult '
-           'issues facing systems, such as agreeing action to achieve financial sustainability" (Sanderson et al. '
-           '2023, abstract: results)')
+RETREAT = ('"Some interviewees reported reticence addressing difficult issues collaboratively, and that organisations’ '
+           'statutory accountabilities were allowing a ‘retreat’ from the confrontation of difficult issues facing '
+           'systems, such as agreeing action to achieve financial sustainability" (Sanderson et al. 2023, abstract: '
+           'results)')
+ARBITER = ('"An arbiter who is independent of the ICS may be required to resolve disputes, along with increased support '
+           'for shaping governance arrangements." (Sanderson et al. 2023, abstract: conclusions)')
 
 # question, id, finding, title fragments of the contributing studies, quotes, four CERQual components,
-# confidence, explanation
+# confidence, explanation. A key message or recommendation is linked to the findings whose studies are the ones
+# behind it (the report lists those findings' studies as its support), so a finding holds one point where its
+# studies differ: F12 holds Sanderson et al. 2023's conclusion alone, F13 the two national reviews of 2023.
 FINDINGS = [
     ("Q1", "F1",
      "For most of the NHS's history the intermediate tier was a statutory authority, responsible variously for "
@@ -41,7 +47,8 @@ FINDINGS = [
      "held which function rests on the reviewers' reading of the summary."),
     ("Q1", "F2",
      "From 2016 the tier came back as non-statutory partnerships: 44 STPs, then ICSs with more freedom to manage "
-     "resources collectively, effectively mandated by NHS England but with no statutory basis. In the first ICSs "
+     "resources collectively, effectively mandated by NHS England but with no statutory basis, beside seven new "
+     "regional teams of NHS England and NHS Improvement. The first ICSs varied widely in size and complexity; in them "
      "partners began to manage finances and performance together and to share resources and change resource "
      "allocation across systems and places.",
      ["what can current reforms learn", "a year of integrated care systems", "developing architecture of system"],
@@ -58,45 +65,57 @@ FINDINGS = [
      "health and healthcare; reducing health inequalities; enhancing productivity and value for money; helping the "
      "NHS support wider social and economic development. The 2025 reforms reshape the tier again (ICBs as strategic "
      "commissioners with running costs halved, merged into larger systems, with performance management moving to "
-     "the regions); no included study covers them yet.",
+     "the regions); no extracted study covers them yet.",
      ["still early days", "developing architecture of system"],
      '"Formal responsibility for managing the NHS budget and working with local partners to plan and deliver '
      'integrated services sits with Integrated Care Boards (ICBs)" (Sanderson 2024, blog); '
      '"the recent Health and Care Act 2022 which gave ICSs allocative functions for the majority of health resources '
      'for local populations" (Sanderson et al. 2023, abstract: conclusions)',
      "minor concerns", "no or very minor concerns", "moderate concerns", "minor concerns", "moderate",
-     "The ICB era rests on a blog and an abstract. The 2025 changes (Model ICB Blueprint, "
-     "May 2025; Written Ministerial Statement, 9 September 2025) are not yet in the review's library, so no study "
-     "speaks to them."),
+     "The ICB era rests on a blog and an abstract. No extracted study covers the 2025 changes yet (Model ICB "
+     "Blueprint, May 2025; Written Ministerial Statement, 9 September 2025): the 10 Year Health Plan (Department of "
+     "Health and Social Care 2025) is included but not yet extracted."),
     ("Q2", "F4",
-     "ICS decision making rests on four principles: subsidiarity (decisions made closest to those they affect), "
-     "consensus (decisions agreed by everyone), local freedom (ICSs structure decision making in a way that works "
-     "locally) and best for system. Partners support them, but agreeing governance has been ongoing and "
-     "challenging: arrangements were complex and at times confusing, it was not always clear who was responsible "
-     "for which decisions, and subsidiarity was not always honoured in commissioning and resource allocation.",
+     "Subsidiarity (decisions made closest to those they affect), consensus (decisions agreed by everyone), local "
+     "freedom (ICSs structure decision making in a way that works for them locally) and best for system are "
+     "principles that underlie ICSs' co-ordination of decision making; larger ICSs already emphasised subsidiarity "
+     "in 2018. Partners favour the collaborative approach, but agreeing governance has been ongoing and challenging: "
+     "arrangements were complex and at times confusing, it was not always clear who was responsible for which "
+     "decisions, and some interviewees were concerned that subsidiarity was not being adhered to, control over "
+     "commissioning and resource allocation not being given to local decision-making groups.",
      ["still early days", "developing architecture of system", "a year of integrated care systems"],
      '"it was not always clear who was responsible for making which decisions" (Sanderson 2024, blog); '
+     '"Some interviewees were concerned that in practice the principle of subsidiarity was not being adhered to" '
+     '(Sanderson 2024, blog); '
      '"The agreement of local governance arrangements was ongoing and challenging." (Sanderson et al. 2023, '
      'abstract: results)',
      "minor concerns", "no or very minor concerns", "minor concerns", "no or very minor concerns", "moderate",
      "Two phases of the same research unit's case studies (2019-21 and 2022-23) and the King's Fund's interviews "
-     "agree that governance was still being built."),
+     "agree that governance was still being built; that subsidiarity was not adhered to is what some interviewees "
+     "were concerned about, not a finding of every site."),
     ("Q2", "F5",
-     "Collaborative decision making is welcomed and its benefits are thought to outweigh the risks of inherent "
-     "conflicts of interest, but the difficult issues, such as agreeing action to achieve financial sustainability, "
-     "were avoided: statutory accountabilities allowed a retreat from them, STPs would not agree collective rules for "
-     "allocating resources, and STPs rested on a 'post-political' local consensus over cuts under financial "
-     "constraint.",
-     ["developing architecture of system", "agreeing the allocation", "spatial politics of place", "still early days"],
-     RETREAT,
+     "Collaborative working is welcomed, the benefits of collaborative decision making are thought to outweigh the "
+     "risks of conflicts of interest seen as inherent, and partners have begun to share resources, change resource "
+     "allocation and manage finances and performance together. But some interviewees reported reticence addressing "
+     "difficult issues collaboratively, and that organisations' statutory accountabilities were allowing a 'retreat' "
+     "from difficult issues such as agreeing action to achieve financial sustainability; in 2022-23 it was not "
+     "certain that consensus would be enough for the very difficult decisions systems faced. STPs before them would "
+     "not agree collective rules for allocating resources, and rested on a 'post-political' local consensus over "
+     "cuts under financial constraint.",
+     ["developing architecture of system", "agreeing the allocation", "spatial politics of place", "still early days",
+      "a year of integrated care systems"],
+     RETREAT + '; "it was not certain that this consensus approach would be sufficient to address these issues" '
+               '(Sanderson 2024, blog)',
      "minor concerns", "no or very minor concerns", "minor concerns", "no or very minor concerns", "moderate",
-     "Four qualitative studies of STPs and ICSs from 2016 to 2023 agree; few sites in each."),
+     "Five sources on STPs and ICSs from 2016 to 2023 agree that collaboration is welcomed and that hard choices are "
+     "hard to make together; few sites in each, and the retreat from difficult issues is what some interviewees of "
+     "one study reported (adequacy: minor concerns)."),
     ("Q2", "F6",
      "Accountability still runs vertically. Organisations keep their accountabilities to their own boards and "
-     "regulators and are reluctant to answer for the system; they are still performance managed separately for their "
-     "finances, which makes joint decisions harder; regulation and oversight were not aligned behind ICSs. Parliament's "
-     "committee found NHS England's command and control in tension with ICS autonomy, and the Hewitt review asked for "
-     "freedom balanced with accountability.",
+     "regulators and are reluctant to answer for the system; in 2022-23 they were still performance managed "
+     "separately for their finances, which makes joint decisions harder. In 2018 the King's Fund found regulation "
+     "and oversight not aligned behind ICSs. In 2023 Parliament's committee found NHS England's command and control "
+     "in tension with ICS autonomy, and the Hewitt review asked for freedom balanced with accountability.",
      ["challenges of maintaining accountability", "still early days", "a year of integrated care systems",
       "autonomy and accountability", "the hewitt review"],
      '"individual organisations are still being performance managed for their financial performance separately" '
@@ -104,21 +123,40 @@ FINDINGS = [
      '"the experience on the ground remains largely unchanged, with a focus on organisational performance and '
      'accountabilities and conflicting messages from the two bodies" (Charles et al. 2018, the role of national NHS '
      'bodies)',
-     "minor concerns", "no or very minor concerns", "no or very minor concerns", "no or very minor concerns", "high",
+     "minor concerns", "minor concerns", "no or very minor concerns", "minor concerns", "moderate",
      "Five sources of different kinds (interviews, case studies, a select committee, a government review) from "
-     "2017 to 2023 point the same way."),
+     "2017 to 2023 point the same way, but the reviewers still disagree on how clear the two 2023 reports find "
+     "accountability (unclear, or overlapping and contested), so how those reports fit the finding is not settled "
+     "(coherence: minor concerns); the regulation barrier is the King's Fund's of 2018, before the Health and Care "
+     "Act 2022 made ICBs statutory (relevance: minor concerns)."),
+    ("Q2", "F12",
+     "Sanderson et al. 2023 conclude that significant challenges remain in agreeing governance, accountability and "
+     "decision-making arrangements, which matter all the more since the Health and Care Act 2022 gave ICSs "
+     "allocative functions for most health resources; an arbiter who is independent of the ICS may be required to "
+     "resolve disputes, along with increased support for shaping governance arrangements.",
+     ["developing architecture of system"],
+     ARBITER,
+     "minor concerns", "no or very minor concerns", "moderate concerns", "minor concerns", "moderate",
+     "One qualitative study of three ICSs; the arbiter is its authors' hedged conclusion (\"may be required\"), "
+     "read in the abstract (adequacy: moderate concerns); the fieldwork (2019-21) came before ICBs were statutory "
+     "(relevance: minor concerns)."),
     ("Q3", "F7",
-     "Alignment with local government was designed in once: the 1974 reorganisation kept health services out of "
-     "local-government control but made area health authorities coterminous with the new local authorities and "
-     "stressed joint planning. Since 2013 health and wellbeing boards, statutory committees of local authorities, "
-     "have been the meeting point, and since 2022 integrated care partnerships bring together the NHS, local "
-     "authorities and other partners to develop long-term strategy for health and wellbeing.",
+     "Alignment with local government was strongest when the 1974 reorganisation made area health authorities "
+     "coterminous with the new local authorities, while keeping health services out of local-government control and "
+     "stressing joint planning. It weakened with the district health authorities and the internal market, then was "
+     "partly rebuilt: about 70% of primary care trusts were coterminous with social-services authorities after "
+     "2006; health and wellbeing boards (statutory committees of local authorities with no formal powers) came in "
+     "2013; since 2022 integrated care partnerships bring together the NHS, local authorities and other partners to "
+     "develop long-term strategy for health and wellbeing; and from 2025 ICB boundaries are to align with strategic "
+     "authorities where feasible.",
      ["national health service reorganisation: england", "still early days"],
      '"the wider Integrated Care Partnership (ICP) brings together the NHS, Local Authorities, and other key local '
      'partners to develop long term strategy around health and wellbeing" (Sanderson 2024, blog)',
      "moderate concerns", "no or very minor concerns", "serious concerns", "minor concerns", "low",
-     "A White Paper and a blog; no study of health and wellbeing boards is extracted yet, and the evidence on how "
-     "coterminosity worked in practice is still to be extracted."),
+     "The 1974 design rests on the White Paper and the ICPs on a blog. The steps between (district health "
+     "authorities, primary care trusts, health and wellbeing boards) and the 2025 boundary alignment are stated from "
+     "the review's timeline of the tiers; no extracted study covers them yet, and the evidence on how coterminosity "
+     "worked in practice is still to be extracted."),
     ("Q3", "F8",
      "In the first ICSs the involvement of local authorities made more progress than that of the public or the "
      "voluntary sector, with a stronger connection with local communities, closer working across health and social "
@@ -157,8 +195,10 @@ FINDINGS = [
     ("Q4", "F11",
      "The first ICSs that got furthest were already working as systems and gave priority to relationships and trust; "
      "governance was built iteratively alongside the accountabilities of statutory organisations, which creates "
-     "tensions; national bodies need to remove barriers and give time and support, with realism about the scale and "
-     "complexity of the change. Collaborative decision making in ICSs is still under development.",
+     "tensions; clinical leadership was central to progress in some, but engagement of frontline staff was not yet "
+     "widespread; evidence of tangible improvements was still limited. National bodies need to remove barriers and "
+     "give time and support, with realism about the scale and complexity of the change. Collaborative decision "
+     "making in ICSs is still under development, and there is not much evidence about how it works in practice.",
      ["a year of integrated care systems", "still early days", "the hewitt review"],
      '"System-wide governance must work alongside the accountabilities of statutory organisations, and this can '
      'create tensions between system objectives and organisational accountabilities." (Charles et al. 2018, our '
@@ -168,60 +208,100 @@ FINDINGS = [
      '"collaborative decision making arrangements in ICSs are still under development" (Sanderson 2024, blog)',
      "minor concerns", "no or very minor concerns", "minor concerns", "minor concerns", "moderate",
      "Interviews with 72 leaders (2018) and case studies of three statutory ICSs (2022-23) agree across six years."),
+    ("Q4", "F13",
+     "The two national reviews of 2023 turned to how the centre treats ICSs: Parliament's Health and Social Care "
+     "Committee found ICS autonomy in tension with NHS England's command and control and asked for clarity on "
+     "accountability for partnership working, noting that local government's accountability differs from the "
+     "NHS's; the Hewitt review set six principles: collaboration, a limited number of shared priorities, space and "
+     "time for local leaders, the right support, balancing freedom with accountability, and timely, transparent "
+     "data.",
+     ["autonomy and accountability", "the hewitt review"],
+     "",
+     "moderate concerns", "no or very minor concerns", "minor concerns", "no or very minor concerns", "moderate",
+     "A select committee report and an independent government review, both on statutory ICSs, read through the "
+     "summaries the domain notes give, not their full texts (methodological limitations: moderate concerns)."),
 ]
 
 MESSAGES = [
-    ("M1", "Partners welcome collaboration and have begun to share resources and manage finances and performance "
-           "together, but the difficult issues, such as agreeing action to achieve financial sustainability, were "
-           "avoided: statutory accountabilities allowed a retreat from them.", "moderate", "F2; F5"),
-    ("M2", "Accountability still runs to single organisations: each is performance managed separately for its "
-           "finances and regulation is not aligned behind systems, which makes decisions taken together harder.",
-     "high", "F6"),
-    ("M3", "ICSs decide by subsidiarity, consensus, local freedom and best for system, but it is not always clear who "
-           "decides what; disputes may need an arbiter independent of the ICS, with support for governance.",
-     "moderate", "F4; F5"),
+    ("M1", "Partners welcome collaboration and have begun to share resources, change resource allocation and manage "
+           "finances and performance together. But some interviewees reported reticence addressing difficult issues "
+           "collaboratively, and that statutory accountabilities were allowing a 'retreat' from issues such as "
+           "agreeing action to achieve financial sustainability; it was not certain that consensus would be enough "
+           "for the very difficult decisions systems face, and STPs before them would not agree collective rules "
+           "for allocating resources and rested on a 'post-political' local consensus over cuts.", "moderate", "F5"),
+    ("M2", "Accountability still runs to single organisations: in 2022-23 each was still performance managed "
+           "separately for its finances, which makes decisions taken together harder. In 2018 regulation and "
+           "oversight were not aligned behind ICSs; in 2023 Parliament's committee found NHS England's command and "
+           "control in tension with ICS autonomy, and the Hewitt review asked for freedom balanced with "
+           "accountability.", "moderate", "F6"),
+    ("M3", "Subsidiarity, consensus, local freedom and best for system are principles that underlie ICSs' "
+           "co-ordination of decision making, but it was not always clear who was responsible for which decisions, "
+           "and some interviewees were concerned that subsidiarity was not being adhered to. An arbiter independent "
+           "of the ICS may be required to resolve disputes, with increased support for shaping governance "
+           "arrangements.", "moderate", "F4; F12"),
     ("M4", "The tier has been reinvented again and again, from statutory authorities that planned, allocated, umpired "
-           "the market and oversaw delivery to partnerships and statutory ICBs; complex services need a body that can "
-           "hold the ring, with a clear and stable purpose.", "moderate", "F1; F3; F9; F10"),
-    ("M5", "Ties with local government were designed in once (coterminous area authorities in 1974) and now run "
-           "through health and wellbeing boards and integrated care partnerships; local authorities' involvement in "
-           "ICSs has progressed further than the public's or the voluntary sector's.", "low", "F7; F8"),
+           "the market and oversaw delivery to partnerships and statutory ICBs, each reorganisation shaping the "
+           "next; complex services need a body that can hold the ring, with a clear and stable purpose.",
+     "moderate", "F1; F3; F9; F10"),
+    ("M5", "Alignment with local government was strongest with the coterminous area health authorities of 1974-82 and "
+           "has been partly rebuilt since, through health and wellbeing boards, integrated care partnerships and, "
+           "from 2025, plans to align ICB boundaries with strategic authorities. In the first ICSs local authorities' "
+           "involvement progressed further than the public's or the voluntary sector's; where local government led, "
+           "as in Greater Manchester, one partnership planned across health and care, though councils' "
+           "accountability differs from the NHS's.", "low", "F7; F8"),
 ]
 
-# the King's Fund 2018's recommendations for local systems (KF-L1..9) and for national leaders (KF-N1..9), and
-# Sanderson et al. 2023's conclusion, for the audiences the review declares
+# the King's Fund 2018's recommendations for local systems (KF-L1..9, addressed to ICSs: audience systems) and for
+# national leaders (KF-N1..9), Sanderson et al. 2023's conclusion, and the 2023 national reviews' lessons for
+# national bodies; each linked to the findings whose studies stand behind it. No source addresses places on their
+# own, so none is written for them.
 RECOMMENDATIONS = [
-    ("R1", "Provide an arbiter independent of the ICS to resolve disputes between partners, with more support for "
-           "shaping governance arrangements (Sanderson et al. 2023).", "national bodies", "F4; F5"),
+    ("R1", "An arbiter who is independent of the ICS may be required to resolve disputes between partners: consider "
+           "providing one, along with increased support for shaping governance arrangements (Sanderson et al. "
+           "2023).", "national bodies", "F12"),
     ("R2", "Reform regulation to align with local systems, and model collective leadership with a proportionate "
-           "approach to regulation, so that organisations are no longer held to account only one by one (King's "
-           "Fund 2018, national leaders 5 and 7).", "national bodies", "F6"),
-    ("R3", "Redesign the financial architecture to incentivise integration (King's Fund 2018, national leaders 8).",
-     "national bodies", "F5; F6"),
+           "approach to regulation (King's Fund 2018, national leaders 5 and 7): in 2018 regulation and oversight "
+           "were not aligned behind ICSs, and in 2022-23 organisations were still performance managed one by one.",
+     "national bodies", "F6"),
+    ("R3", "Redesign the financial architecture to incentivise integration (King's Fund 2018, national leaders 8): in "
+           "2022-23 organisations were still performance managed separately for their finances.", "national bodies",
+     "F6"),
     ("R4", "Back locally led change with central guidance and support, and make a long-term commitment to ICSs "
-           "backed by dedicated funding (King's Fund 2018, national leaders 1 and 3).", "national bodies", "F2; F11"),
+           "backed by dedicated funding (King's Fund 2018, national leaders 1 and 3), giving local leaders space and "
+           "time with the right support (Hewitt 2023).", "national bodies", "F11"),
     ("R5", "Clarify the size of ICSs and how they fit into the regional architecture without destabilising existing "
-           "systems or creating an additional tier of bureaucracy (King's Fund 2018, national leaders 2 and 6).",
-     "national bodies", "F3; F9; F10"),
+           "systems or creating an additional tier of bureaucracy (King's Fund 2018, national leaders 2 and 6). "
+           "This was asked in 2018 and is partly overtaken: from 2025 ICBs are being clustered and merged into "
+           "fewer, larger boards, and the regions take over their performance management.", "national bodies",
+     "F2"),
     ("R6", "Make population health the centrepiece of plans to transform services, with realistic and measurable "
-           "objectives (King's Fund 2018, national leaders 4).", "national bodies", "F3"),
-    ("R7", "Invest in building collaborative relationships at all levels of the system, and promote and value "
+           "objectives (King's Fund 2018, national leaders 4); improving population health and healthcare is now the "
+           "first of ICSs' four core responsibilities.", "national bodies", "F3"),
+    ("R7", "Balance freedom with accountability: agree a limited number of shared priorities and give local leaders "
+           "space and time, the right support and timely, transparent data (Hewitt 2023); and clarify accountability "
+           "for partnership working, including local government's (Health and Social Care Committee 2023).",
+     "national bodies", "F13"),
+    ("R8", "Invest in building collaborative relationships at all levels of the system, and promote and value "
            "system leadership, with dedicated time for leaders (King's Fund 2018, local systems 1 and 2).", "systems",
-     "F2; F11"),
-    ("R8", "Build governance in an evolutionary way that does not conflict with the accountabilities of statutory "
-           "organisations (King's Fund 2018, local systems 5).", "systems", "F4; F11"),
-    ("R9", "Develop system-wide capabilities to gather, share and act on public insights, and build robust "
-           "evaluation into the ICS programme (King's Fund 2018, local systems 6 and 8).", "systems", "F8; F11"),
-    ("R10", "Integrate at different levels, building up from places and neighbourhoods in line with subsidiarity "
-            "(King's Fund 2018, local systems 3).", "places", "F4"),
+     "F11"),
+    ("R9", "Build governance in an evolutionary way that does not conflict with the accountabilities of statutory "
+           "organisations (King's Fund 2018, local systems 5).", "systems", "F11"),
+    ("R10", "Integrate at different levels, building up from places and neighbourhoods: in line with subsidiarity, "
+            "ICSs should set the overall vision, provide leadership across the system and undertake functions best "
+            "performed at scale (King's Fund 2018, local systems 3).", "systems", "F4"),
     ("R11", "Draw on the skills and leadership of frontline staff, and develop active strategies for wider adoption "
-            "of new care models through peer-to-peer learning (King's Fund 2018, local systems 4 and 7).", "places",
-     "F2; F11"),
-    ("R12", "Look beyond the health and care system to improve population health, with deeper local authority "
-            "involvement and closer working with the voluntary and community sector (King's Fund 2018, local systems "
-            "9).", "local government", "F7; F8"),
+            "of new care models through peer-to-peer learning (King's Fund 2018, local systems 4 and 7).", "systems",
+     "F11"),
+    ("R12", "Develop system-wide capabilities to gather, share and act on public insights, and build robust "
+            "evaluation into the ICS programme (King's Fund 2018, local systems 6 and 8).", "systems", "F11"),
+    ("R13", "Look beyond the health and care system to improve population health, with deeper local authority "
+            "involvement and closer working with the voluntary and community sector, independent sector "
+            "organisations and communities (King's Fund 2018, local systems 9).", "systems", "F8"),
+    ("R14", "Where councils and the NHS share a geography, local government can lead a partnership that plans across "
+            "health and care, as in Greater Manchester (Walshe et al. 2016); agree with NHS partners how each "
+            "answers for partnership working, since councils' accountability differs from the NHS's (Health and "
+            "Social Care Committee 2023).", "local government", "F8"),
 ]
-
 
 def fill(ws, rows) -> None:
     header = [c.value for c in ws[1]]
