@@ -99,6 +99,8 @@ def csl_item(row: Mapping[str, Any]) -> dict[str, Any]:
                        ("pages", "page"), ("doi", "DOI"), ("place", "publisher-place")):
         if row.get(field):
             item[csl] = row[field]
+    if item["type"] == "report" and "issue" in item:  # a report's number (Cmnd. 5055, HC 587), which the style prints
+        item["number"] = item.pop("issue")
     publisher = row.get("institution") or row.get("publisher")
     if publisher:
         item["publisher"] = publisher

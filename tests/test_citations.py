@@ -89,3 +89,11 @@ def test_an_edited_book_is_cited_by_its_editors_and_grey_literature_by_where_and
     assert "Commissioning healthcare in England" in entries["Allen,"] and "Edited by" not in entries["Allen,"]
     assert "https://www.kingsfund.org.uk/publications/a-year" in entries["Charles,"]
     assert "(Accessed: January 15, 2024)" in entries["Charles,"]  # the Harvard style's accessed date
+
+
+def test_a_report_is_cited_with_its_number():
+    white_paper = {"study_id": "DHSS1972", "item_type": "report", "year": "1972", "issue": "Cmnd. 5055",
+                   "title": "National Health Service reorganisation: England", "publisher": "HMSO", "place": "London",
+                   "creators": json.dumps([{"role": "author", "name": "Department of Health and Social Security"}])}
+    (entry,) = references([white_paper])
+    assert "Cmnd. 5055" in entry
