@@ -157,12 +157,13 @@ def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any],
         out += [_row("records", r, "added", source) for r in sorted(new - old)]
         out += [_row("records", r, "removed", source) for r in sorted(old - new)]
     out += _studies(before, after)
-    for study in sorted(set(before["screening"]) | set(after["screening"])):
-        old_status, new_status = before["screening"].get(study, ""), after["screening"].get(study, "")
-        if old_status != new_status:
-            out.append(_row("screening", study, new_status or "no longer screened", f"was {old_status or 'new'}"))
     merged_into = {row["item"]: row["detail"].removeprefix("into ") for row in out
                    if row["section"] == "studies" and row["change"] == "merged" and ", " not in row["detail"]}
+    for study in sorted(set(before["screening"]) | set(after["screening"])):
+        old_status, new_status = before["screening"].get(study, ""), after["screening"].get(study, "")
+        if old_status != new_status:  # a study merged into another is screened as that one now
+            gone = f"screened as {merged_into[study]} (merged)" if study in merged_into else "no longer screened"
+            out.append(_row("screening", study, new_status or gone, f"was {old_status or 'new'}"))
     for reviewer in sorted(set(before["extraction"]) | set(after["extraction"])):
         old_rows, new_rows = before["extraction"].get(reviewer, {}), after["extraction"].get(reviewer, {})
         rekeyed = _rekeyed(old_rows, new_rows, merged_into)

@@ -91,6 +91,7 @@ def test_records_added_and_removed_per_source_and_new_duplicates():
 def test_studies_merged_split_new_and_screening_changes():
     merged = state(groups={"Ham2017": ["hmic:1", "hmic:2", "zotero:A"]}, screening={"Ham2017": "included"})
     assert ("studies", "Bate2017", "merged", "into Ham2017") in changed(state(), merged)
+    assert ("screening", "Bate2017", "screened as Ham2017 (merged)", "was included") in changed(state(), merged)
     split = state(groups={"Ham2017": ["zotero:A"], "Ham2017b": ["hmic:1"], "Bate2017": ["hmic:2"]},
                   screening={"Ham2017": "included", "Ham2017b": "awaiting title/abstract", "Bate2017": "excluded"})
     found = changed(state(), split)
