@@ -257,7 +257,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     context = {
         "key_messages": messages, "numbers": numbers, "count_problems": count_problems,
         "by_question": by_question, "status": status, "document": document_info(config, status),
-        "recommendations": synthesis.by_audience(recommendations, synthesis.AUDIENCES),
+        "recommendations": synthesis.by_audience(recommendations, synthesis.audiences(codebook)),
         "methods": methods,
         "gaps": {**synthesis.gaps(matrix, studies, evidence, disputed_rows(open_disagreements, studies, codebook)),
                  "axes": map_axes(codebook)},

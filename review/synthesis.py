@@ -18,8 +18,11 @@ from .codebook import Codebook
 from .tables import KEY, key_order
 from .team import Team
 
-# who a recommendation is for
-AUDIENCES = ("national bodies", "systems", "places", "local government")
+
+def audiences(codebook: Codebook) -> tuple[str, ...]:
+    """Who the recommendations are for, as the review declares them (``report.synthesis.audiences`` in its
+    codebook): one review's audiences, never the package's."""
+    return tuple(codebook.report.get("synthesis", {}).get("audiences", []))
 
 
 def _question_fields(codebook: Codebook) -> list[list[str]]:
@@ -79,11 +82,13 @@ def by_question(questions: Sequence[str], findings: list[dict[str, Any]],
     return out
 
 
-def by_audience(recommendations: list[dict[str, Any]], audiences: Sequence[str]) -> list[dict[str, Any]]:
-    """Recommendations grouped by audience, in the workbook's order of audiences (unassigned last)."""
-    groups = [{"audience": a, "recommendations": [r for r in recommendations if r["audience"] == a]}
-              for a in audiences]
-    rest = [r for r in recommendations if r["audience"] not in audiences]
+def by_audience(recommendations: list[dict[str, Any]], declared: Sequence[str]) -> list[dict[str, Any]]:
+    """Recommendations grouped by audience, in the declared order (none declared: as the team first typed
+    them); unassigned last."""
+    order = list(declared) or list(dict.fromkeys(r["audience"] for r in recommendations if r["audience"]))
+    groups = [{"audience": a, "recommendations": [r for r in recommendations if r["audience"].lower() == a.lower()]}
+              for a in order]
+    rest = [r for r in recommendations if r["audience"].lower() not in {a.lower() for a in order}]
     if rest:
         groups.append({"audience": "audience not given", "recommendations": rest})
     return [g for g in groups if g["recommendations"]]

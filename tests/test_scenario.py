@@ -100,3 +100,7 @@ def test_a_second_review_with_its_own_codebook_and_tables_runs_end_to_end(review
     for text in (summary, html):
         assert not re.search(r"\btiers?\b|NHS|King's Fund|ICS", text), re.findall(r".{30}\btiers?\b.{30}", text)[:3]
     assert (review / "results/report/executive_summary.docx").stat().st_size > 10_000
+    # nor into the team's synthesis workbook: no audiences declared, no NHS audiences offered
+    synthesis = load_workbook(review / "extracts/synthesis.xlsx")
+    offered = [v.formula1 for v in synthesis["recommendations"].data_validations.dataValidation]
+    assert not any("national bodies" in str(f) or "places" in str(f) for f in offered)

@@ -175,7 +175,8 @@ def test_what_the_team_wrote_is_read_checked_and_the_evidence_sheet_never_touche
         ("not-in-list", sheet.FINDINGS, "fine"), ("unknown-finding", sheet.MESSAGES, "F7")}
     grouped = synthesis.by_question(QUESTIONS, written[sheet.FINDINGS], [])
     assert [g["code"] for g in grouped] == ["Q1", "Q2", "Q3", "Q4", ""] and grouped[0]["findings"] == [f1]
-    assert synthesis.by_audience(written[sheet.RECOMMENDATIONS], synthesis.AUDIENCES)[0]["audience"] == "national bodies"
+    # no audiences declared: grouped by what the team typed
+    assert synthesis.by_audience(written[sheet.RECOMMENDATIONS], ())[0]["audience"] == "national bodies"
     evidence = [list(r) for r in load_workbook(path)[sheet.EVIDENCE].iter_rows(values_only=True)]
     assert evidence[0] == sheet.EVIDENCE_COLUMNS and len(evidence) > 5
 
@@ -212,3 +213,25 @@ def test_the_methods_claim_no_extraction_before_any_and_no_search_count_the_log_
     assert box["sources"][0]["records"] == ""  # not "None records"
     sentence = synthesis.agreement_sentence({**box, "studies_extracted": 0}, 0)
     assert sentence == "Data extraction by 2 reviewers has not started yet." and "settled" not in sentence
+
+
+def test_audiences_are_the_reviews_own_a_dropdown_when_declared_and_free_text_otherwise(tmp_path):
+    assert synthesis.audiences(FORM) == ("national bodies", "systems", "places", "local government")  # the sample's
+    declared = ("Schools", "Local authorities", "Government")
+    path = tmp_path / "declared.xlsx"
+    sheet.ensure(path, QUESTIONS, audiences=declared)
+    (validation,) = [v for v in load_workbook(path)[sheet.RECOMMENDATIONS].data_validations.dataValidation]
+    assert validation.formula1 == '"Schools,Local authorities,Government"'
+    write_rows(path, sheet.RECOMMENDATIONS, [{"recommendation": "Fund the meals", "audience": "government"},
+                                             {"recommendation": "Ask the tiers", "audience": "national bodies"}])
+    written, problems = sheet.read(path, {}, QUESTIONS, declared)
+    assert [(p.code, p.value, p.expected) for p in problems] == [
+        ("not-in-list", "national bodies", "schools, local authorities, government")]
+    groups = synthesis.by_audience(written[sheet.RECOMMENDATIONS], declared)
+    assert [(g["audience"], len(g["recommendations"])) for g in groups] == [("Government", 1),
+                                                                            ("audience not given", 1)]
+    free = tmp_path / "free.xlsx"
+    sheet.ensure(free, QUESTIONS)
+    assert not load_workbook(free)[sheet.RECOMMENDATIONS].data_validations.dataValidation  # no NHS list by default
+    guide = " ".join(str(c.value) for c in load_workbook(free)[sheet.HOW]["B"] if c.value)
+    assert "Each with its audience (who it is for)" in guide and "national bodies" not in guide

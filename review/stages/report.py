@@ -69,21 +69,22 @@ def synthesis_path(config: dict[str, Any]) -> Path:
     return Path(config["extraction"].get("folder", "extracts")) / "synthesis.xlsx"
 
 
-def _synthesis(config: dict[str, Any], studies: pd.DataFrame, inputs: dict[str, Path], outputs: dict[str, Path]
-               ) -> tuple[dict[str, list[dict[str, Any]]], list[Problem]]:
+def _synthesis(config: dict[str, Any], studies: pd.DataFrame, inputs: dict[str, Path], outputs: dict[str, Path],
+               audiences: tuple[str, ...] = ()) -> tuple[dict[str, list[dict[str, Any]]], list[Problem]]:
     """The team's synthesis workbook: created once, its study ids following merges; what the team wrote in
     it, checked."""
     path = synthesis_path(config)
     questions = config.get("review_questions", [])
     problems: list[Problem] = []
     try:
-        if synthesis_sheet.ensure(path, questions, legacy=findings_path(config)):
+        if synthesis_sheet.ensure(path, questions, legacy=findings_path(config), audiences=audiences):
             log.info("%s created (the findings of %s copied into it)", path, findings_path(config))
         # a finding follows its studies when they were merged into others
         cell_changes.record(path.parent, cell_changes.follow_ids(
             path, [synthesis_sheet.FINDINGS], ["contributing_studies"], cell_changes.Ids.read(inputs.get("ids")),
             many=["contributing_studies"]))
-        written, problems = synthesis_sheet.read(path, dict(zip(studies["study_id"], studies["citation"])), questions)
+        written, problems = synthesis_sheet.read(path, dict(zip(studies["study_id"], studies["citation"])), questions,
+                                                 audiences)
     except WorkbookError as exc:
         raise stop(outputs["issues"], [], path, exc, "the team's synthesis") from exc
     return written, problems
@@ -124,7 +125,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
     flow_svg = inputs["flow"].read_text(encoding="utf-8") if inputs["flow"].exists() else ""
     flow_svg = re.sub(r"^<\?xml[^>]*>\s*", "", flow_svg)
-    written, problems = _synthesis(config, studies, inputs, outputs)
+    written, problems = _synthesis(config, studies, inputs, outputs, synthesis.audiences(codebook))
     computed = tables.compute_all(evidence, studies, codebook)
     context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],

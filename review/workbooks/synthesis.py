@@ -22,7 +22,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
-from ..synthesis import AUDIENCES
 from .base import (
     WorkbookError,
     append_rows,
@@ -77,9 +76,10 @@ def _dropdown(ws: Any, column: str, values: Sequence[str], columns: Sequence[str
     ws.add_data_validation(validation)
 
 
-def ensure(path: Path, questions: Sequence[str], legacy: Path | None = None) -> bool:
+def ensure(path: Path, questions: Sequence[str], legacy: Path | None = None, audiences: Sequence[str] = ()) -> bool:
     """Create the workbook when there is none (an existing one is never touched); GRADE-CERQual findings
-    written in the older findings workbook are copied into its findings sheet."""
+    written in the older findings workbook are copied into its findings sheet. ``audiences``: the review's
+    (a dropdown when it declares them, free text otherwise)."""
     if path.exists():
         return False
     wb = Workbook()
@@ -93,7 +93,8 @@ def ensure(path: Path, questions: Sequence[str], legacy: Path | None = None) -> 
     for name in RATED:
         _dropdown(findings, name, RATED[name], FINDING_COLUMNS)
     recommendations = _sheet(wb, RECOMMENDATIONS, RECOMMENDATION_COLUMNS, "FFF2CC")
-    _dropdown(recommendations, "audience", AUDIENCES, RECOMMENDATION_COLUMNS)
+    if audiences:
+        _dropdown(recommendations, "audience", list(audiences), RECOMMENDATION_COLUMNS)
     _sheet(wb, EVIDENCE, EVIDENCE_COLUMNS, "D9D9D9")
     how = wb.create_sheet(HOW)
     how.column_dimensions["A"].width = 12
@@ -106,7 +107,8 @@ def ensure(path: Path, questions: Sequence[str], legacy: Path | None = None) -> 
                              "assessment."],
                 ["key messages", "The few messages a reader should take away, each with its confidence and the "
                                  "finding ids it rests on."],
-                ["recommendations", f"Each with its audience ({', '.join(AUDIENCES)}) and the finding ids."],
+                ["recommendations", f"Each with its audience ({', '.join(audiences) or 'who it is for'}) and the "
+                                    "finding ids."],
                 *([code, question] for code, question in zip(codes, questions))]:
         how.append(row)
     for cells in how.iter_rows():
@@ -153,7 +155,7 @@ def _ids(value: str) -> list[str]:
     return [s.strip() for s in value.replace(",", ";").split(";") if s.strip()]
 
 
-def read(path: Path, citations: Mapping[str, str], questions: Sequence[str]
+def read(path: Path, citations: Mapping[str, str], questions: Sequence[str], audiences: Sequence[str] = ()
          ) -> tuple[dict[str, list[dict[str, Any]]], list[Problem]]:
     """What the team wrote (rows with text), each study cited, and a problem row for each cell outside its
     list and each study id that is not an included study (left out, never guessed)."""
@@ -170,7 +172,9 @@ def read(path: Path, citations: Mapping[str, str], questions: Sequence[str]
                                 column=column, value=value, expected=expected, hint=hint))
 
     text_column = {MESSAGES: "key_message", FINDINGS: "finding", RECOMMENDATIONS: "recommendation"}
-    lists = {MESSAGES: {"confidence": CONFIDENCE}, FINDINGS: RATED, RECOMMENDATIONS: {"audience": AUDIENCES}}
+    declared: dict[str, Sequence[str]] = {"audience": [a.lower() for a in audiences]} if audiences else {}
+    lists: dict[str, Mapping[str, Sequence[str]]] = {MESSAGES: {"confidence": CONFIDENCE}, FINDINGS: RATED,
+                                                     RECOMMENDATIONS: declared}  # no audiences declared: free text
     for sheet, columns in TEAM_SHEETS.items():
         for number, raw in tables[sheet].records(columns):
             row: dict[str, Any] = {name: text(raw[name]) for name in columns}
