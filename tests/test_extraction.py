@@ -11,12 +11,12 @@ from review.extraction import (
     TYPED,
     check_cell,
     check_rows,
-    combine,
     defaults,
     suggestion,
     ticks,
 )
 from review.model import Formula
+from review.resolve import combine
 
 FUNCTIONS = FORM["functions"]
 
@@ -149,7 +149,7 @@ def test_attack_a_formula_in_a_number_cell_is_reported_not_read_as_empty():
 
 def test_attack_a_cell_value_in_validation_markdown_is_text_not_a_link():
     from review.errors import Problem
-    from review.extraction import validation_markdown
+    from review.resolve import validation_markdown
 
     problem = Problem(code="wrong-type", severity="error", file="alice.xlsx", row="3", column="n_interviews",
                       value="[x](javascript:alert(1)) <img src=x>", record_id="s:1")

@@ -28,11 +28,10 @@ from ..extraction import (
     TIDY_COLUMNS,
     Row,
     check_rows,
-    combine,
-    validation_markdown,
 )
 from ..fileio import write_csv, write_if_changed
 from ..protocol import RESERVED_NAMES
+from ..resolve import combine, validation_markdown
 from ..team import Team
 from ..workbooks import changes as cell_changes
 from ..workbooks import consensus as consensus_sheet

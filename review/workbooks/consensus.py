@@ -14,7 +14,8 @@ from typing import Any
 from openpyxl.styles import Font, PatternFill, Protection
 
 from ..codebook import Codebook
-from ..extraction import CONSENSUS, INCLUDED, STUDY_COLUMNS, dispute_text
+from ..extraction import CONSENSUS, INCLUDED, STUDY_COLUMNS
+from ..resolve import dispute_text
 from .base import append_rows, header_of, open_for_update, save, sheet_for_update, text
 from .extraction import SHEET, new_workbook
 
