@@ -8,7 +8,7 @@ Markdown page); appends the disputed study x key rows to the consensus workbook.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,21 +93,15 @@ def split_warnings(rows: list[Row], splits: dict[str, list[str]], file: str) -> 
             for r in rows if r.study_id in splits]
 
 
-def check_team(team: Team, folder: Path, fmt: str, codebook: codebooks.Codebook, included: set[str],
-               stop_with: Callable[[Path, WorkbookError, str], ReviewError]) -> None:
-    """An extraction sheet with typed rows whose reviewer is not on the team, past or present, stops the stage:
-    dropping a name from ``reviewers:`` must not silently drop their values."""
-    shared = [*RESERVED_NAMES, CONSENSUS]
-    for name, path in registry.reviewers_files(folder, "", f".{fmt}", shared).items():
-        if name in team.readers or name.lower().startswith("screening-") or not sheets.is_sheet(path):
-            continue
-        try:
-            count: int | None = len(read_sheet(path, name, codebook, included)[0])
-        except WorkbookError:
-            count = None
-        if count != 0:
-            raise stop_with(path, registry.not_listed_error(name, path, count, "extraction values"),
-                            f"{name}'s extraction values")
+def check_team(team: Team, folder: Path, fmt: str, codebook: codebooks.Codebook, included: set[str]
+               ) -> tuple[str, Path, WorkbookError] | None:
+    """An extraction sheet with typed rows whose reviewer is not on the team, past or present (the caller stops
+    the stage: dropping a name from ``reviewers:`` must not silently drop their values)."""
+    files = {name: path for name, path in registry.reviewers_files(folder, "", f".{fmt}",
+                                                                  [*RESERVED_NAMES, CONSENSUS]).items()
+             if name not in team.readers and not name.lower().startswith("screening-") and sheets.is_sheet(path)}
+    return registry.unlisted_with_work(files, team.readers, lambda name, path: len(
+        read_sheet(path, name, codebook, included)[0]), "extraction values")
 
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
@@ -126,8 +120,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     absorbed = ids.absorbing
     titles = {s: [i["title"]] for s, i in info.items() if s not in absorbed}
     team = Team.from_config(config)
-    check_team(team, folder, fmt, codebook, included_ids,
-               lambda path, exc, what: stop(outputs["validation"], problems, path, exc, what))
+    unlisted = check_team(team, folder, fmt, codebook, included_ids)
+    if unlisted is not None:
+        name, path, error = unlisted
+        raise stop(outputs["validation"], problems, path, error, f"{name}'s extraction values")
     kept = registry.read(folder, "extraction")
     typed: dict[str, tuple[Path, int]] = {}
     for reviewer in team.readers:

@@ -154,16 +154,11 @@ def _check_team(team: Team, settings: Settings, known: set[str], issues: Path, p
     """A screening workbook with decisions whose reviewer is not on the team, past or present, stops the stage:
     dropping a name from ``reviewers:`` must not silently drop their decisions."""
     files = registry.reviewers_files(settings.folder, "screening-", ".xlsx", [CONSENSUS])
-    for name, path in files.items():
-        if name in team.readers:
-            continue
-        try:
-            count: int | None = len(sheets.read_decisions(path, name, settings, known)[0])
-        except WorkbookError:
-            count = None  # unreadable: it may hold decisions, so it is named too
-        if count != 0:
-            raise stop(issues, problems, path, registry.not_listed_error(name, path, count, "screening decisions"),
-                       f"{name}'s screening decisions")
+    found = registry.unlisted_with_work(files, team.readers, lambda name, path: len(
+        sheets.read_decisions(path, name, settings, known)[0]), "screening decisions")
+    if found is not None:
+        name, path, error = found
+        raise stop(issues, problems, path, error, f"{name}'s screening decisions")
 
 
 def _study_rows(unique: pd.DataFrame) -> dict[str, dict[str, str]]:

@@ -9,7 +9,7 @@ format (``.ods``, ``.xls``: a "save as") is named too, since the pipeline reads 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,23 @@ def reviewers_files(folder: Path, prefix: str, suffix: str, shared: Iterable[str
         if name and not name.startswith(("~$", ".")) and name.lower() not in skip:
             out[name] = path
     return out
+
+
+def unlisted_with_work(files: Mapping[str, Path], listed: Iterable[str], typed: Callable[[str, Path], int],
+                       what: str) -> tuple[str, Path, WorkbookError] | None:
+    """The first reviewer's file (by name) whose reviewer is not ``listed`` and that holds typed work, with its
+    error: ``typed(name, path)`` counts the rows (a file that cannot be read may hold some: it is named too)."""
+    known = set(listed)
+    for name, path in files.items():
+        if name in known:
+            continue
+        try:
+            count: int | None = typed(name, path)
+        except WorkbookError:
+            count = None
+        if count != 0:
+            return name, path, not_listed_error(name, path, count, what)
+    return None
 
 
 def not_listed_error(name: str, path: Path, typed: int | None, what: str) -> WorkbookError:
