@@ -15,6 +15,7 @@ and year of the copy the study has been cited by stay the row's when a fuller co
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -126,16 +127,16 @@ def reports(members: Sequence[Record]) -> list[list[Record]]:
 
 def best(records: Sequence[Record]) -> Record:
     """The record a report is read from: the Zotero item, else the most complete, else the first."""
-    return max(records, key=lambda r: (bool(r.zotero_key), r.filled(), -records.index(r)))
+    return max(enumerate(records), key=lambda kr: (bool(kr[1].zotero_key), kr[1].filled(), -kr[0]))[1]
 
 
 def main_report(docs: Sequence[Sequence[Record]], known_since: Mapping[str, int]) -> int:
     """Which report a study is cited by: the one the review knew first (``known_since``: record id -> when the
     ledger first had it), else the earliest published, else the first; so a report joining later never
     takes the citation from the one the team has been citing."""
-    never = max(known_since.values(), default=0) + 1
+    never = math.inf  # a record the ledger has not had yet
 
-    def order(k: int) -> tuple[int, str, int]:
+    def order(k: int) -> tuple[float, str, int]:
         first = min((known_since.get(r.record_id, never) for r in docs[k]), default=never)
         years = sorted(r.year for r in docs[k] if r.year)
         return first, years[0] if years else "9999", k

@@ -216,13 +216,18 @@ def _update_workbook(workbook: Path | None, to_review: list[dedup.PairDecision],
     return appended
 
 
+def _ledger_path(config: dict[str, Any]) -> Path | None:
+    return Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
+
+
 def _ledger(config: dict[str, Any], outputs: dict[str, Path], problems: list[Problem]) -> identity.Ledger:
     """The study ledger as the last refresh left it (empty when the protocol keeps none)."""
-    path = Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
+    path = _ledger_path(config)
+    if path is None:
+        return identity.Ledger(())
     try:
-        return identity.Ledger(ledger_sheet.read(path) if path else ())
+        return identity.Ledger(ledger_sheet.read(path))
     except WorkbookError as exc:
-        assert path is not None
         raise stop(outputs["issues"], problems, path, exc, "the study ledger") from exc
 
 
@@ -291,7 +296,7 @@ def _reports(records: list[Record], result: dedup.Result, ledger: identity.Ledge
 def _identify(config: dict[str, Any], records: list[Record], result: dedup.Result, ledger: identity.Ledger,
               outputs: dict[str, Path], problems: list[Problem]) -> identity.Assignment:
     """The study id of each group, from the ledger (``dedup.ledger``), which gets the rows of what changed."""
-    path = Path(config["dedup"]["ledger"]) if config.get("dedup", {}).get("ledger") else None
+    path = _ledger_path(config)
     try:
         assignment = identity.assign(_groups(records, result), ledger)
         if path is not None and assignment.events:
