@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .synthesis import count
+
 CHANGE_COLUMNS = ["section", "item", "change", "detail"]
 SECTIONS = ("causes", "records", "studies", "duplicates", "screening", "extraction", "evidence", "findings",
             "problems")
@@ -108,8 +110,8 @@ def causes(before: Mapping[str, Any], after: Mapping[str, Any], cell_log: Sequen
         if name not in old_team["former"]:
             kept = len(after["extraction"].get(name, {}))
             decided = after.get("decisions", {}).get(name, 0)
-            out.append(_row("causes", name, "reviewer left", f"on {left}: their {_n(decided, 'screening decision')} "
-                            f"and {_n(kept, 'extraction row')} still count; their files get no new rows"))
+            out.append(_row("causes", name, "reviewer left", f"on {left}: their {count(decided, 'screening decision')} "
+                            f"and {count(kept, 'extraction row')} still count; their files get no new rows"))
     for name in sorted(set(old_team["current"]) - set(new_team["current"]) - set(new_team["former"])):
         out.append(_row("causes", name, "reviewer removed", "no longer in reviewers: nor former_reviewers:"))
     old_sources, new_sources = before["sources"], after["sources"]
@@ -118,7 +120,8 @@ def causes(before: Mapping[str, Any], after: Mapping[str, Any], cell_log: Sequen
             out.append(_row("causes", name, "source added", new_sources[name]))
         elif name not in new_sources:
             n = len(before["records"].get(name, ()))
-            out.append(_row("causes", name, "source removed", f"{old_sources[name]}: its {_records(n)} no longer {'counts' if n == 1 else 'count'}"))
+            out.append(_row("causes", name, "source removed",
+                            f"{old_sources[name]}: its {_records(n)} no longer {'counts' if n == 1 else 'count'}"))
         elif old_sources[name] != new_sources[name]:
             out.append(_row("causes", name, "source moved", f"{old_sources[name]} -> {new_sources[name]}"))
     old_book, new_book = before["codebook"], after["codebook"]
@@ -132,7 +135,7 @@ def causes(before: Mapping[str, Any], after: Mapping[str, Any], cell_log: Sequen
     for why, rows in sorted(rewritten.items()):
         files = sorted({r.get("file", "") for r in rows})
         out.append(_row("causes", why, "cells rewritten",
-                        f"{_n(len(rows), 'cell')} in {', '.join(files)} "
+                        f"{count(len(rows), 'cell')} in {', '.join(files)} "
                         "(extracts/cell-changes.csv)"))
     return out
 
@@ -231,11 +234,7 @@ def _rekeyed(old_rows: Mapping[str, str], new_rows: Mapping[str, str], merged_in
 
 
 def _records(n: int) -> str:
-    return _n(n, "record")
-
-
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return count(n, "record")
 
 
 def summary(rows: list[dict[str, str]]) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from . import codebook as codebooks
 from .errors import ReviewError, WriteError
 from .fileio import atomic_write_bytes, json_bytes
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
+from .synthesis import count
 from .team import Team
 from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
@@ -305,8 +306,8 @@ def problems_summary(outputs: dict[str, dict[str, str]] | None = None) -> list[s
             with open(path, encoding="utf-8", newline="") as handle:
                 counts = Counter(row.get("severity", "") for row in csv.DictReader(handle))
             if counts["error"] or counts["warning"]:
-                lines.append(f"{path}: {_plural(counts['error'], 'error')}, "
-                             f"{_plural(counts['warning'], 'warning')} ({rule})")
+                lines.append(f"{path}: {count(counts['error'], 'error')}, "
+                             f"{count(counts['warning'], 'warning')} ({rule})")
     return lines
 
 
@@ -317,6 +318,3 @@ def record_version(config: dict[str, Any]) -> None:
     except OSError as exc:  # a read-only folder: the refresh itself succeeded
         print(f"Could not record the tool version in {versions.state_file(config)}: {exc}", file=sys.stderr)
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
