@@ -34,16 +34,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     studies = included_studies(inputs["unique"], inputs["included"] if screening_on(config) else None)
     outcomes = []
     ids = cell_changes.Ids.read(inputs.get("ids"))
-    consensus = sheets.sheet_path(folder, CONSENSUS, fmt)
-    try:  # the consensus values follow their study, and the codebook's version, as every reviewer's sheet does
-        cell_changes.record(folder, cell_changes.follow_ids(consensus, [sheets.SHEET], ["study_id"], ids))
-        if fmt == "xlsx":
-            cell_changes.record(folder, sheets.upgrade_file(consensus, codebook, CONSENSUS))
-    except WorkbookError as exc:
-        raise ReviewError(f"{exc} It must follow the studies merged and the codebook changed since it was "
-                          "written.") from exc
     team = Team.from_config(config)
-    for name in team.former_names:  # no new rows for those who left, but their values follow merges and upgrades
+    # the consensus values, and the values of those who left (no new rows for them), follow their study and the
+    # codebook's version, as every reviewer's sheet does
+    for name, since in [(CONSENSUS, "it was written"), *((n, f"{n} left") for n in team.former_names)]:
         path = sheets.sheet_path(folder, name, fmt)
         try:
             cell_changes.record(folder, cell_changes.follow_ids(path, [sheets.SHEET], ["study_id"], ids))
@@ -51,7 +45,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                 cell_changes.record(folder, sheets.upgrade_file(path, codebook, name))
         except WorkbookError as exc:
             raise ReviewError(f"{exc} It must follow the studies merged and the codebook changed since "
-                              f"{name} left.") from exc
+                              f"{since}.") from exc
     kept = registry.read(folder, "extraction")
     for reviewer in team.current:
         path = sheets.sheet_path(folder, reviewer, fmt)
