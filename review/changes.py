@@ -27,8 +27,9 @@ TITLES = {"causes": "Why: the team, the sources, the codebook", "records": "Reco
 FORMAT = 1  # the snapshot's layout: a snapshot of another layout is not compared
 # the columns ``snapshot`` reads of each table, and of the problem tables
 SNAPSHOT_COLUMNS = {"records": ("source", "record_id"), "groups": ("study_id", "record_id"),
-                    "screening": ("study_id", "status"), "tidy": ("reviewer", "study_id", "tier", "field", "value"),
-                    "evidence": ("study_id", "tier", "field", "value", "basis")}
+                    "screening": ("study_id", "status"),
+                    "tidy": ("reviewer", "study_id", "tier", "field", "value", "item"),
+                    "evidence": ("study_id", "tier", "field", "value", "basis", "item")}
 PROBLEM_COLUMNS = ("code", "severity", "file", "sheet", "row", "column", "value")
 
 
@@ -48,11 +49,15 @@ def snapshot(records: Iterable[Mapping[str, str]], groups: Iterable[Mapping[str,
     for g in groups:
         studies[g["study_id"]].append(g["record_id"])
     values: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    # a repeat's item is part of what a value is (a lesson's audience moved to another lesson is a change); a row's
+    # own values are digested as before, so that a snapshot of a review without repeats compares as it did
     for t in tidy:
-        values[t["reviewer"]][f"{t['study_id']} | {t['tier']}"].append([t["field"], t["value"]])
+        values[t["reviewer"]][f"{t['study_id']} | {t['tier']}"].append(
+            [t["field"], t["value"], *([t["item"]] if t.get("item") else [])])
     standing: dict[str, list[Any]] = defaultdict(list)
     for e in evidence:
-        standing[e["study_id"]].append([e["tier"], e["field"], e["value"], e["basis"]])
+        standing[e["study_id"]].append([e["tier"], e["field"], e["value"], e["basis"],
+                                        *([e["item"]] if e.get("item") else [])])
     return {
         "format": FORMAT,
         "records": {s: sorted(ids) for s, ids in sorted(by_source.items())},

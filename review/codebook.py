@@ -13,97 +13,21 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .codebook_changes import Change, change_problems, moved_header, parse_change, retired_header, with_changes
 from .errors import ProtocolError
+from .fields import (  # noqa: F401  (re-exported: what a field is, for the modules that read codebooks)
+    CHOICE_TYPES,
+    FALSE_WORDS,
+    MULTI_SEPARATOR,
+    TICK_SEPARATOR,
+    TRUE_WORDS,
+    TYPES,
+    Choice,
+    Field,
+    fold,
+    truth,
+)
 from .fileio import YamlTooLarge, safe_yaml
-
-TYPES = ("text", "integer", "year", "single", "multiple", "boolean")
-CHOICE_TYPES = ("single", "multiple")
-MULTI_SEPARATOR = "; "
-TRUE_WORDS = {"yes", "y", "true", "1", "x", "\u2713", "\u2714"}  # ticks as typed or pasted
-FALSE_WORDS = {"no", "n", "false", "0"}
-# a multiple choice field may be entered one column per code, headed "<field>:<code>", ticked with x
-TICK_SEPARATOR = ":"
-
-
-def fold(text: Any) -> str:
-    """Text as compared with a code or a label: spacing and case do not count."""
-    return " ".join(str(text).split()).casefold()
-
-
-def truth(value: Any) -> str | None:
-    """A yes/no or tick cell as ``"yes"``, ``"no"`` or ``""`` (blank); ``None`` when it is none of these."""
-    if value is None or value is False or value is True:
-        return "" if value is None else "yes" if value else "no"
-    word = fold(value)
-    return "" if not word else "yes" if word in TRUE_WORDS else "no" if word in FALSE_WORDS else None
-
-
-@dataclass(frozen=True)
-class Choice:
-    code: str
-    label: str
-    definition: str = ""
-    period: tuple[int, int | None] | None = None  # (first, last); last None: the tier still exists
-    defaults: dict[str, Any] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    type: str
-    group: str
-    label: str = ""
-    required: bool = False
-    key: bool = False
-    help: str = ""
-    min: float | None = None
-    max: float | None = None
-    max_length: int | None = None
-    choices: tuple[Choice, ...] = ()
-    renamed_codes: tuple[tuple[str, str], ...] = ()  # (old code, code now), from the codebook's changes
-    retired_codes: tuple[tuple[str, str], ...] = ()  # (code, the change that retired it, as a hint)
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(c.code for c in self.choices)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(c.label for c in self.choices)
-
-    def code_for(self, text: str) -> str | None:
-        """The code a reviewer meant: the code or the label, whatever the case and spacing (``None`` if neither)."""
-        wanted = fold(text)
-        code = next((c.code for c in self.choices if wanted in (fold(c.code), fold(c.label))), None)
-        if code is None:  # a code typed under an older codebook version, renamed since
-            code = next((new for old, new in self.renamed_codes if fold(old) == wanted), None)
-        return code
-
-    def retired(self, text: str) -> str:
-        """Why ``text`` is no longer a code of this field ("" when it never was, or still is)."""
-        return next((why for code, why in self.retired_codes if fold(code) == fold(text)), "")
-
-    def label_of(self, code: str) -> str:
-        """What a reviewer reads for ``code`` (the code itself if the field has no such choice)."""
-        return next((c.label for c in self.choices if c.code == code), code)
-
-    def tick_columns(self) -> tuple[str, ...]:
-        """The headers of the one-column-per-code entry of a multiple choice field (none for other types)."""
-        return tuple(f"{self.name}{TICK_SEPARATOR}{code}" for code in self.codes) if self.type == "multiple" else ()
-
-    def describe_allowed(self) -> str:
-        if self.type in CHOICE_TYPES:
-            joined = ", ".join(self.codes)
-            return f"one of: {joined}" if self.type == "single" else f"codes separated by ';' from: {joined}"
-        if self.type in ("integer", "year"):
-            low = f"{self.min:g}" if self.min is not None else ""
-            high = f"{self.max:g}" if self.max is not None else ""
-            span = f" from {low} to {high}" if low and high else f" of at least {low}" if low else ""
-            return f"a whole number{span}" if self.type == "integer" else f"a four-digit year{span}"
-        if self.type == "boolean":
-            return "yes or no"
-        return f"text of at most {self.max_length} characters" if self.max_length else "text"
 
 
 @dataclass(frozen=True)
@@ -135,31 +59,17 @@ class TableSpec:
         return names
 
 
-CHANGE_KINDS = ("add_field", "rename_field", "retire_field", "rename_code", "retire_code")
-
-
 @dataclass(frozen=True)
-class Change:
-    """One entry of the codebook's ``changes:`` list."""
+class Repeat:
+    """A repeatable sub-record (a group declared with ``repeat:``): several per study x key, each a row of its own
+    sheet with its own values (a lesson with its own audience, stance, quote and locator)."""
 
-    version: str
-    kind: str
-    field: str  # the field (its name now for renames; the old name for retire_field)
-    old: str = ""  # rename: the old name or code; retire_code: the code
-    new: str = ""  # rename: the new name or code
-    note: str = ""
-
-    def describe(self) -> str:
-        what = {"add_field": f"field {self.field} added", "rename_field": f"field {self.old} renamed {self.new}",
-                "retire_field": f"field {self.field} retired",
-                "rename_code": f"code {self.old} of {self.field} renamed {self.new}",
-                "retire_code": f"code {self.old} of {self.field} retired"}[self.kind]
-        return f"{what} in version {self.version}" + (f" ({self.note})" if self.note else "")
-
-
-def retired_header(name: str, version: str) -> str:
-    """What a retired field's column (or code column) is renamed to: kept, readable, no longer read."""
-    return f"{name} (retired in {version})"
+    name: str  # the sheet's name in every workbook, and the sub-record's name in the evidence
+    label: str
+    help: str
+    fields: tuple[Field, ...]
+    # fields whose same passage in two reviewers' items makes them one item (a quote, then the wording)
+    pair_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,18 +77,34 @@ class Codebook:
     version: str
     title: str
     row_unit: str
-    fields: tuple[Field, ...]
+    fields: tuple[Field, ...]  # the fields of the study x key row (a repeat's fields are in ``repeats``)
     source: str = ""
     checks: tuple[Check, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     report: dict[str, Any] = field(default_factory=dict)
     changes: tuple[Change, ...] = ()
+    repeats: tuple[Repeat, ...] = ()
 
     def __getitem__(self, name: str) -> Field:
-        for f in self.fields:
+        for f in self.all_fields:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    @property
+    def all_fields(self) -> tuple[Field, ...]:
+        """The row's fields, then each repeat's."""
+        return (*self.fields, *(f for r in self.repeats for f in r.fields))
+
+    def repeat_form(self, repeat: Repeat) -> Codebook:
+        """A repeat's rows as a form of their own: the key field(s), then the repeat's fields (no checks across
+        fields, no tables), so that its sheet is laid out, read and checked as the row's sheet is."""
+        return replace(self, fields=(*self.key_fields, *repeat.fields), row_unit=repeat.label, checks=(), tables=(),
+                       report={}, repeats=())
+
+    def repeat_of(self, name: str) -> Repeat | None:
+        """The repeat a field belongs to (``None`` for a field of the row, or no such field)."""
+        return next((r for r in self.repeats if any(f.name == name for f in r.fields)), None)
 
     @property
     def key_fields(self) -> tuple[Field, ...]:
@@ -188,6 +114,10 @@ class Codebook:
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.all_fields)
+
     def renamed_headers(self) -> dict[str, str]:
         """Column headers of older versions -> the header now: renamed fields (their own column and code
         columns) and renamed codes' columns, each followed to the end of the chain of renames."""
@@ -195,7 +125,7 @@ class Codebook:
         for c in self.changes:
             if c.kind == "rename_field":
                 out[c.old] = c.new
-                for code in self[c.new].codes if c.new in self.names else ():
+                for code in self[c.new].codes if c.new in self.all_names else ():
                     out[f"{c.old}{TICK_SEPARATOR}{code}"] = f"{c.new}{TICK_SEPARATOR}{code}"
             elif c.kind == "rename_code":
                 out[f"{c.field}{TICK_SEPARATOR}{c.old}"] = f"{c.field}{TICK_SEPARATOR}{c.new}"
@@ -212,9 +142,19 @@ class Codebook:
         for c in self.changes:
             if c.kind == "retire_field":
                 out[c.field] = retired_header(c.field, c.version)
-            elif c.kind == "retire_code" and c.field in self.names and self[c.field].type == "multiple":
+            elif c.kind == "retire_code" and c.field in self.all_names and self[c.field].type == "multiple":
                 column = f"{c.field}{TICK_SEPARATOR}{c.old}"
                 out[column] = retired_header(column, c.version)
+        return out
+
+    def moved_headers(self) -> dict[str, tuple[str, str]]:
+        """Headers of the row's sheet whose field moved into a repeat (``move_field``) -> (what the column is
+        renamed to, the repeat): the values are copied to the repeat's sheet, the column kept aside."""
+        out = {}
+        for c in self.changes:
+            if c.kind == "move_field" and c.field in {f.name for f in self.all_fields}:
+                for column in (c.field, *self[c.field].tick_columns()):
+                    out[column] = (moved_header(column, c.new, c.version), c.new)
         return out
 
 
@@ -234,87 +174,56 @@ def parse(data: Any, origin: str = "codebook") -> Codebook:
     _raise(origin, problems)
     fields: list[Field] = []
     seen: set[str] = set()
-    for group in data["groups"]:
+    repeats: dict[str, Repeat] = {}
+    for k, group in enumerate(data["groups"]):
+        repeat = group.get("repeat", "")
+        if repeat in RESERVED_SHEETS:
+            problems.append(f"groups[{k}].repeat: {repeat!r} is a sheet the workbooks already have (choose another "
+                            f"name than {', '.join(RESERVED_SHEETS)})")
         for raw in group["fields"]:
             if raw["name"] in seen:
                 problems.append(f"field '{raw['name']}': the name is used twice")
             seen.add(raw["name"])
             problems += _field_problems(raw)
-            fields.append(_field(raw, group["name"]))
+            if repeat and raw.get("key"):
+                problems.append(f"field '{raw['name']}': a key field identifies the row; it cannot be in a repeat "
+                                f"({repeat!r}), whose rows take the row's key")
+            fields.append(replace(_field(raw, group["name"]), repeat=repeat))
+        if repeat:
+            was = repeats.get(repeat)
+            own = tuple(f for f in fields if f.repeat == repeat and f.group == group["name"])
+            members = (*(was.fields if was else ()), *own)
+            pair_by = tuple(group.get("pair_by", [])) or (was.pair_by if was else ()) or tuple(
+                f.name for f in members if f.type == "text")
+            problems += [f"groups[{k}].pair_by: {name!r} is not a field of the repeat {repeat!r}"
+                         for name in pair_by if name not in {f.name for f in members}]
+            repeats[repeat] = Repeat(repeat, was.label if was else group["name"],
+                                     (was.help if was else "") or group.get("help", ""), members, pair_by)
     by_name = {f.name: f for f in fields}
     problems += _default_problems(fields, by_name)
+    problems += [f"checks[{k}]: field {name!r} is in the repeat {by_name[name].repeat!r}; a check compares the "
+                 "fields of one study x key row" for k, c in enumerate(data.get("checks", []))
+                 for name in (c["first"], c["last"]) if name in by_name and by_name[name].repeat]
     checks = tuple(Check(c["kind"], c["first"], c["last"], c.get("slack", 2)) for c in data.get("checks", []))
     tables = tuple(TableSpec(t["name"], t["caption"], t["kind"],
                              {k: v for k, v in t.items() if k not in ("name", "caption", "kind")})
                    for t in data.get("tables", []))
     report = data.get("report", {})
     problems += _check_declarations(by_name, checks, tables, report)
-    changes = tuple(_change(raw) for raw in data.get("changes", []))
-    problems += _change_problems(changes, by_name)
+    changes = tuple(parse_change(raw) for raw in data.get("changes", []))
+    problems += change_problems(changes, by_name)
     _raise(origin, problems)
-    fields = [_with_changes(f, changes) for f in fields]
+    fields = [with_changes(f, changes) for f in fields]
+    changed = {f.name: f for f in fields}
     return Codebook(version=str(data["version"]), title=data.get("title", "Extraction form"),
-                    row_unit=data.get("row_unit", "study"), fields=tuple(fields), source=origin,
-                    checks=checks, tables=tables, report=report, changes=changes)
+                    row_unit=data.get("row_unit", "study"), fields=tuple(f for f in fields if not f.repeat),
+                    source=origin, checks=checks, tables=tables, report=report, changes=changes,
+                    repeats=tuple(replace(r, fields=tuple(changed[f.name] for f in r.fields))
+                                  for r in repeats.values()))
 
 
-def _change(raw: dict[str, Any]) -> Change:
-    kind = next(k for k in CHANGE_KINDS if k in raw)
-    value, version, note = raw[kind], str(raw["version"]), raw.get("note", "")
-    if kind in ("add_field", "retire_field"):
-        return Change(version, kind, value, note=note)
-    if kind == "rename_field":
-        return Change(version, kind, value["to"], value["from"], value["to"], note)
-    if kind == "rename_code":
-        return Change(version, kind, value["field"], value["from"], value["to"], note)
-    return Change(version, kind, value["field"], value["code"], note=note)
-
-
-def _change_problems(changes: tuple[Change, ...], by_name: dict[str, Field]) -> list[str]:
-    """Each change names what the codebook now has (and, for what is gone, what it no longer has)."""
-    problems = []
-    renames: dict[str, str] = {}
-    for c in changes:
-        if c.kind == "rename_field":
-            renames = {old: c.new if new == c.old else new for old, new in renames.items()} | {c.old: c.new}
-    for k, c in enumerate(changes):
-        where = f"changes[{k}] ({c.kind})"
-        # a renamed field is named as it is now in code changes; a later rename may follow a field's own change
-        current = by_name.get(renames.get(c.field, c.field) if c.kind in ("add_field", "rename_field") else c.field)
-        if c.kind == "retire_field":
-            if c.field in by_name:
-                problems.append(f"{where}: {c.field!r} is still a field of the codebook; remove it to retire it")
-            continue
-        if current is None:
-            problems.append(f"{where}: {c.field!r} is not a field of the codebook")
-            continue
-        if c.kind == "rename_field" and c.old in by_name:
-            problems.append(f"{where}: {c.old!r} is still a field of the codebook; it cannot also be renamed")
-        if c.kind == "rename_code" and current is not None:
-            if current.type not in CHOICE_TYPES or _code_renames(changes, current.name).get(c.old) not in current.codes:
-                problems.append(f"{where}: {c.new!r} is not a code of {c.field!r} (nor renamed to one later)")
-            if c.old in current.codes:
-                problems.append(f"{where}: {c.old!r} is still a code of {c.field!r}")
-        if c.kind == "retire_code" and current is not None and c.old in current.codes:
-            problems.append(f"{where}: {c.old!r} is still a code of {c.field!r}; remove it to retire it")
-    return problems
-
-
-def _code_renames(changes: tuple[Change, ...], name: str) -> dict[str, str]:
-    """Each old code of a field -> the code it became at the end of its renames (a->b, then b->c: a->c)."""
-    out: dict[str, str] = {}
-    for c in changes:
-        if c.kind == "rename_code" and c.field == name:
-            out = {old: c.new if new == c.old else new for old, new in out.items()}
-            out[c.old] = c.new
-    return out
-
-
-def _with_changes(f: Field, changes: tuple[Change, ...]) -> Field:
-    """A field that reads codes renamed since older versions, and names the change that retired a code."""
-    renamed = tuple(sorted(_code_renames(changes, f.name).items()))
-    retired = tuple((c.old, c.describe()) for c in changes if c.kind == "retire_code" and c.field == f.name)
-    return replace(f, renamed_codes=renamed, retired_codes=retired) if renamed or retired else f
+# the sheets every extraction workbook has: a repeat's sheet takes another name
+RESERVED_SHEETS = ("extraction", "lists", "codebook", "about")
 
 
 def _raise(origin: str, problems: list[str]) -> None:
@@ -371,6 +280,10 @@ def _default_problems(fields: list[Field], by_name: dict[str, Field]) -> list[st
             for target, value in choice.defaults.items():
                 if target not in by_name:
                     problems.append(f"field '{f.name}', code {choice.code!r}: default for unknown field {target!r}")
+                    continue
+                if by_name[target].repeat:
+                    problems.append(f"field '{f.name}', code {choice.code!r}: default for {target!r}, a field of the "
+                                    f"repeat {by_name[target].repeat!r}; suggestions fill the row's own fields")
                     continue
                 values = value if isinstance(value, list) else [value]
                 unknown = [v for v in values if by_name[target].choices and v not in by_name[target].codes]

@@ -35,10 +35,12 @@ CONSENSUS = "consensus"
 # two reviewers' free text for one study x key is rarely worded alike, and that is no disagreement: both
 # wordings stand in the evidence (unless the consensus workbook gives one), and nothing waits for a meeting
 OWN_WORDS = "each reviewer's words"
-TIDY_COLUMNS = ["study_id", "tier", "field", "value", "reviewer", "entry", "codebook_version"]
+# ``item``: which item of a repeatable sub-record (a study x key's first, second... lesson); "" for the row's own fields
+TIDY_COLUMNS = ["study_id", "tier", "field", "value", "reviewer", "entry", "codebook_version", "item"]
 AGREEMENT_COLUMNS = ["field", "type", "items_compared", "agreement", "kappa"]
-DISAGREEMENT_COLUMNS = ["study_id", "tier", "field", "reviewer_a", "value_a", "reviewer_b", "value_b", "resolved_by"]
-EVIDENCE_COLUMNS = ["study_id", "tier", "field", "value", "basis", "codebook_version"]
+DISAGREEMENT_COLUMNS = ["study_id", "tier", "field", "reviewer_a", "value_a", "reviewer_b", "value_b", "resolved_by",
+                        "item"]
+EVIDENCE_COLUMNS = ["study_id", "tier", "field", "value", "basis", "codebook_version", "item"]
 
 
 @dataclass(frozen=True)
@@ -223,12 +225,14 @@ HELD_BACK_ROWS = frozenset({"row-without-study", "study-id-mismatch"})
 
 def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, file: str, sheet: str,
                codebook: Codebook, included: set[str], require: bool = True,
-               titles: Mapping[str, Sequence[str]] | None = None) -> tuple[list[Row], list[Problem]]:
+               titles: Mapping[str, Sequence[str]] | None = None, fold: bool = True
+               ) -> tuple[list[Row], list[Problem]]:
     """Rows a reviewer started (``(row number, {column: raw value})``), checked cell by cell and across
     fields; ``require=False`` for the consensus workbook, which holds only the values that settle a
     disagreement. A row nobody has started (only its study and key) is not checked yet. With ``titles``
     (study -> the titles its rows may show), a row showing another study's title (its study id overtyped)
-    is held back whole: its values never move to the study whose id it now holds."""
+    is held back whole: its values never move to the study whose id it now holds. ``fold=False`` for a repeat's
+    sheet, where several rows of one study x key are several items, not one row typed twice."""
     rows: list[Row] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Row] = {}
@@ -266,7 +270,7 @@ def check_rows(records: Iterable[tuple[int, Mapping[str, Any]]], reviewer: str, 
             problem("unknown-study", WARNING, number, "study_id", study, "a study id of the current included studies",
                     "kept, but the study is no longer included (or the id was edited)", study)
         key = row.key(codebook)
-        if key in seen:
+        if key in seen and fold:
             _fold(seen[key], row, codebook, problem)
             continue
         seen[key] = row

@@ -33,7 +33,7 @@ CERQUAL_COLUMNS = [("finding", "Finding"), ("studies", "Contributing studies"),
 def header(name: str, codebook: Codebook, spec: TableSpec | None = None) -> str:
     """A column's header as a reader sees it: the label of the field it shows (the codebook's, or the field
     a table declares for it), else its name in words with a capital ("citations" -> "Citations")."""
-    fields = {f.name: f.label for f in codebook.fields}
+    fields = {f.name: f.label for f in codebook.all_fields}
     declared = {c["name"]: c.get("field") for c in (spec.options.get("columns", []) if spec else [])}
     field = declared.get(name) or name
     if field in fields:
@@ -174,7 +174,7 @@ def labelled(frame: pd.DataFrame, codebook: Codebook, field: str | None = None) 
     """A table as a reader sees it: every code (alone, in a list, or counted as ``code (2)``) as its label;
     a ``label`` column that only repeated a code's label is dropped; a ``code`` column is headed by the label
     of its ``field``."""
-    names = {c.code: c.label for f in codebook.fields for c in f.choices}
+    names = {c.code: c.label for f in codebook.all_fields for c in f.choices}
 
     def one(value: Any) -> Any:
         text = str(value)

@@ -123,7 +123,11 @@ def combine(codebook: Codebook, rows: Iterable[Row], consensus: Mapping[tuple[st
 
 def dispute_text(disputed: Iterable[Mapping[str, str]]) -> str:
     """The disagreements of one study x key, as the consensus workbook shows them."""
-    return "; ".join(f"{d['field']}: {d['reviewer_a']}={d['value_a'] or '-'} / {d['reviewer_b']}={d['value_b'] or '-'}"
+    def what(d: Mapping[str, str]) -> str:  # an item's field names its item; items not paired say so
+        item = d.get("item", "")
+        return d["field"] + (f" (item {item})" if item.isdigit() else f" ({item})" if item else "")
+
+    return "; ".join(f"{what(d)}: {d['reviewer_a']}={d['value_a'] or '-'} / {d['reviewer_b']}={d['value_b'] or '-'}"
                      for d in disputed)
 
 

@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 from . import __version__, protocol, versions
 from . import codebook as codebooks
 from .errors import ReviewError, WriteError
+from .extraction import CONSENSUS
 from .fileio import atomic_write_bytes, json_bytes
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
 from .synthesis import count
@@ -37,6 +38,7 @@ from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
 from .workbooks import screening as screening_sheets
 from .workbooks import synthesis as synthesis_sheet
+from .workbooks.base import sheet_names
 from .zotero import snapshot_path, sync_all
 
 PROTOCOL = "protocols/review.yaml"
@@ -222,8 +224,19 @@ def missing_sheets(config: dict[str, Any]) -> str:
         return ""
     folder = _folder(config)
     fmt = config["extraction"].get("format", "xlsx")
-    return ",".join(name for name in config.get("reviewers", [])
-                    if not extraction_sheets.sheet_path(folder, name, fmt).exists())
+    out = [name for name in config.get("reviewers", []) if not extraction_sheets.sheet_path(folder, name, fmt).exists()]
+    # a workbook without a sheet the codebook's repeats need (made before the repeat was declared, or put back from
+    # an older copy) is upgraded by the sheets stage before its values are read
+    repeats = [r.name for r in _codebook(config["extraction"]["codebook"]).repeats] if fmt == "xlsx" else []
+    for name in [*config.get("reviewers", []), *([CONSENSUS] if repeats else [])]:
+        path = extraction_sheets.sheet_path(folder, name, fmt)
+        try:
+            lacking = path.exists() and bool(set(repeats) - set(sheet_names(path)))
+        except ReviewError:
+            lacking = False  # unreadable: the stages name it
+        if lacking:
+            out.append(f"{name}:{'+'.join(repeats)}")
+    return ",".join(out)
 
 
 def template_digest(config: dict[str, Any], rule: str) -> str:

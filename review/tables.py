@@ -24,6 +24,13 @@ def _field(evidence: pd.DataFrame, name: str) -> pd.DataFrame:
     return evidence[evidence["field"] == name][["study_id", KEY, "value"]]
 
 
+def _item_field(evidence: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A field's values with the item they belong to (a repeat's lesson; "" for a row's own field)."""
+    items = evidence["item"] if "item" in evidence.columns else pd.Series("", index=evidence.index)
+    frame = evidence.assign(item=items.fillna("").astype(str))
+    return frame[frame["field"] == name][["study_id", KEY, "item", "value"]]
+
+
 def _citations(study_ids: Iterable[str], studies: pd.DataFrame) -> str:
     cite = dict(zip(studies["study_id"], studies["citation"]))
     return "; ".join(sorted({cite.get(s, s) for s in study_ids}))
@@ -94,18 +101,20 @@ def key_summary(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codeboo
 
 
 def statements(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, spec: TableSpec) -> pd.DataFrame:
-    """Each distinct statement (a text field) with its qualifier, under each code of a grouping field of
-    the same row, and the studies that made it."""
+    """Each distinct statement (a text field) with its qualifier, under each code of its grouping field, and the
+    studies that made it. Text, qualifier and group are joined item by item: a lesson of a repeat is printed
+    under its own audiences only (and a row's own statement under the row's codes); an item whose group is not
+    given, or still disputed, is shown once under ``NOT_GROUPED``, never under another item's."""
     o = spec.options
-    keys = ["study_id", KEY]
-    merged = _field(evidence, o["text"]).rename(columns={"value": "text"})
+    keys = ["study_id", KEY, "item"]
+    merged = _item_field(evidence, o["text"]).rename(columns={"value": "text"})
     qualifier = "qualifier" in o
     if qualifier:
-        merged = merged.merge(_field(evidence, o["qualifier"]).rename(columns={"value": "qualifier"}), on=keys,
+        merged = merged.merge(_item_field(evidence, o["qualifier"]).rename(columns={"value": "qualifier"}), on=keys,
                               how="left")
-    merged = merged.merge(_field(evidence, o["group"]).rename(columns={"value": "group"}), on=keys, how="left")
+    merged = merged.merge(_item_field(evidence, o["group"]).rename(columns={"value": "group"}), on=keys, how="left")
     group_field = codebook[o["group"]]
-    labels = {c.code: c.label for c in group_field.choices}
+    labels = {c.code: c.label for c in group_field.choices} | {"": NOT_GROUPED}
     by = ["group", "text", *(["qualifier"] if qualifier else [])]
     rows = []
     for values, found in merged.fillna("").groupby(by):
@@ -117,6 +126,10 @@ def statements(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook
     table = pd.DataFrame(rows, columns=columns)
     table["_o"] = table["group"].map(_position(list(group_field.codes)))
     return table.sort_values(["_o", "text"]).drop(columns="_o").reset_index(drop=True)
+
+
+# the group of a statement whose grouping code is not given, or is disputed until the consensus settles it
+NOT_GROUPED = "not given or disputed"
 
 
 def code_groups(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, spec: TableSpec) -> pd.DataFrame:

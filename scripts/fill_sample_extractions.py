@@ -62,6 +62,10 @@ FUNCTIONS_QUOTE = ("responsible variously for long-term strategic planning, allo
 SANDERSON_STUDY = dict(evidence_type="peer_empirical", study_design="comparative_case_study",
                        data_sources="interviews; observation; documents", n_interviews=64, n_sites=3,
                        relevance="core", qa_tool="CASP_qual", qa_overall="high", conflict_of_interest="no")
+ARBITER_QUOTE = ("An arbiter who is independent of the ICS may be required to resolve disputes, along with increased "
+                 "support for shaping governance arrangements.")
+RETREAT_QUOTE = ("organisations’ statutory accountabilities were allowing a ‘retreat’ from the confrontation of difficult "
+                 "issues facing systems, such as agreeing action to achieve financial sustainability")
 # the PRU HSSC blog of 8 November 2024 (prucomm_blog_2024_still_early_days.txt)
 BLOG_STUDY = dict(evidence_type="news_blog", study_design="qual_case_study", data_sources="interviews", n_sites=3,
                   relevance="core", period_start=2022, period_end=2023, era="E10_2022_25", qa_tool="AACODS",
@@ -157,10 +161,7 @@ A = {
                          "January to September 2021.",
         lessons_for_ics="An arbiter independent of the ICS may be needed to resolve disputes, with more support for "
                         "shaping governance.",
-        lesson_audience="national_bodies",
-        key_quote="organisations’ statutory accountabilities were allowing a ‘retreat’ from the confrontation of "
-                  "difficult issues facing systems, such as agreeing action to achieve financial sustainability",
-        lesson_stance="recommends_change",
+        lesson_audience="national_bodies", key_quote=ARBITER_QUOTE, lesson_stance="recommends_change",
         evidence_locator="Abstract: Results, Conclusions; study page: methods (fieldwork dates), key themes"),
     (KINGS_FUND, "ICS_NONSTAT"): dict(
         evidence_type="think_tank_report", study_design="qual_case_study", data_sources="interviews",
@@ -420,8 +421,6 @@ B_CHANGES = {
                          "issues were avoided.",
         lessons_for_ics="Disputes between partners may need an arbiter outside the ICS, and systems need help to "
                         "shape their governance.",
-        key_quote="An arbiter who is independent of the ICS may be required to resolve disputes, along with "
-                  "increased support for shaping governance arrangements.",
     ),
     (KINGS_FUND, "ICS_NONSTAT"): dict(
         functions_basis="both",
@@ -509,7 +508,7 @@ B_SKIPS = {(EDWARDS, "RHA")}  # reviewer_a alone: a single reviewer's row
 
 def type_in(ws, number: int, header: dict, name: str, value) -> None:
     """Enter a value as a reviewer does: a label chosen from a dropdown, an x in each code's column."""
-    if name in FORM.names and FORM[name].type == "single" and FORM[name].code_for(str(value)):
+    if name in FORM.all_names and FORM[name].type == "single" and FORM[name].code_for(str(value)):
         value = FORM[name].label_of(FORM[name].code_for(str(value)))
     if name in header:
         ws.cell(row=number, column=header[name], value=value)
@@ -574,17 +573,128 @@ CONSENSUS = {
 }
 
 
+# --- lessons: one row each on the workbook's lessons sheet, with its own audience, stance, quote and page ------
+
+LESSON_FIELDS = ("lessons_for_ics", "lesson_audience", "lesson_stance", "key_quote")
+# lessons beyond the one a plan row gives: Sanderson et al. 2023's 'retreat' passage is a lesson of its own, for
+# systems, which only reviewer_a draws
+MORE_LESSONS_A = {
+    (SANDERSON23, "ICS_NONSTAT"): [dict(
+        lessons_for_ics="Statutory accountabilities can let partners retreat from hard financial decisions; a system "
+                        "should plan how it will face them.",
+        lesson_audience="systems", lesson_stance="cautions", key_quote=RETREAT_QUOTE,
+        lesson_locator="Abstract: Results")],
+}
+
+
+def lessons_of(plan: dict, more: dict) -> dict:
+    """(study, tier) -> its lessons: the plan row's lesson (its locator the row's), then any more."""
+    out = {}
+    for key, values in plan.items():
+        lessons = [{**{k: values[k] for k in LESSON_FIELDS if k in values},
+                    "lesson_locator": values.get("evidence_locator", "")}] if values.get("lessons_for_ics") else []
+        out[key] = lessons + more.get(key, [])
+    return out
+
+
+def without_lessons(plan: dict) -> dict:
+    return {key: {k: v for k, v in values.items() if k not in LESSON_FIELDS} for key, values in plan.items()}
+
+
+def fill_lessons(path: Path, plan: dict, notes: str) -> int:
+    """Type each study x tier's lessons on the lessons sheet: into the rows of that study the pipeline wrote (or
+    the upgrade moved there), then into spare rows below as a reviewer does (study id and tier typed); every row of
+    a planned study is cleared first, so that running the script again gives the same sheet."""
+    wb = load_workbook(path)
+    ws = wb["lessons"]
+    main = load_workbook("extracts/reviewer_a.xlsx", read_only=True)["extraction"]  # every study's id, by title
+    head = {c.value: c.column for c in next(main.iter_rows(max_row=1)) if c.value}
+    ids = {}
+    for row in main.iter_rows(min_row=2, values_only=True):
+        title, sid = str(row[head["title"] - 1] or ""), row[head["study_id"] - 1]
+        for fragment, _ in plan:
+            if sid and title and fragment.lower() in title.lower():
+                ids[fragment] = str(sid)
+    header = {c.value: c.column for c in ws[1] if c.value}
+    typed = [c for n, c in header.items() if n == "notes" or (n.split(":")[0] in FORM.all_names and n != "tier")]
+    free: dict[str, list[int]] = {}
+    for row in ws.iter_rows(min_row=2):
+        sid = row[header["study_id"] - 1].value
+        if sid not in ids.values():
+            continue
+        for column in typed:
+            ws.cell(row=row[0].row, column=column).value = None
+        if row[header["title"] - 1].value:  # a row the pipeline wrote: reused
+            free.setdefault(str(sid), []).append(row[0].row)
+        else:  # a spare row this script typed before: emptied
+            ws.cell(row=row[0].row, column=header["study_id"]).value = None
+            ws.cell(row=row[0].row, column=header["tier"]).value = None
+    spare = max(r[0].row for r in ws.iter_rows(min_row=1) if any(c.value for c in r)) + 1
+    filled = 0
+    for (fragment, tier), lessons in plan.items():
+        sid = ids.get(fragment)
+        for lesson in lessons if sid else ():
+            if free.get(sid):
+                number = free[sid].pop(0)
+            else:
+                number, spare = spare, spare + 1
+                ws.cell(row=number, column=header["study_id"], value=sid)
+            type_in(ws, number, header, "tier", tier)
+            for name, value in lesson.items():
+                if value:
+                    type_in(ws, number, header, name, value)
+            ws.cell(row=number, column=header["notes"], value=notes)
+            filled += 1
+    wb.save(path)
+    return filled
+
+
+# the team meeting's lessons for study x tiers whose two reviewers' lessons quote no common passage: written on the
+# consensus workbook's lessons sheet, they are that study x tier's lessons
+CONSENSUS_LESSONS = {
+    (SANDERSON23, "ICS_NONSTAT"): [
+        dict(lessons_for_ics="An arbiter independent of the ICS may be needed to resolve disputes, with more support "
+                             "for shaping governance.", lesson_audience="national_bodies",
+             lesson_stance="recommends_change", key_quote=ARBITER_QUOTE, lesson_locator="Abstract: Conclusions"),
+        *MORE_LESSONS_A[(SANDERSON23, "ICS_NONSTAT")]],
+    (EDWARDS, "SHA"): [dict(
+        lessons_for_ics="Keep the purpose of the regional tier clear and consistent, and choose leaders who fit "
+                        "their area.", lesson_audience="national_bodies", lesson_stance="supports_current_design",
+        key_quote="more manageable", lesson_locator="Key lessons")],
+    (HEWITT, "ICB"): [dict(
+        lessons_for_ics="Balance freedom with accountability, and agree a few shared priorities instead of many "
+                        "national targets.", lesson_audience="national_bodies", lesson_stance="recommends_change",
+        lesson_locator="Principles")],
+    (MORAN, "STP"): [dict(
+        lessons_for_ics="Horizontal accountability to the system will not hold while vertical lines run only to "
+                        "single organisations.", lesson_audience="national_bodies", lesson_stance="cautions",
+        lesson_locator="Abstract")],
+    (SANDERSON20, "STP"): [dict(
+        lessons_for_ics="Collective resource allocation needs agreed rules and a role for the state behind them.",
+        lesson_audience="national_bodies", lesson_stance="recommends_change", lesson_locator="Abstract")],
+    (WALSHE, "DEVO_GM"): [dict(
+        lessons_for_ics="Where local government leads a partnership with the NHS, it can plan across health and care.",
+        lesson_audience="local_government", lesson_stance="supports_current_design", lesson_locator="Article")],
+}
+
+
 def main() -> int:
-    a = fill(Path("extracts/reviewer_a.xlsx"), A, NOTE, WITHDRAWN)
+    a_plan = without_lessons(A)
+    a = fill(Path("extracts/reviewer_a.xlsx"), a_plan, NOTE, WITHDRAWN)
     # reviewer_b's free text is their own (B_CHANGES); they leave the optional tier_change to reviewer_a
-    b_plan = {key: {**{k: v for k, v in A[key].items() if k != "tier_change"}, **B_CHANGES.get(key, {})}
+    b_full = {key: {**{k: v for k, v in A[key].items() if k != "tier_change"}, **B_CHANGES.get(key, {})}
               for key in A if key not in B_SKIPS}
-    b = fill(Path("extracts/reviewer_b.xlsx"), b_plan, NOTE, WITHDRAWN)
-    print(f"reviewer_a: {a} rows filled; reviewer_b: {b} rows filled")
+    b = fill(Path("extracts/reviewer_b.xlsx"), without_lessons(b_full), NOTE, WITHDRAWN)
+    la = fill_lessons(Path("extracts/reviewer_a.xlsx"), lessons_of(A, MORE_LESSONS_A), NOTE)
+    lb = fill_lessons(Path("extracts/reviewer_b.xlsx"), lessons_of(b_full, {}), NOTE)
+    print(f"reviewer_a: {a} rows and {la} lessons filled; reviewer_b: {b} rows and {lb} lessons filled")
     if Path("extracts/consensus.xlsx").exists():
         c = fill(Path("extracts/consensus.xlsx"), CONSENSUS, "Consensus agreed at the team meeting.")
-        print(f"consensus: {c} rows settled")
-    return 0 if a == len(A) and b == len(b_plan) else 1
+        wb = load_workbook("extracts/consensus.xlsx")
+        lc = fill_lessons(Path("extracts/consensus.xlsx"), CONSENSUS_LESSONS,
+                          "Agreed at the team meeting.") if "lessons" in wb.sheetnames else 0
+        print(f"consensus: {c} rows settled, {lc} lessons agreed")
+    return 0 if a == len(A) and b == len(b_full) else 1
 
 
 if __name__ == "__main__":

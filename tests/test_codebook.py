@@ -166,6 +166,39 @@ def test_a_change_that_does_not_match_the_codebook_is_an_error(change, message):
         codebook.parse(with_changes([{"version": "2", **change}]))
 
 
+def lessons_group(data) -> dict:
+    return next(g for g in data["groups"] if g.get("repeat") == "lessons")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: lessons_group(d).update(repeat="codebook"), r"groups\[\d+\]\.repeat: 'codebook' is a sheet the workbooks"),
+    (lambda d: lessons_group(d)["fields"].append({"name": "lesson_tier", "type": "text", "key": True}),
+     "field 'lesson_tier': a key field identifies the row; it cannot be in a repeat"),
+    (lambda d: lessons_group(d).update(pair_by=["key_quote", "themes"]), "'themes' is not a field of the repeat"),
+    (lambda d: d["checks"].append({"kind": "ordered", "first": "period_start", "last": "lessons_for_ics"}),
+     "field 'lessons_for_ics' is in the repeat 'lessons'; a check compares the fields of one study x key row"),
+    (lambda d: d["changes"].append({"version": "1.2", "move_field": {"field": "themes", "to": "lessons"}}),
+     "'themes' is not a field of the repeat 'lessons'"),
+    (lambda d: next(c for g in d["groups"] for f in g["fields"] if f["name"] == "tier" for c in f["choices"]
+                    if c.get("defaults"))["defaults"].update(lesson_stance="cautions"),
+     "default for 'lesson_stance', a field of the repeat 'lessons'"),
+])
+def test_a_repeat_that_does_not_make_sense_is_an_error_naming_it(edit, message):
+    data = bundled()
+    edit(data)
+    with pytest.raises(ProtocolError, match=message):
+        codebook.parse(data)
+
+
+def test_a_repeats_fields_are_found_by_name_but_are_not_columns_of_the_row():
+    form = codebook.parse(bundled())
+    assert "lesson_audience" not in form.names and "lesson_audience" in form.all_names
+    assert form["lesson_audience"].repeat == "lessons" and form.repeat_of("lesson_audience").name == "lessons"
+    assert form.repeat_of("themes") is None
+    assert form.moved_headers()["lesson_audience:systems"] == ("lesson_audience:systems (moved to lessons in 1.2)",
+                                                              "lessons")
+
+
 def test_attack_a_codebook_key_given_twice_or_a_folder_is_refused_with_the_file(tmp_path):
     path = tmp_path / "codebook.yaml"
     path.write_text("version: '1'\nfields: []\nversion: '2'\n", encoding="utf-8")

@@ -54,6 +54,19 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     assert set(validation.file) == {"extracts/reviewer_b.xlsx"}
     evidence = pd.read_csv(project / "results/evidence/evidence.csv", dtype=str, keep_default_na=False)
     assert {"agreed", "single reviewer", "consensus"} <= set(evidence.basis)
+    # each lesson is printed under an audience given for that very lesson (its reviewers' or the consensus's),
+    # never under the audience of another lesson of its study and tier
+    items = evidence[evidence["item"] != ""]
+    texts = {(r.study_id, r.tier, r.item): r.value for r in items[items.field == "lessons_for_ics"].itertuples()}
+    given = {((r.study_id, r.tier, r.item), r.value) for r in items[items.field == "lesson_audience"].itertuples()}
+    lessons = pd.read_csv(project / "results/tables/lessons.csv", dtype=str, keep_default_na=False)
+    assert len(lessons) >= 10
+    assert [r.lesson for r in lessons.itertuples() if not any(
+        text == r.lesson and (key, r.audience) in given for key, text in texts.items())] == []
+    tidy = pd.read_csv(project / "results/evidence/extractions.csv", dtype=str, keep_default_na=False)
+    typed = {((r.study_id, r.tier, r.item), r.value) for r in tidy[tidy.field == "lesson_audience"].itertuples()}
+    agreed = items[(items.field == "lesson_audience") & (items.basis != "consensus")]
+    assert {((r.study_id, r.tier, r.item), r.value) for r in agreed.itertuples()} <= typed
     # screening from tags and workbooks; the PRISMA counts reconcile and match the search log
     prisma_counts = pd.read_csv(project / "results/prisma/counts.csv", dtype=str, keep_default_na=False)
     n = dict(zip(prisma_counts.data, prisma_counts.n))
@@ -130,6 +143,16 @@ def test_typing_in_an_extraction_sheet_reruns_only_the_evidence_stage(project):
     assert "read_extractions" in log and "write_sheets" not in log and "find_duplicates" not in log
     validation = pd.read_csv(project / "results/evidence/validation.csv", dtype=str, keep_default_na=False)
     assert "decision_mode" not in set(validation.column)
+
+    # a lesson typed on the lessons sheet counts as typing too
+    workbook = load_workbook(sheet)
+    ws = workbook["lessons"]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    row = next(r[0].row for r in ws.iter_rows(min_row=2) if r[header["lessons_for_ics"] - 1].value)
+    ws.cell(row=row, column=header["lesson_locator"], value="p. 99")
+    workbook.save(sheet)
+    rerun = snakemake(project)
+    assert rerun.returncode == 0 and "read_extractions" in rerun.stdout + rerun.stderr
 
 
 def test_lint_is_clean(project):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from conftest import EVIDENCE, FORM, STUDIES, ev
 
@@ -60,6 +61,21 @@ def test_lg_relations_lessons_enablers_timeline_quality():
     assert timeline[timeline["tier"] == "RHB"].iloc[0]["studies"] == "none extracted yet"
     quality = declared("quality").set_index("tool")
     assert quality.loc["SANRA", "moderate"] == 1 and quality.loc["CASP_qual", "high"] == 1
+
+
+def test_each_lesson_of_a_study_and_tier_is_under_its_own_audiences_only():
+    rows = [("s1", "STP", "1", "lessons_for_ics", "Hold the ring."), ("s1", "STP", "1", "lesson_audience", "national_bodies"),
+            ("s1", "STP", "2", "lessons_for_ics", "Plan money together."), ("s1", "STP", "2", "lesson_audience", "systems"),
+            ("s1", "STP", "2", "lesson_audience", "places"), ("s1", "STP", "3", "lessons_for_ics", "Disputed one.")]
+    evidence = pd.DataFrame([dict(zip(["study_id", "tier", "item", "field", "value"], r), basis="agreed")
+                             for r in rows])
+    spec = next(t for t in FORM.tables if t.name == "lessons")
+    table = tables.compute(spec, evidence, STUDIES, FORM)
+    # the old way (joining by study x tier) printed four pairs more: each lesson under the other's audiences
+    assert table[["audience", "lesson"]].values.tolist() == [
+        ["national_bodies", "Hold the ring."], ["systems", "Plan money together."], ["places", "Plan money together."],
+        ["", "Disputed one."]]
+    assert table["audience_label"].tolist()[-1] == tables.NOT_GROUPED
 
 
 SMALL = {

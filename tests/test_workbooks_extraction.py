@@ -78,6 +78,44 @@ def set_cells(path, study_id, key, **values):
     raise AssertionError(f"no row {study_id} {key}")
 
 
+def set_item(path, study_id, key, row=0, **values):
+    """Type one lesson on the lessons sheet: into the study's ``row``-th row the pipeline wrote, or (``row=None``) a
+    spare row below, whose study id and tier the reviewer types."""
+    wb = load_workbook(path)
+    ws = wb["lessons"]
+    header = {c.value: c.column for c in ws[1] if c.value}
+    mine = [r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == study_id]
+    last = max(r[0].row for r in ws.iter_rows(min_row=1) if r[0].value)
+    number = mine[row] if row is not None else last + 1
+    if row is None:
+        ws.cell(row=number, column=header["study_id"], value=study_id)
+    ws.cell(row=number, column=header["tier"], value=FORM["tier"].label_of(key))
+    for name, value in values.items():
+        if name in header:
+            ws.cell(row=number, column=header[name], value=value)
+        else:
+            for code in (c.strip() for c in value.split(";")):
+                ws.cell(row=number, column=header[f"{name}:{code}"], value="x")
+    wb.save(path)
+    return number
+
+
+def without_repeats(tmp_path):
+    """The project's codebook with its repeat groups as plain groups (one lesson a row), as for CSV sheets."""
+    import yaml
+
+    data = yaml.safe_load((PROJECT / "protocols/codebook.yaml").read_text(encoding="utf-8"))
+    for group in data["groups"]:
+        if group.pop("repeat", None):
+            group.pop("pair_by", None)
+            for f in group["fields"]:  # an item's required text is no row's requirement
+                f.pop("required", None)
+    data["changes"] = [c for c in data["changes"] if "move_field" not in c]
+    path = tmp_path / "codebook-flat.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def csv_rows(path):
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -123,7 +161,7 @@ def test_the_sheet_leaves_room_to_work_on_a_laptop_screen(project):
     assert ws.freeze_panes == "D2"  # study id, citation and tier stay in view
     frozen_pixels = sum(ws.column_dimensions[letter].width * 7 + 5 for letter in "ABC")
     assert frozen_pixels < 1366 / 3  # two thirds of a 1366-pixel screen is left to the form
-    for name in ("title", "lessons_for_ics", "findings_summary", "notes"):
+    for name in ("title", "tier_change", "findings_summary", "notes"):
         column = header[name].column_letter
         assert ws.column_dimensions[column].width >= 30
         assert ws[f"{column}2"].alignment.wrap_text
@@ -322,7 +360,7 @@ def test_dual_extraction_agreement_kappa_and_consensus(project):
     assert agreement["qa_overall"]["agreement"] == "0.500" and agreement["evidence_type"]["agreement"] == "1.000"
     assert csv_rows(tmp / "evidence/disagreements.csv")[0] | {} == {
         "study_id": "z:2", "tier": "STP", "field": "qa_overall", "reviewer_a": "alice", "value_a": "high",
-        "reviewer_b": "bob", "value_b": "moderate", "resolved_by": ""}
+        "reviewer_b": "bob", "value_b": "moderate", "resolved_by": "", "item": ""}
     assert outcome.consensus_added == 1
     evidence_rows = csv_rows(tmp / "evidence/evidence.csv")
     assert not any(r["study_id"] == "z:2" and r["field"] == "qa_overall" for r in evidence_rows)  # disputed
@@ -340,6 +378,9 @@ def test_dual_extraction_agreement_kappa_and_consensus(project):
 def test_csv_sheets_for_teams_without_excel(project):
     tmp, config, refresh, read = project
     config["extraction"]["format"] = "csv"
+    with pytest.raises(ReviewError, match=r"repeatable sub-records \(lessons\), which need a workbook"):
+        refresh(STUDIES)  # a CSV file has no room for the lessons sheet: said, not silently left out
+    config["extraction"]["codebook"] = str(without_repeats(tmp))
     refresh(STUDIES)
     path = tmp / "extracts/alice.csv"
     rows = csv_rows(path)
@@ -406,11 +447,11 @@ def test_libreoffice_prints_every_label_and_definition_and_saves_the_workbook_wi
 
 # --- a codebook revised during the review -------------------------------------------------------------------
 
-def revised_codebook(tmp_path, retire_code=False):
+def revised_codebook(tmp_path, retire_code=False, source=None):
     """Version 2.0 of the project's codebook: a field added, one renamed, one retired, two codes renamed."""
     import yaml
 
-    data = yaml.safe_load((PROJECT / "protocols/codebook.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((source or PROJECT / "protocols/codebook.yaml").read_text(encoding="utf-8"))
     data["version"] = "2.0"
     fields = {f["name"]: f for g in data["groups"] for f in g["fields"]}
     fields["lg_notes"]["name"] = "local_government_notes"
@@ -449,19 +490,22 @@ def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(projec
     refresh(STUDIES)
     path = tmp / "extracts/alice.xlsx"
     row = set_cells(path, "z:2", "STP", lg_notes="councils kept at arm's length", decision_mode="consensual",
-                    lesson_stance="Cautions", data_sources="documents; interviews", relevance="core")
+                    data_sources="documents; interviews", relevance="core")
+    item = set_item(path, "z:2", "STP", lessons_for_ics="Keep councils close.", lesson_audience="local_government",
+                    lesson_stance="Cautions")
     before = load_workbook(path)
 
     config["extraction"]["codebook"] = str(revised_codebook(tmp))
     outcome = {o.reviewer: o for o in refresh(STUDIES)}["alice"]
 
-    assert outcome.upgraded_from == "1.1" and outcome.outcome == "upgraded from codebook 1.1"
+    assert outcome.upgraded_from == FORM.version and outcome.outcome == f"upgraded from codebook {FORM.version}"
     wb = load_workbook(path)
     ws = wb["extraction"]
     header = {c.value: c.column for c in ws[1] if c.value}
     assert ws.cell(row=row, column=header["local_government_notes"]).value == "councils kept at arm's length"
     assert ws.cell(row=row, column=header["decision_mode (retired in 2.0)"]).value == "consensual"
-    assert ws.cell(row=row, column=header["lesson_stance"]).value == "Cautions against"
+    lessons = {c.value: c.column for c in wb["lessons"][1] if c.value}
+    assert wb["lessons"].cell(row=item, column=lessons["lesson_stance"]).value == "Cautions against"  # its own sheet
     assert ws.cell(row=row, column=header["data_sources:board_papers"]).value == "x"
     assert "lg_notes" not in header and "data_sources:documents" not in header
     new = [header[f"system_aims:{c}"] for c in ("outcomes", "inequalities", "value", "social")]
@@ -472,7 +516,7 @@ def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(projec
     retired = ws.cell(row=1, column=header["decision_mode (retired in 2.0)"]).column_letter
     assert not any(f"{retired}2" in str(dv.sqref) for dv in ws.data_validations.dataValidation)
     about = dict(r[:2] for r in wb["about"].iter_rows(values_only=True))
-    assert about["codebook_version"] == "2.0" and about["upgraded_from"] == "1.1"
+    assert about["codebook_version"] == "2.0" and about["upgraded_from"] == FORM.version
     assert "field decision_mode retired in version 2.0 (too few studies report it)" in about["changes"]
     assert "system_aims" in {r[1] for r in wb["codebook"].iter_rows(values_only=True)}
     assert "labels_lg_notes" not in wb.defined_names and "labels_lesson_stance" in wb.defined_names
@@ -482,7 +526,7 @@ def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(projec
         for column in range(1, old.max_column + 1):
             value = old.cell(row=number, column=column).value
             if value is not None and number > 1:
-                assert ws.cell(row=number, column=column).value in (value, "Cautions against"), (number, column)
+                assert ws.cell(row=number, column=column).value == value, (number, column)
     assert list((tmp / "extracts/.backup").glob("alice.*.xlsx"))
     log = csv_rows(tmp / "extracts/cell-changes.csv")
     changed = {(r["column"], r["old"], r["new"]) for r in log if r["file"].endswith("alice.xlsx")}
@@ -504,10 +548,11 @@ def test_a_revised_codebook_upgrades_every_workbook_and_keeps_every_value(projec
 def test_an_older_sheet_reads_renamed_fields_and_codes_and_names_the_change_for_a_retired_code(project):
     tmp, config, refresh, _ = project
     config["reviewers"] = ["alice"]
+    config["extraction"]["codebook"] = str(without_repeats(tmp))
     refresh(STUDIES)
     path = tmp / "extracts/alice.xlsx"
     set_cells(path, "z:2", "STP", lg_notes="notes", lesson_stance="cautions", data_sources="archival; documents")
-    form = codebook.load(revised_codebook(tmp, retire_code=True))
+    form = codebook.load(revised_codebook(tmp, retire_code=True, source=without_repeats(tmp)))
     # read as it is, before any refresh upgraded it (as for a workbook that was open during the refresh)
     rows, problems = evidence.read_sheet(path, "alice", form, {"z:2"}, require=False)
     row = next(r for r in rows if r.study_id == "z:2")
@@ -522,6 +567,7 @@ def test_an_older_sheet_reads_renamed_fields_and_codes_and_names_the_change_for_
 def test_a_csv_sheet_is_upgraded_too(project):
     tmp, config, refresh, _ = project
     config["extraction"]["format"] = "csv"
+    config["extraction"]["codebook"] = str(without_repeats(tmp))
     config["reviewers"] = ["alice"]
     refresh(STUDIES)
     path = tmp / "extracts/alice.csv"
@@ -531,7 +577,7 @@ def test_a_csv_sheet_is_upgraded_too(project):
         writer = csv.DictWriter(handle, fieldnames=list(table[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(table)
-    config["extraction"]["codebook"] = str(revised_codebook(tmp))
+    config["extraction"]["codebook"] = str(revised_codebook(tmp, source=without_repeats(tmp)))
     refresh(STUDIES)
     after = csv_rows(path)
     assert after[0]["local_government_notes"] == "kept" and after[0]["lesson_stance"] == "cautions_against"
@@ -590,8 +636,8 @@ def test_a_codebook_whose_version_goes_down_is_a_named_error_not_an_upgrade(proj
     refresh(STUDIES)
     path = tmp / "extracts/alice.xlsx"
     before = path.read_bytes()
-    config["extraction"]["codebook"] = str(PROJECT / "protocols/codebook.yaml")  # 1.1: back a version
-    with pytest.raises(ReviewError, match=r"made with codebook version 2.0, newer than the codebook's 1.1"):
+    config["extraction"]["codebook"] = str(PROJECT / "protocols/codebook.yaml")  # 1.2: back a version
+    with pytest.raises(ReviewError, match=r"made with codebook version 2.0, newer than the codebook's 1.2"):
         refresh(STUDIES)
     assert path.read_bytes() == before
 
@@ -613,3 +659,86 @@ def test_an_inserted_column_headed_like_a_field_is_reported_and_hides_nothing(pr
     letters = f"columns A, {ws.cell(row=1, column=header['evidence_type'] + 1).column_letter}"
     assert [(p.code, p.column, p.value) for p in outcome.problems if p.code != "missing-required"] == [
         ("duplicate-column", "evidence_type", letters)]
+
+
+# --- repeatable sub-records: the lessons sheet ----------------------------------------------------------------
+
+
+def test_each_lesson_is_a_row_of_the_lessons_sheet_with_its_own_audience(project):
+    tmp, config, refresh, read = project
+    config["reviewers"] = ["alice"]
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    wb = load_workbook(path)
+    assert wb.sheetnames[:2] == ["extraction", "lessons"]
+    ws = wb["lessons"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["study_id", "citation", "tier", "title"] and "lesson_audience:systems" in header
+    assert [(r[0], r[2]) for r in ws.iter_rows(min_row=2, values_only=True) if r[0]] == [
+        ("z:1", "Integrated Care System (non-statutory)"), ("z:1", "Integrated Care Board"),
+        ("z:2", "Sustainability and Transformation Partnership"), ("z:3", "Strategic Health Authority")]
+    assert ws.cell(row=2, column=1).protection.locked and not ws.cell(row=6, column=1).protection.locked  # spare row
+    stance = header.index("lesson_stance") + 1
+    assert any(dv.formula1 == "labels_lesson_stance" and f"{ws.cell(row=2, column=stance).coordinate}" in str(dv.sqref)
+               for dv in ws.data_validations.dataValidation)
+    set_cells(path, "z:2", "STP", **GOOD)
+    set_item(path, "z:2", "STP", lessons_for_ics="Hold the ring.", lesson_audience="national_bodies",
+             lesson_stance="Cautions", key_quote="hold the ring", lesson_locator="p. 3")
+    spare = set_item(path, "z:2", "STP", row=None, lessons_for_ics="Plan money together.",
+                     lesson_audience="systems; places")
+    assert spare == 6
+    result = read()
+    lessons = {(r["item"], r["field"], r["value"]) for r in csv_rows(tmp / "evidence/evidence.csv")
+               if r["study_id"] == "z:2" and r["item"]}
+    assert {("1", "lessons_for_ics", "Hold the ring."), ("1", "lesson_audience", "national_bodies"),
+            ("2", "lessons_for_ics", "Plan money together."), ("2", "lesson_audience", "systems"),
+            ("2", "lesson_audience", "places")} <= lessons
+    assert not {("1", "lesson_audience", "systems"), ("2", "lesson_audience", "national_bodies")} & lessons
+    assert not [p for p in result.problems if p.severity == "error"]
+    assert refresh(STUDIES)[0].outcome == "unchanged"  # the typed lessons are left as they are
+
+
+def older_codebook(tmp_path):
+    """The project's codebook as it was in version 1.1: each study x tier row held one lessons cell."""
+    import yaml
+
+    data = yaml.safe_load(without_repeats(tmp_path).read_text(encoding="utf-8"))
+    data["version"] = "1.1"
+    for group in data["groups"]:
+        group["fields"] = [f for f in group["fields"] if f["name"] != "lesson_locator"]
+    data["changes"] = [c for c in data["changes"] if str(c["version"]) != "1.2"]
+    path = tmp_path / "codebook-1.1.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_an_older_workbooks_lessons_move_to_the_lessons_sheet_and_keep_counting(project):
+    tmp, config, refresh, read = project
+    config["reviewers"] = ["alice"]
+    config["extraction"]["codebook"] = str(older_codebook(tmp))
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    assert "lessons" not in load_workbook(path).sheetnames
+    row = set_cells(path, "z:2", "STP", **GOOD, lessons_for_ics="Hold the ring.", lesson_audience="national_bodies",
+                    lesson_stance="Cautions", key_quote="hold the ring")
+
+    config["extraction"]["codebook"] = str(PROJECT / "protocols/codebook.yaml")
+    refresh(STUDIES)
+
+    wb = load_workbook(path)
+    main = {c.value: c.column for c in wb["extraction"][1] if c.value}
+    aside = main["lessons_for_ics (moved to lessons in 1.2)"]
+    assert wb["extraction"].cell(row=row, column=aside).value == "Hold the ring."  # kept where it was typed
+    assert "lessons_for_ics" not in main
+    items = [r for r in wb["lessons"].iter_rows(min_row=2, values_only=True) if r[0] == "z:2"]
+    header = [c.value for c in wb["lessons"][1]]
+    assert len(items) == 1 and items[0][header.index("lessons_for_ics")] == "Hold the ring."
+    assert items[0][header.index("lesson_audience:national_bodies")] == "x"
+    logged = [r for r in csv_rows(tmp / "extracts/cell-changes.csv") if r["sheet"] == "lessons"]
+    assert {(r["column"], r["new"]) for r in logged} >= {("lessons_for_ics", "Hold the ring."),
+                                                          ("key_quote", "hold the ring")}
+    assert all("moved to the lessons sheet" in r["why"] for r in logged)
+    read()
+    evidence_rows = {(r["item"], r["field"], r["value"]) for r in csv_rows(tmp / "evidence/evidence.csv")
+                     if r["study_id"] == "z:2"}
+    assert {("1", "lessons_for_ics", "Hold the ring."), ("1", "lesson_stance", "cautions")} <= evidence_rows

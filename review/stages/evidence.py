@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .. import codebook as codebooks
+from .. import repeats
 from ..codebook import MULTI_SEPARATOR
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..extraction import (
@@ -36,6 +37,7 @@ from ..team import Team
 from ..workbooks import changes as cell_changes
 from ..workbooks import consensus as consensus_sheet
 from ..workbooks import extraction as sheets
+from ..workbooks import extraction_repeats as item_sheets
 from ..workbooks import registry
 from ..workbooks.base import WorkbookError, duplicate_columns
 from .common import included_studies, log_problems, screening_on, stop
@@ -104,6 +106,60 @@ def check_team(team: Team, folder: Path, fmt: str, codebook: codebooks.Codebook,
         read_sheet(path, name, codebook, included)[0]), "extraction values")
 
 
+@dataclass
+class Items:
+    """Every repeat's items as they stand (by repeat), and how many typed item rows each reviewer's workbook holds."""
+
+    combined: dict[str, repeats.Combined]
+    typed: dict[str, int]
+
+
+def read_items(codebook: codebooks.Codebook, readers: Sequence[str], folder: Path, fmt: str, included: set[str],
+               titles: Mapping[str, Sequence[str]], problems: list[Problem], validation: Path) -> Items:
+    """Each repeat's sheet of every reviewer's workbook (and the consensus workbook's), checked row by row (one
+    item a row) and combined; a sheet that cannot be read stops the stage naming it."""
+    out = Items({}, {})
+    for repeat in codebook.repeats if fmt == "xlsx" else ():
+        form = codebook.repeat_form(repeat)
+        rows: list[Row] = []
+        settled: list[Row] = []
+        for name in [*readers, CONSENSUS]:
+            path = sheets.sheet_path(folder, name, fmt)
+            if not path.exists():
+                continue
+            try:
+                table = item_sheets.read(path, repeat)
+            except WorkbookError as exc:
+                raise stop(validation, problems, path, exc, f"the {repeat.name} of {name}") from exc
+            problems.extend(duplicate_columns(table))
+            found_rows, found = check_rows(sheets.records(table, form), name, str(path), table.sheet, form, included,
+                                           titles=titles if name != CONSENSUS else None, fold=False)
+            problems.extend(found)
+            if name == CONSENSUS:
+                settled += found_rows
+            else:
+                rows += found_rows
+                out.typed[name] = out.typed.get(name, 0) + len(found_rows) + sum(p.code in HELD_BACK_ROWS
+                                                                                 for p in found)
+        out.combined[repeat.name] = repeats.combine(codebook, repeat, rows, settled)
+    return out
+
+
+def append_consensus(path: Path, codebook: codebooks.Codebook, disputed: Mapping[tuple[str, str], Any], items: Items,
+                     info: Mapping[str, Mapping[str, str]]) -> int:
+    """The disputed study x key rows, and each repeat's disputed items, appended to the consensus workbook (rows
+    added); a workbook that cannot be written is logged, the evidence still written."""
+    added = 0
+    for sheet, found in [(sheets.SHEET, disputed), *((name, r.disputed) for name, r in items.combined.items())]:
+        if not found:
+            continue
+        try:
+            added += consensus_sheet.append_disputes(path, codebook, found, info, sheet)
+        except WorkbookError as exc:
+            log.error("%s", exc)
+    return added
+
+
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     settings = config["extraction"]
     codebook = codebooks.load(settings["codebook"])
@@ -143,7 +199,6 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         all_rows += rows
         problems += found + split_warnings(rows, splits, str(path))
         typed[reviewer] = (path, len(rows) + sum(p.code in HELD_BACK_ROWS for p in found))
-    registry.write(folder, "extraction", typed)
     consensus_path = sheets.sheet_path(folder, CONSENSUS, fmt)
     consensus_rows: dict[tuple[str, str], Row] = {}
     if consensus_path.exists():
@@ -154,6 +209,15 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         problems += found
         consensus_rows = {r.key(codebook): r for r in rows}
     combined = combine(codebook, all_rows, consensus_rows)
+    items = read_items(codebook, team.readers, folder, fmt, included_ids, titles, problems, outputs["validation"])
+    for reviewer, count in items.typed.items():  # a workbook's typed items count as its typed work too
+        if reviewer in typed:
+            typed[reviewer] = (typed[reviewer][0], typed[reviewer][1] + count)
+    registry.write(folder, "extraction", typed)
+    for result in items.combined.values():
+        combined.tidy += result.tidy
+        combined.evidence += result.evidence
+        combined.disagreements += result.disagreements
 
     write_csv(outputs["tidy"], TIDY_COLUMNS, combined.tidy)
     write_csv(outputs["evidence"], EVIDENCE_COLUMNS, combined.evidence)
@@ -163,22 +227,19 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     write_csv(outputs["validation"], Problem.columns(), (p.as_row() for p in problems))
     write_if_changed(outputs["report"], validation_markdown(problems, codebook).encode("utf-8"))
 
-    added = 0
-    if combined.disputed and fmt == "xlsx":
-        try:
-            added = consensus_sheet.append_disputes(consensus_path, codebook, combined.disputed, info)
-        except WorkbookError as exc:
-            log.error("%s", exc)
+    added = append_consensus(consensus_path, codebook, combined.disputed, items, info) if fmt == "xlsx" else 0
     log_problems(log, problems)
     errors = sum(p.severity == ERROR for p in problems)
     if settings.get("strict") and errors:
         raise ReviewError(f"{errors} validation errors in the extraction sheets; see {outputs['report']}")
-    return Outcome(len(all_rows), problems, len(combined.evidence), len(combined.disputed), added)
+    disputed = len(combined.disputed) + sum(len(r.disputed) for r in items.combined.values())
+    return Outcome(len(all_rows), problems, len(combined.evidence), disputed, added)
 
 
 def wide_csv(evidence: list[dict[str, Any]], codebook: codebooks.Codebook) -> bytes:
     """The evidence one row per study x key, one column per field (multiple values joined)."""
-    wide = pd.DataFrame(evidence)
+    # a repeat's items (several per study x key) are not a row's columns: evidence.csv has them with their item
+    wide = pd.DataFrame([e for e in evidence if not e.get("item")])
     if not len(wide):
         return f"study_id,{KEY_COLUMN}\n".encode()
     wide = (wide.groupby(["study_id", KEY_COLUMN, "field"], sort=True)["value"]

@@ -16,6 +16,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 from ..codebook import Codebook
 from ..extraction import CONSENSUS, INCLUDED, STUDY_COLUMNS
 from ..resolve import dispute_text
+from . import extraction_repeats as repeats
 from .base import append_rows, header_of, open_for_update, save, sheet_for_update, text
 from .extraction import SHEET, new_workbook
 
@@ -31,11 +32,13 @@ def _style(cell: Any, name: str) -> None:
 
 
 def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str, str], Sequence[Mapping[str, str]]],
-                    studies: Mapping[str, Mapping[str, str]]) -> int:
-    """Append a row for each disputed study x key not yet in the consensus workbook, and show a new dispute in
-    the row of a study x key already there; returns rows added."""
+                    studies: Mapping[str, Mapping[str, str]], sheet: str = SHEET) -> int:
+    """Append a row for each disputed study x key not yet in the consensus workbook's ``sheet`` (the extraction
+    sheet, or a repeat's: its items written there replace the reviewers'), and show a new dispute in the row of
+    a study x key already there; returns rows added."""
     workbook = open_for_update(path) or new_workbook(codebook, CONSENSUS, len(disputed), 50)
-    ws, header = sheet_for_update(workbook, path, SHEET, required=("study_id",))
+    repeats.ensure(workbook, codebook, len(disputed) + 51)
+    ws, header = sheet_for_update(workbook, path, sheet, required=("study_id",))
     if DISPUTED not in header:
         ws.cell(row=1, column=ws.max_column + 1, value=DISPUTED).font = Font(bold=True)
         header = header_of(ws)

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..codebook import TICK_SEPARATOR, Codebook
 from ..extraction import DROPPED, INCLUDED, Study, started, study_rows
+from . import extraction_repeats as repeats
 from .base import (
     Table,
     WorkbookError,
@@ -98,6 +99,8 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
         ws, _ = sheet_for_update(workbook, path, SHEET)
         append_rows(ws, ({n: r[n] for n in names if n in r} for r in rows), style_cell)  # relocks their study ids
         fit_heights(ws, 2, len(rows) + 1)
+        for sheet in repeats.ensure(workbook, codebook, len(rows) + spare_rows + 1):
+            repeats.append_studies(sheet, codebook, studies, spare_rows)
         save(workbook, path)
         return SheetOutcome(reviewer, path, len(rows), len(rows), 0, "created")
     ws, header = sheet_for_update(workbook, path, SHEET, REQUIRED)
@@ -127,6 +130,8 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
         unlock(ws, codebook, start, last, spare_from=start + len(new_rows))
         fit_heights(ws, start, start + len(new_rows) - 1)
         extend_rules(ws, last)
+    for repeat in codebook.repeats:  # a new study's first item row on each repeat's sheet
+        changed |= repeats.append_studies(workbook[repeat.name], codebook, studies, spare_rows) > 0
     if changed:
         save(workbook, path)
     total = sum(len(v) for v in present.values()) + len(new_rows)
@@ -138,6 +143,10 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
 
 def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Study]) -> SheetOutcome:
     """The CSV alternative: same fields, same append-only rule (codes typed; validated on reading)."""
+    if codebook.repeats:  # one file per reviewer has no room for a second table: said, not silently left out
+        raise WorkbookError(f"{path}: the codebook declares repeatable sub-records "
+                            f"({', '.join(r.name for r in codebook.repeats)}), which need a workbook with a sheet for "
+                            "each: set extraction.format to xlsx")
     names = csv_columns(codebook)
     existing: list[dict[str, str]] = []
     fieldnames = names
@@ -265,4 +274,15 @@ def typed_digest(paths: Iterable[tuple[str, Path]], codebook: Codebook) -> str:
         for number, raw in records(table, codebook):
             if started(raw, codebook):
                 parts.append((name, number, text(raw["study_id"]), [raw[n] for n in names]))
+        for repeat in codebook.repeats:  # a lesson typed on its own sheet reruns the evidence stage too
+            form = codebook.repeat_form(repeat)
+            try:
+                items = repeats.read(path, repeat)
+            except WorkbookError as exc:
+                parts.append((name, repeat.name, "unreadable", str(exc)))
+                continue
+            columns = read_columns(form)
+            for number, raw in records(items, form):
+                if started(raw, form):
+                    parts.append((name, repeat.name, number, text(raw["study_id"]), [raw[n] for n in columns]))
     return digest(parts)

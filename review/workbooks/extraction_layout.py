@@ -87,7 +87,7 @@ def _prompt(field: Field, extra: str = "") -> str:
     return message if len(message) <= 250 else message[:200].rsplit(" ", 1)[0] + "... (see the codebook sheet)"
 
 
-def _note(text_: str) -> Comment:
+def note(text_: str) -> Comment:
     """A header note sized to its text, so that nothing is cut off."""
     lines = sum(max(1, -(-len(line) // 48)) for line in text_.splitlines() or [""])
     return Comment(text_[:2000], "codebook", height=min(22 * lines + 20, 400), width=330)
@@ -100,7 +100,7 @@ def name_lists(wb: Workbook, codebook: Codebook) -> None:
     lists.sheet_state = "hidden"
     renamed = codebook.renamed_headers()
     column = 0
-    for f in codebook.fields:
+    for f in codebook.all_fields:  # a repeat's dropdowns too (its sheet is in the same workbook)
         if f.type != "single":
             continue
         for kind, values in (("labels", f.labels), ("codes", f.codes)):
@@ -193,7 +193,7 @@ def new_workbook(codebook: Codebook, reviewer: str, n_rows: int, spare_rows: int
                                      "leave blank in this row; what you type always wins."),
            f"AND(LEN(TRIM({{c}}))>0,NOT({_words('{c}', TRUE_WORDS | FALSE_WORDS)}))",
            header[ACCEPT], header[ACCEPT], last_row)
-    ws.cell(row=1, column=header[ACCEPT]).comment = _note(
+    ws.cell(row=1, column=header[ACCEPT]).comment = note(
         "Choose yes to take the codebook's suggested values for this row's tier (shown in 'suggested') for "
         "every field you leave blank. Values you type always win.")
     frozen = max(header[name] for name in ("study_id", "citation", *keys))
@@ -220,7 +220,7 @@ def field_columns(ws: Worksheet, field: Field, header: dict[str, int], last_row:
             cell.alignment = _TURNED
             cell.font = Font(bold=False, size=8)
             cell.fill = PatternFill("solid", fgColor=HEADER_FILL["code"])
-            cell.comment = _note("\n".join(line for line in (f"{field.label}: {choice.label}", choice.definition,
+            cell.comment = note("\n".join(line for line in (f"{field.label}: {choice.label}", choice.definition,
                                                                field.help, f"Type {TICK} if it applies.") if line))
         first, last = get_column_letter(numbers[0]), get_column_letter(numbers[-1])
         ws.column_dimensions.group(first, last, outline_level=1, hidden=False)
@@ -233,7 +233,7 @@ def field_columns(ws: Worksheet, field: Field, header: dict[str, int], last_row:
     if field.name not in header:
         return
     cell = ws.cell(row=1, column=header[field.name])
-    cell.comment = _note(f"{field.label}\n{field.help}".strip())
+    cell.comment = note(f"{field.label}\n{field.help}".strip())
     # wide enough for the header name on one line (a name broken mid-word is hard to read)
     ws.column_dimensions[get_column_letter(header[field.name])].width = max(_width(field), len(field.name) * 1.1 + 1)
     _guard(ws, validation, mark, header[field.name], header[field.name], last_row)
@@ -280,15 +280,18 @@ def codebook_sheet(wb: Workbook, codebook: Codebook) -> None:
                   "definition", "help"])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for f in codebook.fields:
+    for f in codebook.all_fields:
         required = "yes" if f.required else ""
+        where = f"{f.repeat} sheet: " if f.repeat else ""  # a repeat's field is entered on its own sheet
         if f.choices:
-            for choice, column in zip(f.choices, f.tick_columns() or [f.name] * len(f.choices), strict=True):
+            for choice, column in zip(f.choices, [where + c for c in f.tick_columns()] or [where + f.name] * len(f.choices),
+                                      strict=True):
                 entry = f"{choice.label} (type {TICK})" if f.type == "multiple" else choice.label
                 sheet.append([f.group, f.name, f.label, f.type, required, column, choice.code, entry,
                               choice.definition, f.help])
         else:
-            sheet.append([f.group, f.name, f.label, f.type, required, f.name, "", "", f.describe_allowed(), f.help])
+            sheet.append([f.group, f.name, f.label, f.type, required, where + f.name, "", "", f.describe_allowed(),
+                          f.help])
     widths = (16, 18, 20, 8, 8, 26, 20, 26, 44, 40)
     for k, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(k)].width = width

@@ -15,6 +15,7 @@ from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..codebook import TICK_SEPARATOR, Codebook, Field, fold
+from . import extraction_repeats as repeats
 from .base import (
     WorkbookError,
     header_of,
@@ -158,11 +159,28 @@ def _header_changes(codebook: Codebook) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _absent(ws: Worksheet, form: Codebook) -> list[Field]:
+    """The form's fields a sheet has no column for (under its name now or an older one)."""
+    header = header_of(ws)
+    return [f for f in form.fields if not represented(f, header)
+            and not any(old in header for old, new in form.renamed_headers().items() if new in (f.name, *f.tick_columns()))]
+
+
+def _up_to_date(workbook: Workbook, ws: Worksheet, codebook: Codebook) -> bool:
+    header = set(header_of(ws))
+    sheets = [(workbook[r.name], codebook.repeat_form(r)) for r in codebook.repeats if r.name in workbook.sheetnames]
+    return (about_version(workbook) == codebook.version and len(sheets) == len(codebook.repeats)
+            and not _absent(ws, codebook) and not (set(_header_changes(codebook)) | set(codebook.moved_headers())) & header
+            and not any(_absent(sheet, form) or set(_header_changes(form)) & set(header_of(sheet))
+                        for sheet, form in sheets))
+
+
 def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, reviewer: str
             ) -> tuple[list[dict[str, str]], str]:
     """Bring a workbook made with an older codebook version to this one: renamed fields' and codes' columns
     take their new names, cells holding a renamed code the new one, a retired field's column is renamed
-    aside with its values (and no dropdown), each new field gets its column(s) with dropdown and help; the
+    aside with its values (and no dropdown), each new field gets its column(s) with dropdown and help, a repeat's
+    sheet is added and the values of fields moved into it copied there; the same on every repeat's sheet; the
     lists, codebook and about sheets are rewritten for this version. Returns the cells changed and the
     version upgraded from ("" when the workbook was already up to date)."""
     was = about_version(workbook)
@@ -171,47 +189,24 @@ def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, r
             f"{path} was made with codebook version {was}, newer than the codebook's {codebook.version}: a codebook "
             "going back a version would drop the columns and codes added since. Restore the codebook of version "
             f"{was} (or newer), or give it a higher version that says under changes: what is retired")
-    header = header_of(ws)
-    absent = [f for f in codebook.fields if not represented(f, header)
-              and not any(old in header for old, new in codebook.renamed_headers().items()
-                          if new in (f.name, *f.tick_columns()))]
-    if was == codebook.version and not absent and not set(_header_changes(codebook)) & set(header):
+    if _up_to_date(workbook, ws, codebook):
         return [], ""
     changes: list[dict[str, str]] = []
-    study_column = header.get("study_id")
-
-    def study_of(number: int) -> str:
-        return text(ws.cell(row=number, column=study_column).value) if study_column else ""
-
-    retired_columns = set()
-    moved = _header_changes(codebook)
-    for name, column in header.items():
-        if name not in moved or moved[name][0] in header:
-            continue
-        new, kind = moved[name]
-        cell = ws.cell(row=1, column=column, value=new)
-        if kind == "retire_field":
-            retired_columns.add(column)
-            cell.fill = LOCKED_FILL
-        changes.append(_change(path, ws.title, cell.coordinate, "", new, name, new, _why(codebook, kind, name)))
-    _drop_rules(ws, retired_columns)
-    header = header_of(ws)
+    # a repeat's sheet first, so that the values of fields moved into it are copied there before their columns
+    # on this sheet are set aside
+    repeats.ensure(workbook, codebook, _rules_last_row(ws))
+    changes += repeats.move_values(workbook, ws, codebook, path)
+    aside = repeats.set_aside(ws, codebook)
+    for column in sorted(aside):
+        cell = ws.cell(row=1, column=column)
+        name = text(cell.value).split(" (moved to ")[0]
+        changes.append(_change(path, ws.title, cell.coordinate, "", text(cell.value), name, text(cell.value),
+                               _why(codebook, "move_field", name.split(TICK_SEPARATOR)[0])))
+    _drop_rules(ws, aside)
     former = _former_labels(workbook)
-    for f in codebook.fields:
-        if f.name not in header or not (f.renamed_codes or f.retired_codes):
-            continue
-        column = header[f.name]
-        for number in range(2, ws.max_row + 1):
-            target = ws.cell(row=number, column=column)
-            recoded = _recode(target.value, f, former.get(f.name))
-            if recoded is not None:
-                changes.append(_change(path, ws.title, target.coordinate, study_of(number), f.name, target.value,
-                                       recoded, "; ".join(c.describe() for c in codebook.changes
-                                                      if c.kind in ("rename_code", "retire_code")
-                                                      and c.field == f.name)))
-                target.value = recoded
-    last_row = _rules_last_row(ws)
-    changes += _add_columns(ws, codebook, absent, last_row, path)
+    changes += _upgrade_sheet(ws, path, codebook, former)
+    for repeat in codebook.repeats:
+        changes += _upgrade_sheet(workbook[repeat.name], path, codebook.repeat_form(repeat), former)
     for name in ("lists", "codebook", "about"):
         if name in workbook.sheetnames:
             del workbook[name]
@@ -221,6 +216,47 @@ def upgrade(workbook: Workbook, ws: Worksheet, path: Path, codebook: Codebook, r
     codebook_sheet(workbook, codebook)
     about_sheet(workbook, codebook, reviewer, upgraded_from=was)
     return changes, was or "(none recorded)"
+
+
+def _upgrade_sheet(ws: Worksheet, path: Path, form: Codebook, former: Mapping[str, Mapping[str, str]]
+                   ) -> list[dict[str, str]]:
+    """One sheet (the extraction sheet, or a repeat's) brought to the form: renamed and retired columns, renamed
+    codes in the cells, new fields' columns."""
+    header = header_of(ws)
+    absent = _absent(ws, form)
+    changes: list[dict[str, str]] = []
+    study_column = header.get("study_id")
+
+    def study_of(number: int) -> str:
+        return text(ws.cell(row=number, column=study_column).value) if study_column else ""
+
+    retired_columns = set()
+    moved = _header_changes(form)
+    for name, column in header.items():
+        if name not in moved or moved[name][0] in header:
+            continue
+        new, kind = moved[name]
+        cell = ws.cell(row=1, column=column, value=new)
+        if kind == "retire_field":
+            retired_columns.add(column)
+            cell.fill = LOCKED_FILL
+        changes.append(_change(path, ws.title, cell.coordinate, "", new, name, new, _why(form, kind, name)))
+    _drop_rules(ws, retired_columns)
+    header = header_of(ws)
+    for f in form.fields:
+        if f.name not in header or not (f.renamed_codes or f.retired_codes):
+            continue
+        column = header[f.name]
+        for number in range(2, ws.max_row + 1):
+            target = ws.cell(row=number, column=column)
+            recoded = _recode(target.value, f, former.get(f.name))
+            if recoded is not None:
+                changes.append(_change(path, ws.title, target.coordinate, study_of(number), f.name, target.value,
+                                       recoded, "; ".join(c.describe() for c in form.changes
+                                                      if c.kind in ("rename_code", "retire_code")
+                                                      and c.field == f.name)))
+                target.value = recoded
+    return changes + _add_columns(ws, form, absent, _rules_last_row(ws), path)
 
 
 def upgrade_file(path: Path, codebook: Codebook, reviewer: str) -> list[dict[str, str]]:
