@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import dedup, identity
+from ..dedup_candidates import Settings
+from ..dedup_rules import DISTINCT, MATCH, MAYBE, PairDecision
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..fileio import frame_rows, read_frame, write_csv
 from ..merge import best, main_report, merge_group, report_row, reports
@@ -80,13 +82,13 @@ def _reviewer_decisions(path: Path | None, known: set[str]) -> tuple[list[sheet.
     return decided, problems
 
 
-def _outcome(d: dedup.PairDecision, result: dedup.Result, refused: set[tuple[int, int]],
+def _outcome(d: PairDecision, result: dedup.Result, refused: set[tuple[int, int]],
              decided: dict[tuple[str, str], str], key: tuple[str, str]) -> str:
     if (d.i, d.j) in refused:
         return "kept apart (a veto in the group)"
-    if d.label == dedup.MATCH:
+    if d.label == MATCH:
         return "merged"
-    if d.label == dedup.MAYBE:
+    if d.label == MAYBE:
         if key in decided:
             return "decided by reviewer: " + decided[key]
         return "merged through other members" if result.group[d.i] == result.group[d.j] else "for review"
@@ -95,7 +97,7 @@ def _outcome(d: dedup.PairDecision, result: dedup.Result, refused: set[tuple[int
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     """Deduplicate the records; reviewers' pairs go to (and come from) the protocol's ``dedup.sheet``."""
-    settings = dedup.Settings.from_config(config.get("dedup"))
+    settings = Settings.from_config(config.get("dedup"))
     workbook = Path(config["dedup"]["sheet"]) if config.get("dedup", {}).get("sheet") else None
     records, originals = read_records(inputs["records"])
     ids = [r.record_id for r in records]
@@ -127,7 +129,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     refused = {(d.i, d.j) for d in result.refused}
     pair_rows = []
     for d in result.decisions:
-        if d.label == dedup.DISTINCT and d.rule == "dissimilar":
+        if d.label == DISTINCT and d.rule == "dissimilar":
             continue  # a candidate pair with nothing in common: not worth a line
         a, b = sheet.pair_key(ids[d.i], ids[d.j])
         pair_rows.append({"record_id_a": a, "record_id_b": b, "decision": d.label, "rule": d.rule,
@@ -186,7 +188,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     return Outcome(len(records), len(unique_rows), len(to_review), appended, problems)
 
 
-def _update_workbook(workbook: Path | None, to_review: list[dedup.PairDecision], records: list[Record],
+def _update_workbook(workbook: Path | None, to_review: list[PairDecision], records: list[Record],
                      ids: list[str], problems: list[Problem]) -> int:
     """Append the pairs still undecided to the reviewers' workbook (and the reports sheet it lacks)."""
     appended = 0
