@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from .dedup_candidates import Prepared, Settings, candidate_pairs, prepare
 from .dedup_rules import DISTINCT, MATCH, MAYBE, PairDecision, decide
 from .model import Record
+from .survivors import choose_survivors
 
 log = logging.getLogger(__name__)
 
@@ -116,19 +117,8 @@ def cluster(p: Prepared, decisions: list[PairDecision], settings: Settings,
     roots = [uf.find(i) for i in range(n)]
     numbering: dict[int, int] = {}
     group = [numbering.setdefault(r, len(numbering)) for r in roots]
-    survivor = choose_survivors(p, group)
+    survivor = choose_survivors(p.preference, group)
     return Result(group=group, survivor=survivor, rule=rule, score=score, decisions=decisions, refused=refused)
-
-
-def choose_survivors(p: Prepared, group: list[int]) -> list[bool]:
-    """One survivor per group: the Zotero item first, then the most complete record, then the first."""
-    best: dict[int, int] = {}
-    for i, g in enumerate(group):
-        j = best.get(g)
-        if j is None or (p.zotero[i], p.completeness[i], -i) > (p.zotero[j], p.completeness[j], -j):
-            best[g] = i
-    keep = set(best.values())
-    return [i in keep for i in range(len(group))]
 
 
 def run(records: Sequence[Record], settings: Settings | None = None,

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import matchkeys as mk
 from .model import Record
+from .survivors import preference
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,7 @@ class Prepared:
     abstract_venue: np.ndarray  # bool
     proceedings: np.ndarray  # bool
     numbers: list[frozenset[str]]
-    zotero: np.ndarray  # bool
-    completeness: np.ndarray  # int
+    preference: list[tuple[bool, int]]  # which record of a group survives (review.survivors)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -68,7 +68,7 @@ class Prepared:
 
 def prepare(records: Sequence[Record]) -> Prepared:
     titles, alts, authors, givens, author_text, years, dois, containers = [], [], [], [], [], [], [], []
-    volumes, issues, firsts, lasts, isbns, notices, abstracts, numbers, zot, complete = ([] for _ in range(10))
+    volumes, issues, firsts, lasts, isbns, notices, abstracts, numbers, preferences = ([] for _ in range(9))
     proceedings = []
     for r in records:
         title, alt = mk.title_variants(r.title)
@@ -93,17 +93,14 @@ def prepare(records: Sequence[Record]) -> Prepared:
         abstracts.append(mk.is_abstract_venue(r.container, r.issue, r.pages))
         proceedings.append(mk.is_proceedings(container))
         numbers.append(mk.title_numbers(title))
-        zot.append(bool(r.zotero_key))
-        complete.append(sum(bool(v) for v in (r.title, r.creators, r.year, r.container, r.volume, r.issue, r.pages,
-                                               r.doi, r.abstract, r.isbn, r.issn, r.publisher, r.url)))
+        preferences.append(preference(r))
     return Prepared(
         ids=[r.record_id for r in records], title=titles, alt_title=alts, authors=authors, given=givens,
         author_text=author_text,
         year=np.array(years, dtype=np.int32), doi=dois, container=containers, volume=volumes, issue=issues,
         first_page=firsts, last_page=lasts, isbn=isbns, notice=notices,
         abstract_venue=np.array(abstracts, dtype=bool), proceedings=np.array(proceedings, dtype=bool),
-        numbers=numbers, zotero=np.array(zot, dtype=bool),
-        completeness=np.array(complete, dtype=np.int32),
+        numbers=numbers, preference=preferences,
     )
 
 

@@ -19,9 +19,10 @@ from ..dedup_candidates import Settings
 from ..dedup_rules import DISTINCT, MATCH, MAYBE, PairDecision
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..fileio import frame_rows, read_frame, write_csv
-from ..merge import best, main_report, merge_group, report_row, reports
+from ..merge import main_report, merge_group, report_row, reports
 from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
+from ..survivors import best
 from ..workbooks import duplicates as sheet
 from ..workbooks import ledger as ledger_sheet
 from ..workbooks.base import WorkbookError, unreadable
