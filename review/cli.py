@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the file system refused what no stage expected to fail: said, not a traceback
-        from .fileio import os_error_text
+        from .atomic import os_error_text
 
         print(f"Error: {os_error_text(exc)}", file=sys.stderr)
         return 2

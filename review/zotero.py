@@ -27,8 +27,9 @@ import httpx2
 from pyzotero import zotero as pyzotero
 from pyzotero import zotero_errors as zerr
 
+from .atomic import write_if_changed
 from .errors import ERROR, Problem, ZoteroError
-from .fileio import json_bytes, read_json, write_if_changed
+from .fileio import json_bytes, read_json
 from .progress import bar
 from .protocol import Source
 from .readers.zotero_json import data_problem, item_problem
