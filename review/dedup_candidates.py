@@ -166,4 +166,3 @@ def candidate_pairs(p: Prepared, max_block: int = 200) -> np.ndarray:
     if not len(codes):
         return np.empty((0, 2), dtype=np.int64)
     return np.stack([codes // n, codes % n], axis=1)
-

@@ -146,4 +146,3 @@ def plan(rows: Iterable[tuple[int, Mapping[int, Any]]], header: Mapping[str, int
     for number in slots[len(order):]:
         values[number] = dict(blank)
     return Arrangement(values, range(last + 1, last + 1 + len(new)), len(new))
-

@@ -140,4 +140,3 @@ def _arranged_in_xml(ws: xlsxml.Sheet, header: dict[str, int], arrangement: Arra
         for name, column in header.items():
             ws.set(number, column, ws.row_values(number).get(column), dressed[name])
     return arrangement.added
-
