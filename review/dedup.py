@@ -14,6 +14,7 @@ vetoes, keyed by record ids, so they hold on every refresh.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -87,6 +88,13 @@ class Result:
     @property
     def n_groups(self) -> int:
         return len(set(self.group))
+
+    def members(self) -> dict[int, list[int]]:
+        """Each group's members: group number -> the records' positions, in order."""
+        out: dict[int, list[int]] = defaultdict(list)
+        for k, g in enumerate(self.group):
+            out[g].append(k)
+        return out
 
 
 def cluster(p: Prepared, decisions: list[PairDecision], settings: Settings,

@@ -139,9 +139,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                           "author_similarity": f"{d.authors:.3f}" if d.authors >= 0 else ""})
     pair_rows.sort(key=lambda row: (row["record_id_a"], row["record_id_b"]))
 
-    members: dict[int, list[Record]] = defaultdict(list)
-    for k, r in enumerate(records):
-        members[result.group[k]].append(r)
+    members = {g: [records[k] for k in ks] for g, ks in result.members().items()}
     unique_rows = []
     for k, r in enumerate(records):
         if not result.survivor[k]:
@@ -276,9 +274,7 @@ def _reports(records: list[Record], result: dedup.Result, ledger: identity.Ledge
     """The groups holding more than one report (two documents of one study, put together by a reviewer's
     decision): their reports and which one the study is cited by. Such a group's survivor is moved into that
     report, so that its row never pairs one report's title with another's DOI."""
-    members: dict[int, list[int]] = defaultdict(list)
-    for k, g in enumerate(result.group):
-        members[g].append(k)
+    members = result.members()
     multi = {g: docs for g, ks in members.items() if len(ks) > 1
              and len(docs := reports([records[k] for k in ks])) > 1}
     if not multi:
@@ -315,9 +311,7 @@ def _identify(config: dict[str, Any], records: list[Record], result: dedup.Resul
 
 def _groups(records: list[Record], result: dedup.Result) -> list[identity.Group]:
     """The dedup groups as identity sees them, in order of first member; named after the survivor."""
-    members: dict[int, list[int]] = defaultdict(list)
-    for k, g in enumerate(result.group):
-        members[g].append(k)
+    members = result.members()
     groups = []
     for g in sorted(members, key=lambda g: members[g][0]):
         survivor = next((k for k in members[g] if result.survivor[k]), members[g][0])
