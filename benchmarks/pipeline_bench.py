@@ -80,7 +80,7 @@ def stage_seconds(log: str) -> dict[str, float]:
 
 
 def stage_peaks(folder: Path) -> dict[str, float]:
-    """Peak memory in GB per rule, from the line each stage ends its log with (``review.cli.cmd_stage``)."""
+    """Peak memory in GB per rule, from the line each stage ends its log with (``review.cli_stages.cmd_stage``)."""
     peaks = {}
     for rule in STAGES:
         log = folder / "results/logs" / f"{rule}.log"

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from review import stopping
-from review.cli import read_labelled
+from review.cli_tools import read_labelled
 from review.ranking import Model, document, metrics, ranked, refreshes, simulate
 
 

@@ -33,7 +33,7 @@ class ZoteroError(ReviewError):
 
 class WriteError(ReviewError):
     """A file could not be written (read-only, immutable, no space, no permission); the file that was there
-    is as it was: every write goes to a temporary file first (``review.fileio``)."""
+    is as it was: every write goes to a temporary file first (``review.atomic``)."""
 
 
 ERROR = "error"

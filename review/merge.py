@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 
 from .matchkeys import title_key
 from .model import Creator, Record
+from .survivors import best
 
 # a record's own provenance, never taken from another member
 OWN = frozenset({"record_id", "source", "source_type", "file", "line", "source_key", "zotero_key", "original"})
@@ -123,11 +124,6 @@ def reports(members: Sequence[Record]) -> list[list[Record]]:
         else:
             home.append(record)
     return out
-
-
-def best(records: Sequence[Record]) -> Record:
-    """The record a report is read from: the Zotero item, else the most complete, else the first."""
-    return max(enumerate(records), key=lambda kr: (bool(kr[1].zotero_key), kr[1].filled(), -kr[0]))[1]
 
 
 def main_report(docs: Sequence[Sequence[Record]], known_since: Mapping[str, int]) -> int:

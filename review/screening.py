@@ -24,18 +24,10 @@ from .errors import ERROR, Problem
 
 TA, FT = "title_abstract", "full_text"
 STAGES = (TA, FT)
-SHEETS = {TA: "title-abstract", FT: "full-text"}
 INCLUDE, EXCLUDE, MAYBE, NOT_RETRIEVED = "include", "exclude", "maybe", "not-retrieved"
 STOPPED = "not screened (screening stopped)"  # the team stopped by the protocol's stopping rule; PRISMA: automation
 ALLOWED = {TA: (INCLUDE, EXCLUDE, MAYBE), FT: (INCLUDE, EXCLUDE, MAYBE, NOT_RETRIEVED)}
 CONSENSUS = "consensus"
-STUDY_COLUMNS = ["study_id", "citation", "year", "title", "abstract", "container"]
-INPUT_COLUMNS = ["decision", "reason", "notes"]
-DECISION_COLUMNS = ["study_id", "stage", "decision", "reason", "reviewer", "origin"]
-SCREENING_COLUMNS = ["study_id", "ta_decision", "ta_reason", "ta_basis", "ft_decision", "ft_reason", "ft_basis",
-                     "status"]
-CONFLICT_COLUMNS = ["study_id", "stage", "decisions", "resolved_by"]
-AGREEMENT_COLUMNS = ["stage", "reviewer_a", "reviewer_b", "items_compared", "agreement", "kappa"]
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ from typing import Any, NoReturn
 
 from . import __version__, protocol, versions
 from . import codebook as codebooks
+from .atomic import atomic_write_bytes
 from .errors import ReviewError, WriteError
 from .extraction import CONSENSUS
-from .fileio import atomic_write_bytes, json_bytes
+from .fileio import json_bytes
 from .stages import changes, dedup, evidence, prisma, records, report, screening, sheets
 from .synthesis import count
 from .team import Team

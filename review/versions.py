@@ -17,8 +17,9 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from . import __version__
+from .atomic import atomic_write_bytes
 from .errors import ReviewError
-from .fileio import atomic_write_bytes, json_bytes, read_json
+from .fileio import json_bytes, read_json
 
 FILE = "tool.json"
 

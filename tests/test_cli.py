@@ -10,7 +10,8 @@ import sys
 
 from conftest import FIXTURES, PROJECT, zotero_protocol
 
-from review.cli import STAGES, build_parser
+from review.cli import build_parser
+from review.cli_stages import STAGES
 from review.zotero import snapshot_path, sync_all
 
 

@@ -1,4 +1,5 @@
-"""Deduplication: rules and vetoes on real pairs, veto-aware clustering, exact groups on a labelled set."""
+"""Deduplication (review.dedup, dedup_candidates, dedup_rules): rules and vetoes on real pairs, veto-aware
+clustering, exact groups on a labelled set."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from conftest import FIXTURES
 
 from review import dedup
+from review.dedup_candidates import Settings, candidate_pairs, prepare
+from review.dedup_rules import PairDecision, decide_pair
 from review.merge import merge_group
 from review.model import Creator, Record
 from review.readers import read_file
@@ -24,9 +27,9 @@ def record(rid: str, title: str, authors: str = "", year: str = "", container: s
                   zotero_key=zotero_key)
 
 
-def decide(a: Record, b: Record) -> dedup.PairDecision:
-    p = dedup.prepare([a, b])
-    return dedup.decide_pair(p, 0, 1, dedup.Settings())
+def decide(a: Record, b: Record) -> PairDecision:
+    p = prepare([a, b])
+    return decide_pair(p, 0, 1, Settings())
 
 
 def grouped(records, **kwargs) -> list[set[str]]:
@@ -180,15 +183,15 @@ def test_small_labelled_set_gives_exactly_the_true_groups():
 
 def test_candidate_pairs_are_distinct_and_ordered():
     records = read_file(FIXTURES / "dedup/labelled.csv", "csv", source="lab").records
-    pairs = dedup.candidate_pairs(dedup.prepare(records))
+    pairs = candidate_pairs(prepare(records))
     assert len(pairs) == len({tuple(p) for p in pairs})
     assert all(i < j for i, j in pairs)
 
 
 def test_blocks_larger_than_the_limit_are_skipped():
     records = [record(f"r{k}", f"Editorial {k}", "Smith, J", "2020", "J", "1", "", "1") for k in range(5)]
-    p = dedup.prepare(records)
-    assert len(dedup.candidate_pairs(p, max_block=3)) < len(dedup.candidate_pairs(p, max_block=10))
+    p = prepare(records)
+    assert len(candidate_pairs(p, max_block=3)) < len(candidate_pairs(p, max_block=10))
 
 
 # --- laws: a pair's decision does not depend on the order of its records ---------------------------------
@@ -216,10 +219,10 @@ def records(draw):
 @settings(max_examples=300, deadline=None)
 @given(records())
 def test_pair_decisions_are_symmetric(pair):
-    forward = dedup.prepare(list(pair))
-    backward = dedup.prepare(list(reversed(pair)))
-    a = dedup.decide_pair(forward, 0, 1, dedup.Settings())
-    b = dedup.decide_pair(backward, 0, 1, dedup.Settings())
+    forward = prepare(list(pair))
+    backward = prepare(list(reversed(pair)))
+    a = decide_pair(forward, 0, 1, Settings())
+    b = decide_pair(backward, 0, 1, Settings())
     assert (a.label, a.rule) == (b.label, b.rule)
     assert a.title == pytest.approx(b.title) and a.authors == pytest.approx(b.authors)
 

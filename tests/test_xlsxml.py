@@ -1,6 +1,6 @@
 """Workbooks edited in their XML (review.workbooks.xlsxml): read as openpyxl reads them, written so that
-openpyxl and LibreOffice read back what was set, and a screening refresh done this way gives the workbook
-the openpyxl path gives, cell for cell and style for style."""
+openpyxl and LibreOffice read back what was set, and a screening refresh done this way
+(review.workbooks.screening_xml) gives the workbook the openpyxl path gives, cell for cell and style for style."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from openpyxl import Workbook, load_workbook
 from test_screening import OTHER, RELEVANT, run_with, write_titled
 
 from review.screening import FT, TA, Settings
-from review.workbooks import base, xlsxml
+from review.workbooks import base, screening_xml, xlsxml
 from review.workbooks import screening as screening_wb
+from review.workbooks.screening_layout import SHEETS
 
 values = st.one_of(
     st.none(), st.booleans(), st.integers(-10**9, 10**9),
@@ -148,11 +149,11 @@ def _both_ways(monkeypatch, folder, path, settings_, wanted, ranking, guide, app
     shutil.copy(path, fast)
     shutil.copy(path, slow)
     taken = []
-    real = screening_wb._append_in_xml
-    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: taken.append(real(*a)) or taken[-1])
+    real = screening_xml.append_in_xml
+    monkeypatch.setattr(screening_wb, "append_in_xml", lambda *a: taken.append(real(*a)) or taken[-1])
     assert screening_wb.append_studies(fast, settings_, wanted, ranking, guide) == appended
     assert taken == [appended]  # written in XML
-    monkeypatch.setattr(screening_wb, "_append_in_xml", lambda *a: None)
+    monkeypatch.setattr(screening_wb, "append_in_xml", lambda *a: None)
     assert screening_wb.append_studies(slow, settings_, wanted, ranking, guide) == appended
     assert _cells(fast) == _cells(slow)
     return fast, slow
@@ -170,7 +171,7 @@ def test_a_refresh_written_in_xml_gives_the_workbook_the_openpyxl_path_gives(tmp
     wanted = {TA: studies, FT: [studies[0], studies[2]]}
     guide = ["Screening prioritisation", "", "Progress: 3 of 9", "+not a formula"]
     fast, slow = _both_ways(monkeypatch, tmp_path, path, settings_, wanted, ranking, guide, appended=3)
-    sheets = list(screening_wb.SHEETS.values())  # and the stage's fast reader reads the inline strings alike
+    sheets = list(SHEETS.values())  # and the stage's fast reader reads the inline strings alike
     read = {name: [values for _, values in table.rows] for name, table in base.read_tables(fast, sheets).items()}
     assert read == {name: [values for _, values in table.rows] for name, table in base.read_tables(slow, sheets).items()}
     assert (tmp_path / "extracts/.backup").exists() or fast.with_name(".backup").exists()
@@ -225,7 +226,7 @@ def test_a_cell_where_the_rank_columns_would_go_leaves_the_first_ranking_to_open
     ws.cell(row=2, column=ws.max_column + 1, value="a note under no header")
     wb.save(path)
     ranking = {s["study_id"]: (k + 1, 0.5) for k, s in enumerate(studies)}
-    assert screening_wb._append_in_xml(path, {TA: studies}, ranking, ()) is None
+    assert screening_xml.append_in_xml(path, {TA: studies}, ranking, ()) is None
 
 
 def test_a_workbook_the_xml_path_cannot_take_is_left_to_openpyxl(tmp_path):
@@ -238,7 +239,7 @@ def test_a_workbook_the_xml_path_cannot_take_is_left_to_openpyxl(tmp_path):
     settings_ = Settings.from_config({"screening": {}, "extraction": {"folder": str(tmp_path / "extracts")}})
     studies = [{"study_id": f"s{k}", "citation": "", "year": "", "title": t, "abstract": "", "container": ""}
                for k, t in enumerate(titles)]
-    assert screening_wb._append_in_xml(path, {TA: studies}, {"s0": (1, 1.0)}, ()) is None
+    assert screening_xml.append_in_xml(path, {TA: studies}, {"s0": (1, 1.0)}, ()) is None
     screening_wb.append_studies(path, settings_, {TA: studies}, {"s0": (1, 1.0)})
     assert load_workbook(path)["title-abstract"].cell(row=3, column=notes).value == "=1+1"
 
@@ -253,7 +254,7 @@ def test_libreoffice_opens_a_workbook_written_in_xml_and_keeps_every_value(tmp_p
     else:  # the rank columns' header cells written in XML too
         path, studies, _ = _before_prioritisation(tmp_path)
     ranking = {s["study_id"]: (k + 1, round(0.1 * k, 4)) for k, s in enumerate(studies)}
-    assert screening_wb._append_in_xml(path, {TA: studies}, ranking, ["line one", "line two"]) == 1
+    assert screening_xml.append_in_xml(path, {TA: studies}, ranking, ["line one", "line two"]) == 1
     out = tmp_path / "lo"
     result = subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", "xlsx", "--outdir", str(out),
                              str(path)], capture_output=True, text=True, timeout=240)

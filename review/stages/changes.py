@@ -16,8 +16,9 @@ from typing import Any
 
 from .. import changes, protocol
 from .. import codebook as codebooks
+from ..atomic import atomic_write_bytes, write_if_changed
 from ..errors import ReviewError
-from ..fileio import atomic_write_bytes, frame_rows, json_bytes, read_json, write_csv, write_if_changed
+from ..fileio import frame_rows, json_bytes, read_json, write_csv
 from ..team import Team
 from ..workbooks import changes as cell_changes
 from ..workbooks import synthesis as synthesis_sheet

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import dedup, identity
+from ..dedup_candidates import Settings
+from ..dedup_rules import DISTINCT, MATCH, MAYBE, PairDecision
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..fileio import frame_rows, read_frame, write_csv
-from ..merge import best, main_report, merge_group, report_row, reports
+from ..merge import main_report, merge_group, report_row, reports
 from ..model import RECORD_COLUMNS, Record
 from ..readers import read_file
+from ..survivors import best
 from ..workbooks import duplicates as sheet
 from ..workbooks import ledger as ledger_sheet
 from ..workbooks.base import WorkbookError, unreadable
@@ -80,13 +83,13 @@ def _reviewer_decisions(path: Path | None, known: set[str]) -> tuple[list[sheet.
     return decided, problems
 
 
-def _outcome(d: dedup.PairDecision, result: dedup.Result, refused: set[tuple[int, int]],
+def _outcome(d: PairDecision, result: dedup.Result, refused: set[tuple[int, int]],
              decided: dict[tuple[str, str], str], key: tuple[str, str]) -> str:
     if (d.i, d.j) in refused:
         return "kept apart (a veto in the group)"
-    if d.label == dedup.MATCH:
+    if d.label == MATCH:
         return "merged"
-    if d.label == dedup.MAYBE:
+    if d.label == MAYBE:
         if key in decided:
             return "decided by reviewer: " + decided[key]
         return "merged through other members" if result.group[d.i] == result.group[d.j] else "for review"
@@ -95,7 +98,7 @@ def _outcome(d: dedup.PairDecision, result: dedup.Result, refused: set[tuple[int
 
 def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> Outcome:
     """Deduplicate the records; reviewers' pairs go to (and come from) the protocol's ``dedup.sheet``."""
-    settings = dedup.Settings.from_config(config.get("dedup"))
+    settings = Settings.from_config(config.get("dedup"))
     workbook = Path(config["dedup"]["sheet"]) if config.get("dedup", {}).get("sheet") else None
     records, originals = read_records(inputs["records"])
     ids = [r.record_id for r in records]
@@ -127,7 +130,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     refused = {(d.i, d.j) for d in result.refused}
     pair_rows = []
     for d in result.decisions:
-        if d.label == dedup.DISTINCT and d.rule == "dissimilar":
+        if d.label == DISTINCT and d.rule == "dissimilar":
             continue  # a candidate pair with nothing in common: not worth a line
         a, b = sheet.pair_key(ids[d.i], ids[d.j])
         pair_rows.append({"record_id_a": a, "record_id_b": b, "decision": d.label, "rule": d.rule,
@@ -136,9 +139,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                           "author_similarity": f"{d.authors:.3f}" if d.authors >= 0 else ""})
     pair_rows.sort(key=lambda row: (row["record_id_a"], row["record_id_b"]))
 
-    members: dict[int, list[Record]] = defaultdict(list)
-    for k, r in enumerate(records):
-        members[result.group[k]].append(r)
+    members = {g: [records[k] for k in ks] for g, ks in result.members().items()}
     unique_rows = []
     for k, r in enumerate(records):
         if not result.survivor[k]:
@@ -186,7 +187,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     return Outcome(len(records), len(unique_rows), len(to_review), appended, problems)
 
 
-def _update_workbook(workbook: Path | None, to_review: list[dedup.PairDecision], records: list[Record],
+def _update_workbook(workbook: Path | None, to_review: list[PairDecision], records: list[Record],
                      ids: list[str], problems: list[Problem]) -> int:
     """Append the pairs still undecided to the reviewers' workbook (and the reports sheet it lacks)."""
     appended = 0
@@ -273,9 +274,7 @@ def _reports(records: list[Record], result: dedup.Result, ledger: identity.Ledge
     """The groups holding more than one report (two documents of one study, put together by a reviewer's
     decision): their reports and which one the study is cited by. Such a group's survivor is moved into that
     report, so that its row never pairs one report's title with another's DOI."""
-    members: dict[int, list[int]] = defaultdict(list)
-    for k, g in enumerate(result.group):
-        members[g].append(k)
+    members = result.members()
     multi = {g: docs for g, ks in members.items() if len(ks) > 1
              and len(docs := reports([records[k] for k in ks])) > 1}
     if not multi:
@@ -312,9 +311,7 @@ def _identify(config: dict[str, Any], records: list[Record], result: dedup.Resul
 
 def _groups(records: list[Record], result: dedup.Result) -> list[identity.Group]:
     """The dedup groups as identity sees them, in order of first member; named after the survivor."""
-    members: dict[int, list[int]] = defaultdict(list)
-    for k, g in enumerate(result.group):
-        members[g].append(k)
+    members = result.members()
     groups = []
     for g in sorted(members, key=lambda g: members[g][0]):
         survivor = next((k for k in members[g] if result.survivor[k]), members[g][0])

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import codebook as codebooks
 from .. import repeats
+from ..atomic import write_if_changed
 from ..codebook import MULTI_SEPARATOR
 from ..errors import ERROR, WARNING, Problem, ReviewError
 from ..extraction import (
@@ -30,7 +31,7 @@ from ..extraction import (
     Row,
     check_rows,
 )
-from ..fileio import write_csv, write_if_changed
+from ..fileio import write_csv
 from ..protocol import RESERVED_NAMES
 from ..resolve import combine, validation_markdown
 from ..team import Team

@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 
 from .. import prisma
+from ..atomic import write_if_changed
 from ..errors import Problem, ReviewError
-from ..fileio import read_frame, write_csv, write_if_changed
+from ..fileio import read_frame, write_csv
 from ..templating import render
 
 CONFIG_KEYS = ("title", "sources", "screening", "output", "previous_version")

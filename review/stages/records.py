@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .. import progress
+from ..atomic import write_stream
 from ..errors import ERROR, WARNING, Problem, ReviewError, SourceError
-from ..fileio import csv_bytes, read_json, write_csv, write_stream
+from ..fileio import csv_bytes, read_json, write_csv
 from ..model import RECORD_COLUMNS, Record
 from ..protocol import Source, sources
 from ..readers import read_file

@@ -21,9 +21,10 @@ import pandas as pd
 from .. import changes as refresh_changes
 from .. import codebook as codebooks
 from .. import documents, figures, report, synthesis, tables
+from ..atomic import write_if_changed
 from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
-from ..fileio import kept_arrays, write_csv, write_if_changed
+from ..fileio import kept_arrays, write_csv
 from ..templating import render
 from ..workbooks import changes as cell_changes
 from ..workbooks import synthesis as synthesis_sheet

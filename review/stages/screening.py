@@ -27,6 +27,7 @@ from ..workbooks import order as screening_order
 from ..workbooks import registry
 from ..workbooks import screening as sheets
 from ..workbooks.base import WorkbookError, unreadable
+from ..workbooks.screening_layout import SHEETS
 from .common import CITATION_COLUMNS, stop
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         problems += [p for p in [registry.beside(path)] if p]
         try:
             # decisions follow their study when it was merged into another (or typed as a record id)
-            followed = cell_changes.follow_ids(path, list(sheets.SHEETS.values()), ["study_id"], ids)
+            followed = cell_changes.follow_ids(path, list(SHEETS.values()), ["study_id"], ids)
             cell_changes.record(settings.folder, followed)
             if followed:
                 log.info("%s: %d study ids followed to the study they are now (see %s)", path, len(followed),

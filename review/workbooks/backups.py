@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_bytes
 from ..errors import WriteError
-from ..fileio import append_csv, atomic_write_bytes
+from ..fileio import append_csv
 
 
 def backup(path: Path) -> Path | None:

@@ -8,7 +8,7 @@
   inserted column or a typed spare row is never overwritten.
 * Before any write the previous file is copied to ``<folder>/.backup/<name>.<content hash><suffix>``
   (content-addressed: no timestamps, no duplicates; checked before it takes that name), then the new file
-  replaces it atomically (``fileio.writing``): through a link, never over a read-only file, and a write the
+  replaces it atomically (``atomic.writing``): through a link, never over a read-only file, and a write the
   disk refuses is a ``WorkbookError`` naming the file and the cause.
 * Text from references that a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab, CR at the
   start) is neutralised with a leading apostrophe and stored as text.
@@ -38,8 +38,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from ..atomic import atomic_write_bytes
 from ..errors import ERROR, WARNING, Problem, ReviewError, WriteError
-from ..fileio import atomic_write_bytes
 from ..fileio import neutralise as neutralise_csv
 from ..model import Formula
 from . import xlsxml

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_if_changed
 from ..errors import WARNING, Problem
-from ..fileio import json_bytes, read_json, write_if_changed
+from ..fileio import json_bytes, read_json
 from .base import WorkbookError
 
 STATE = ".state"

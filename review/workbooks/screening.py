@@ -10,29 +10,22 @@ refresh) and the rows nobody has typed in are kept sorted by rank: a row with an
 the pipeline does not own never moves, and its rank stays the one it showed when it was decided (the
 order the stopping test reads). The ``instructions`` sheet says how the rows are ordered and whether it is
 safe to stop, rewritten at each refresh.
-"""
 
+This module refreshes the workbooks with openpyxl and reads them; their columns, new sheets and row order are
+``screening_layout``; a large workbook is refreshed in its XML by ``screening_xml``.
+"""
 from __future__ import annotations
 
-import math
-import zipfile
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
 from openpyxl import Workbook
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.styles import Font, PatternFill
 
 from ..errors import ERROR, WARNING, Problem
 from ..identity import row_is_about
-from ..screening import ALLOWED, EXCLUDE, FT, STAGES, TA, Decision, Settings, reason_hint
-from . import xlsxml
+from ..screening import ALLOWED, EXCLUDE, STAGES, TA, Decision, Settings, reason_hint
 from .base import (
     Dresser,
     WorkbookError,
@@ -41,91 +34,29 @@ from .base import (
     duplicate_columns,
     header_of,
     last_used_row,
-    lock_files,
     neutralise,
     open_for_update,
     read_tables,
     save,
-    save_bytes,
     sheet_for_update,
     text,
 )
-
-SHEETS = {TA: "title-abstract", FT: "full-text"}
-STUDY_COLUMNS = ["study_id", "citation", "year", "title", "abstract", "container"]
-INPUT_COLUMNS = ["decision", "reason", "notes"]
-RANK_COLUMNS = ["rank", "score"]  # the pipeline's, on the title/abstract sheet when prioritisation is on
-OWNED = frozenset(STUDY_COLUMNS + RANK_COLUMNS)  # a row with a value in any other column has been typed in
-GUIDE = "instructions"
-REQUIRED = ("study_id", "decision", "reason")
-LAST_ROW = 1048576  # dropdowns and highlighting reach every row a sheet can have
-WIDTHS = {"title": 60, "abstract": 90, "notes": 30, "study_id": 20, "citation": 22}
+from .screening_layout import (
+    GUIDE,
+    INPUT_COLUMNS,
+    RANK_COLUMNS,
+    REQUIRED,
+    SHEETS,
+    UNLOCKED,
+    new_workbook,
+    plan,
+    style,
+)
+from .screening_xml import append_in_xml
 
 
 def workbook_path(folder: Path, reviewer: str) -> Path:
     return folder / f"screening-{reviewer}.xlsx"
-
-
-def _new_workbook(settings: Settings) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.worksheets[0])
-    lists = wb.create_sheet("lists")
-    lists.sheet_state = "hidden"
-    for r, label in enumerate(settings.reasons.values(), start=1):  # the dropdown shows labels; read back as codes
-        lists.cell(row=r, column=1, value=label).data_type = "s"
-    for stage in STAGES:
-        ws = wb.create_sheet(SHEETS[stage])
-        ws.append(STUDY_COLUMNS + INPUT_COLUMNS)
-        for k, name in enumerate(STUDY_COLUMNS + INPUT_COLUMNS, start=1):
-            cell = ws.cell(row=1, column=k)
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="E2EFDA" if name in INPUT_COLUMNS else "D9D9D9")
-            ws.column_dimensions[get_column_letter(k)].width = WIDTHS.get(name, 12)
-        decision_col = get_column_letter(len(STUDY_COLUMNS) + 1)
-        reason_col = get_column_letter(len(STUDY_COLUMNS) + 2)
-        choices = ",".join(ALLOWED[stage])
-        dv = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True, showErrorMessage=True,
-                            promptTitle="Decision", prompt=f"{choices}. maybe = not yet decided.")
-        dv.add(f"{decision_col}2:{decision_col}{LAST_ROW}")
-        ws.add_data_validation(dv)
-        if settings.reasons:
-            reasons = DataValidation(type="list", allow_blank=True, showErrorMessage=True,
-                                     formula1=f"{quote_sheetname('lists')}!$A$1:$A${len(settings.reasons)}",
-                                     promptTitle="Exclusion reason", prompt="Required when the decision is exclude.")
-            reasons.add(f"{reason_col}2:{reason_col}{LAST_ROW}")
-            ws.add_data_validation(reasons)
-        highlight = PatternFill("solid", fgColor="FFF2CC")
-        for term in settings.key_terms:
-            safe = term.replace('"', '""')
-            ws.conditional_formatting.add(f"D2:E{LAST_ROW}", FormulaRule(
-                formula=[f'ISNUMBER(SEARCH("{safe}",D2))'], fill=highlight))
-        ws.freeze_panes = "B2"
-        ws.protection.sheet = True
-        for option in ("formatColumns", "formatRows", "sort", "autoFilter", "formatCells"):
-            setattr(ws.protection, option, False)
-    criteria = wb.create_sheet("criteria")
-    criteria.append(["Inclusion criteria"])
-    for line in settings.criteria:
-        criteria.append([line])
-    criteria.append([])
-    criteria.append(["Exclusion reason code", "Reason"])
-    for code, label in settings.reasons.items():
-        criteria.append([code, label])
-    criteria.column_dimensions["A"].width = 40
-    criteria.column_dimensions["B"].width = 80
-    return wb
-
-
-# one Protection and Alignment per kind of cell: openpyxl shares style objects, and a new one per cell is slow
-_LOCKED, _OPEN = Protection(locked=True), Protection(locked=False)
-_WRAP, _TOP = Alignment(wrap_text=True, vertical="top"), Alignment(wrap_text=False, vertical="top")
-
-
-def _style(cell: Any, name: str) -> None:
-    locked = name in OWNED
-    cell.protection = _LOCKED if locked else _OPEN
-    if locked:
-        cell.alignment = _WRAP if name in ("title", "abstract") else _TOP
 
 
 def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable[Mapping[str, str]]],
@@ -135,12 +66,12 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
     With a ``ranking`` ({study id: (rank, score)}), the title/abstract sheet's untyped rows are sorted by rank
     (see the module's note); with ``guide`` lines, the instructions sheet is rewritten with them."""
     if ranking and path.exists():
-        fast = _append_in_xml(path, wanted, ranking, guide)
+        fast = append_in_xml(path, wanted, ranking, guide)
         if fast is not None:
             return fast
     workbook = open_for_update(path)
     if workbook is None:
-        workbook = _new_workbook(settings)
+        workbook = new_workbook(settings)
     appended, changed = 0, False
     for stage, rows in wanted.items():
         ws, header = sheet_for_update(workbook, path, SHEETS[stage], REQUIRED)
@@ -156,7 +87,7 @@ def append_studies(path: Path, settings: Settings, wanted: Mapping[str, Iterable
         # cell left locked on the protected sheet cannot be typed in
         new = [dict.fromkeys(INPUT_COLUMNS, "") | dict(r) for r in rows if r["study_id"] not in present]
         if new:
-            append_rows(ws, new, _style)
+            append_rows(ws, new, style)
         appended += len(new)
     if guide:
         changed = _write_guide(workbook, guide) or changed
@@ -174,7 +105,7 @@ def _open_input_cells(ws: Any, header: dict[str, int], last: int) -> bool:
         return False
     for number in range(2, last + 1):
         for column in columns:
-            ws.cell(row=number, column=column).protection = _OPEN
+            ws.cell(row=number, column=column).protection = UNLOCKED
     return True
 
 
@@ -186,57 +117,6 @@ def _rank_columns(ws: Any, header: dict[str, int]) -> tuple[dict[str, int], bool
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="D9D9D9")
         header = header_of(ws)
     return header, bool(missing)
-
-
-@dataclass
-class Arrangement:
-    """Where the untyped rows' studies go: the owned cells' values of every slot (rows below the last
-    included), the rows added below the last, and how many new studies."""
-
-    values: dict[int, dict[str, Any]]  # row number -> {owned column name: value}
-    new_rows: range
-    added: int
-
-
-def plan(rows: Iterable[tuple[int, Mapping[int, Any]]], header: Mapping[str, int], wanted: Sequence[Mapping[str, str]],
-         ranking: Mapping[str, tuple[int, float]], last: int) -> Arrangement:
-    """Sort the untyped rows by rank, new studies among them (pure: the two ways of writing a workbook share it).
-
-    ``rows``: (row number, {column number: value}) of rows 2..``last``. Typed rows stay where they are. The
-    slots the untyped rows held, and new rows below the last, are refilled in rank order; what a slot shows
-    moves with its study (its own citation, title and abstract, never a fresh copy), so a sort moves text and
-    changes no study's row. Slots left over (a study listed twice) are emptied, not left stale."""
-    owned = {header[name]: name for name in OWNED if name in header}
-    slots: list[int] = []
-    shown: dict[str, dict[str, Any]] = {}  # study id -> what its untyped row shows, by column name
-    order: list[str] = []
-    present: set[str] = set()  # every study on the sheet, typed in or not
-    for number, cells in rows:
-        study = text(cells.get(header["study_id"]))
-        present.add(study)
-        if any(v not in (None, "") for k, v in cells.items() if k not in owned):
-            continue  # typed in: never moved
-        slots.append(number)
-        if study and study not in shown:
-            shown[study] = {name: cells.get(k) for k, name in owned.items()}
-            order.append(study)
-    new = [r for r in wanted if r["study_id"] not in present]
-    for r in new:
-        shown[r["study_id"]] = {name: neutralise(r[name]) if r.get(name) not in ("", None) else None
-                                for name in STUDY_COLUMNS if name in header}
-        order.append(r["study_id"])
-    slots += range(last + 1, last + 1 + len(new))
-    position = {s: k for k, s in enumerate(order)}
-    order.sort(key=lambda s: (ranking[s][0] if s in ranking else math.inf, position[s]))
-    blank = dict.fromkeys(owned.values())
-    values: dict[int, dict[str, Any]] = {}
-    for number, study in zip(slots, order):
-        values[number] = {**blank, **shown[study]}
-        if study in ranking:
-            values[number]["rank"], values[number]["score"] = ranking[study]
-    for number in slots[len(order):]:
-        values[number] = dict(blank)
-    return Arrangement(values, range(last + 1, last + 1 + len(new)), len(new))
 
 
 def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
@@ -253,135 +133,11 @@ def _arrange(ws: Any, header: dict[str, int], rows: list[Mapping[str, str]],
                 cell.value, changed = value, True
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula
-    dress = Dresser(_style)
+    dress = Dresser(style)
     for number in arrangement.new_rows:  # new rows dressed as the others: the reviewer's cells open, the study's
         for name, column in header.items():  # locked (the sheet's slots keep their style)
             dress(ws.cell(row=number, column=column), name)
     return arrangement.added, changed
-
-
-def _mode(values: Iterable[int | None]) -> int | None:
-    counts = Counter(v for v in values if v is not None)
-    return max(sorted(counts), key=counts.__getitem__) if counts else None
-
-
-def _append_in_xml(path: Path, wanted: Mapping[str, Iterable[Mapping[str, str]]],
-                   ranking: Mapping[str, tuple[int, float]], guide: Sequence[str]) -> int | None:
-    """``append_studies`` with a ranking for a workbook that exists, done in the sheets' XML (``xlsxml``: a
-    100,000-row sheet in seconds where openpyxl takes most of a minute), the rank columns added if missing.
-    ``None`` where it does not apply, and the openpyxl path does everything: a lock file, a sheet or column
-    missing, locked input cells to open, styled rows below the last, a value read differently, no row to take
-    new rows' style from, cells where the rank columns would go."""
-    if lock_files(path):
-        return None
-    try:
-        book = xlsxml.Workbook.open(path)
-        if GUIDE not in book.sheetnames or any(SHEETS[stage] not in book.sheetnames for stage in wanted):
-            return None
-        appended, styles = 0, dict[str, int]()  # a column's style, the title/abstract sheet's first
-        for stage in [TA, FT]:
-            if stage not in wanted:
-                continue
-            added = _stage_in_xml(book.sheet(SHEETS[stage]), stage, list(wanted[stage]), ranking, styles)
-            if added is None:
-                return None
-            appended += added
-        ws = book.sheet(GUIDE)
-        numbers = ws.numbers()
-        shown = [text(ws.row_values(n).get(1)) for n in range(1, max(numbers, default=0) + 1)]
-        if guide and _trimmed(shown) != _trimmed([neutralise(x) for x in guide]):
-            ws.replace_text_rows([neutralise(x) for x in guide])
-        if appended or any(book.sheet(name).changed for name in (*SHEETS.values(), GUIDE) if name in book.sheetnames):
-            save_bytes(book.to_bytes(), path)
-        return appended
-    except (xlsxml.NotPlain, etree.LxmlError, KeyError, ValueError, IndexError, TypeError, zipfile.BadZipFile):
-        return None
-
-
-def _trimmed(lines: list[str]) -> list[str]:
-    """Without the empty lines at the end (a spreadsheet keeps no empty row below the last)."""
-    while lines and not lines[-1]:
-        lines = lines[:-1]
-    return lines
-
-
-def _stage_in_xml(ws: xlsxml.Sheet, stage: str, rows: list[Mapping[str, str]],
-                  ranking: Mapping[str, tuple[int, float]], styles: dict[str, int]) -> int | None:
-    """One stage's sheet in ``_append_in_xml``: the rows appended, or ``None`` to leave it all to openpyxl."""
-    header: dict[str, int] = {}
-    for column, value in sorted(ws.row_values(1).items()):
-        header.setdefault(text(value), column)
-    header.pop("", None)
-    if any(name not in header for name in REQUIRED):
-        return None
-    added = _rank_columns_in_xml(ws, header) if stage == TA else []
-    if added is None:
-        return None
-    scanned = {n: ws.row_values(n) for n in ws.numbers() if n >= 2}
-    last = max((n for n, values in scanned.items() if any(v not in (None, "") for v in values.values())), default=1)
-    if any(n > last for n in ws.numbers()):
-        return None  # rows styled below the last: openpyxl's path decides how new rows take them
-    inputs = [header[name] for name in INPUT_COLUMNS if name in header]
-    if last >= 2 and any(ws.locked(last, column) for column in inputs):
-        return None  # locked input cells to open (_open_input_cells)
-    owned = {header[name] for name in OWNED if name in header}
-    untyped = [n for n, values in scanned.items() if not any(v not in (None, "") for k, v in values.items()
-                                                             if k not in owned)]
-    for name, column in header.items():  # the style most of the last untyped rows of a column have: what
-        found = _mode(ws.style(n, column) for n in untyped[-500:])  # _style gave them (a highlight is rare)
-        if found is not None:
-            styles.setdefault(name, found)
-    for name in added:  # dressed as _style dresses them: locked and top-aligned, as a study id
-        if styles.get("study_id") is not None:
-            styles.setdefault(name, styles["study_id"])
-    if stage == TA:
-        arrangement = plan(((n, scanned.get(n, {})) for n in range(2, last + 1)), header, rows, ranking, last)
-        return _arranged_in_xml(ws, header, arrangement, styles)
-    present = {text(values.get(header["study_id"])) for values in scanned.values()}
-    new = [dict.fromkeys(INPUT_COLUMNS, "") | dict(r) for r in rows if r["study_id"] not in present]
-    if any(styles.get(name) is None for row in new for name in row if name in header):
-        return None
-    for number, row in enumerate(new, start=last + 1):
-        for name, column in header.items():
-            if name in row:
-                value = row[name]
-                ws.set(number, column, neutralise(value) if value not in ("", None) else None, styles[name])
-    return len(new)
-
-
-def _rank_columns_in_xml(ws: xlsxml.Sheet, header: dict[str, int]) -> list[str] | None:
-    """``_rank_columns`` in a sheet's XML: the rank columns a sheet from before prioritisation lacks, added
-    to ``header`` and the sheet at the header's end, their header cells styled as the study id's (bold on
-    grey, as ``_rank_columns`` dresses them). Returns the names added; ``None`` (openpyxl's path, which
-    writes there all the same) where a cell of any row already stands in those columns. (A first ranking of
-    100,000 rows took 47-50 s through openpyxl, 36 s here.)"""
-    missing = [name for name in RANK_COLUMNS if name not in header]
-    if not missing:
-        return []
-    first = max(header.values()) + 1
-    places = range(first, first + len(missing))
-    if any(ws.style(n, column) is not None for n in ws.numbers() for column in places):
-        return None
-    style = ws.style(1, header["study_id"])  # a header name is a cell's value, so the cell is there
-    for name, column in zip(missing, places):
-        ws.set(1, column, name, style)
-        header[name] = column
-    return missing
-
-
-def _arranged_in_xml(ws: xlsxml.Sheet, header: dict[str, int], arrangement: Arrangement,
-                     styles: dict[str, int]) -> int | None:
-    """``plan`` applied to a sheet's XML, as ``_arrange`` applies it with openpyxl."""
-    dressed = {name: styles.get(name if name in OWNED else "decision") for name in header}
-    if arrangement.new_rows and None in dressed.values():
-        return None
-    for number, values in arrangement.values.items():
-        for name, value in values.items():
-            ws.set(number, header[name], value)
-    for number in arrangement.new_rows:  # dressed as _style dresses them: the same styles as the rows above
-        for name, column in header.items():
-            ws.set(number, column, ws.row_values(number).get(column), dressed[name])
-    return arrangement.added
 
 
 def _write_guide(workbook: Workbook, lines: Sequence[str]) -> bool:
