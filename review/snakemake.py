@@ -39,7 +39,7 @@ from .workbooks import duplicates as duplicates_sheet
 from .workbooks import extraction as extraction_sheets
 from .workbooks import screening as screening_sheets
 from .workbooks import synthesis as synthesis_sheet
-from .workbooks.base import sheet_names
+from .workbooks.reading import sheet_names
 from .zotero import snapshot_path, sync_all
 
 PROTOCOL = "protocols/review.yaml"

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from review.workbooks import base
+from review.workbooks import base, reading
 
 
 def workbook(path, header, *rows, sheet="data"):
@@ -30,7 +30,7 @@ def workbook(path, header, *rows, sheet="data"):
 def test_rows_are_read_by_header_name_wherever_the_columns_are(tmp_path):
     path = workbook(tmp_path / "a.xlsx", ["my notes", "decision", "study_id"], ["typed", "include", "S1"],
                     [None, None, None], ["", "exclude", "S2"])
-    table = base.read_table(path, "data", required=["study_id", "decision"])
+    table = reading.read_table(path, "data", required=["study_id", "decision"])
     assert list(table.records(["study_id", "decision", "absent"])) == [
         (2, {"study_id": "S1", "decision": "include", "absent": None}),
         (3, {"study_id": None, "decision": None, "absent": None}),
@@ -40,16 +40,16 @@ def test_rows_are_read_by_header_name_wherever_the_columns_are(tmp_path):
 def test_a_missing_column_sheet_or_damaged_file_is_an_error_naming_it(tmp_path):
     path = workbook(tmp_path / "a.xlsx", ["study_id", "notes"], ["S1", "x"])
     with pytest.raises(base.WorkbookError, match=r"the 'data' sheet of .*a\.xlsx has no 'decision' column"):
-        base.read_table(path, "data", required=["study_id", "decision"])
+        reading.read_table(path, "data", required=["study_id", "decision"])
     with pytest.raises(base.WorkbookError, match=r"has no 'decisions' sheet \(it has: data\)"):
-        base.read_table(path, "decisions")
+        reading.read_table(path, "decisions")
     damaged = tmp_path / "damaged.xlsx"
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
         for item in source.infolist():
             data = source.read(item.filename)
             target.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
     with pytest.raises(base.WorkbookError, match="cannot be read as an .xlsx workbook"):
-        base.read_table(damaged, "data")
+        reading.read_table(damaged, "data")
 
 
 def test_attack_a_workbook_with_a_part_that_inflates_to_gigabytes_is_refused_before_parsing(tmp_path):
@@ -58,8 +58,8 @@ def test_attack_a_workbook_with_a_part_that_inflates_to_gigabytes_is_refused_bef
     path = workbook(tmp_path / "a.xlsx", ["study_id", "title"], ["S1", "One"])
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:  # a part no sheet refers to
         archive.writestr("xl/worksheets/unused.xml", b"\0" * (40 << 20))
-    for read in (lambda: base.read_table(path, "data"), lambda: base.open_for_update(path),
-                 lambda: base.sheet_names(path)):
+    for read in (lambda: reading.read_table(path, "data"), lambda: base.open_for_update(path),
+                 lambda: reading.sheet_names(path)):
         with pytest.raises(base.WorkbookError, match=r"a.xlsx was not opened: its part xl/worksheets/unused.xml "
                                                      r"would inflate to 41,943,040 bytes"):
             read()
@@ -85,7 +85,7 @@ def test_attack_control_characters_never_stop_a_workbook_from_being_written(tmp_
     base.append_rows(wb["data"], [{"study_id": "S2", "title": "A ti\x00tle\x1b with=\x07"},
                                   {"study_id": "S3", "title": "\x00=cmd|' /C calc'!A0"}])
     base.save(wb, path)  # openpyxl raised IllegalCharacterError on the NUL
-    table = base.read_table(path, "data")
+    table = reading.read_table(path, "data")
     assert [row for _, row in table.rows] == [("S1", "One"), ("S2", "A title with="), ("S3", "'=cmd|' /C calc'!A0")]
 
 
@@ -212,7 +212,7 @@ def test_digest_is_stable_and_sensitive():
 
 def test_a_formula_cell_is_read_as_its_formula_not_as_empty(tmp_path):
     path = workbook(tmp_path / "a.xlsx", ["study_id", "n_interviews"], ["S1", "=2*6"], ["S2", 12])
-    table = base.read_table(path, "data")
+    table = reading.read_table(path, "data")
     assert [values for _, values in table.records(["n_interviews"])] == [{"n_interviews": "=2*6"},
                                                                          {"n_interviews": 12}]
 
@@ -224,7 +224,7 @@ def test_text_typed_with_an_equals_sign_first_is_text_and_a_formula_cell_a_formu
     wb = load_workbook(path)
     wb["data"]["B3"].data_type = "s"  # as Excel stores '= a note: text
     wb.save(path)
-    values = [row["notes"] for _, row in base.read_table(path, "data").records(["notes"])]
+    values = [row["notes"] for _, row in reading.read_table(path, "data").records(["notes"])]
     assert values == ["=2*6", "= a note", "plain"]
     assert [isinstance(v, Formula) for v in values] == [True, False, False]
 
@@ -232,7 +232,7 @@ def test_text_typed_with_an_equals_sign_first_is_text_and_a_formula_cell_a_formu
 def test_a_header_given_to_an_inserted_column_does_not_hide_the_fields_values(tmp_path):
     path = workbook(tmp_path / "a.xlsx", ["study_id", "tier", "notes", "tier"], ["S1", None, "mine", "SHA"],
                     ["S2", "RHA", None, None], ["S3", "note", None, "PCT"])
-    table = base.read_table(path, "data")
+    table = reading.read_table(path, "data")
     assert table.repeated == {"tier": [1, 3]}
     assert [row["tier"] for _, row in table.records(["tier"])] == ["SHA", "RHA", "note"]
 
@@ -249,7 +249,7 @@ def _openpyxl_rows(path, sheet):
 
 
 def _read_all(path, sheet):
-    table = base.read_table(path, sheet)
+    table = reading.read_table(path, sheet)
     return [tuple(table.header), *(values for _, values in table.rows)]
 
 
@@ -289,17 +289,17 @@ def test_rows_keep_the_numbers_the_spreadsheet_shows_when_the_first_rows_and_col
     ws.title = "data"
     ws["B1"], ws["B3"], ws["C3"] = "study_id", "S1", "include"
     wb.save(tmp_path / "a.xlsx")
-    table = base.read_table(tmp_path / "a.xlsx", "data")
+    table = reading.read_table(tmp_path / "a.xlsx", "data")
     assert table.header[:2] == ["", "study_id"]
     assert list(table.records(["study_id"])) == [(2, {"study_id": None}), (3, {"study_id": "S1"})]
 
 
 def test_a_workbook_read_again_unchanged_is_not_parsed_again_but_a_changed_one_is(tmp_path, monkeypatch):
     path = workbook(tmp_path / "a.xlsx", ["study_id", "decision"], ["S1", "include"])
-    first = base.read_table(path, "data")
-    monkeypatch.setattr(base, "_read_tables", _refuse_openpyxl)
-    assert base.read_table(path, "data") is first  # the same bytes: the same tables
+    first = reading.read_table(path, "data")
+    monkeypatch.setattr(reading, "_read_tables", _refuse_openpyxl)
+    assert reading.read_table(path, "data") is first  # the same bytes: the same tables
     monkeypatch.undo()
     workbook(path, ["study_id", "decision"], ["S1", "exclude"])  # same size, same second, other bytes
-    assert list(base.read_table(path, "data").records(["decision"])) == [(2, {"decision": "exclude"})]
-    assert base.sheet_names(path) == ["data"]
+    assert list(reading.read_table(path, "data").records(["decision"])) == [(2, {"decision": "exclude"})]
+    assert reading.sheet_names(path) == ["data"]

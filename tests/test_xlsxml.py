@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 from test_screening import OTHER, RELEVANT, run_with, write_titled
 
 from review.screening import FT, TA, Settings
-from review.workbooks import base, screening_xml, xlsxml
+from review.workbooks import reading, screening_xml, xlsxml
 from review.workbooks import screening as screening_wb
 from review.workbooks.screening_layout import SHEETS
 
@@ -172,8 +172,8 @@ def test_a_refresh_written_in_xml_gives_the_workbook_the_openpyxl_path_gives(tmp
     guide = ["Screening prioritisation", "", "Progress: 3 of 9", "+not a formula"]
     fast, slow = _both_ways(monkeypatch, tmp_path, path, settings_, wanted, ranking, guide, appended=3)
     sheets = list(SHEETS.values())  # and the stage's fast reader reads the inline strings alike
-    read = {name: [values for _, values in table.rows] for name, table in base.read_tables(fast, sheets).items()}
-    assert read == {name: [values for _, values in table.rows] for name, table in base.read_tables(slow, sheets).items()}
+    read = {name: [values for _, values in table.rows] for name, table in reading.read_tables(fast, sheets).items()}
+    assert read == {name: [values for _, values in table.rows] for name, table in reading.read_tables(slow, sheets).items()}
     assert (tmp_path / "extracts/.backup").exists() or fast.with_name(".backup").exists()
 
     # the same refresh again changes nothing, so the file is not written

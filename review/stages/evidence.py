@@ -40,7 +40,8 @@ from ..workbooks import consensus as consensus_sheet
 from ..workbooks import extraction as sheets
 from ..workbooks import extraction_repeats as item_sheets
 from ..workbooks import registry
-from ..workbooks.base import WorkbookError, duplicate_columns
+from ..workbooks.base import WorkbookError
+from ..workbooks.reading import duplicate_columns
 from .common import included_studies, log_problems, screening_on, stop
 
 log = logging.getLogger(__name__)

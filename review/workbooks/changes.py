@@ -20,7 +20,8 @@ from openpyxl.utils import get_column_letter
 
 from ..fileio import restore
 from .backups import append_kept_csv
-from .base import WorkbookError, header_of, open_for_update, read_tables, save, save_bytes, sheet_names, text
+from .base import WorkbookError, header_of, open_for_update, save, save_bytes, text
+from .reading import read_tables, sheet_names
 
 LOG_NAME = "cell-changes.csv"
 CHANGE_COLUMNS = ["file", "sheet", "cell", "study_id", "column", "old", "new", "why"]

@@ -18,18 +18,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, Problem
-from .base import (
-    WorkbookError,
-    append_rows,
-    digest,
-    new_workbook,
-    open_for_update,
-    read_table,
-    save,
-    sheet_for_update,
-    sheet_names,
-    text,
-)
+from .base import WorkbookError, append_rows, digest, new_workbook, open_for_update, save, sheet_for_update, text
+from .reading import read_table, sheet_names
 
 SHEET = "pairs to check"
 FIELDS = ("title", "authors", "year", "container", "volume", "issue", "pages", "doi")

@@ -34,7 +34,6 @@ from ..codebook import TICK_SEPARATOR, Codebook
 from ..extraction import DROPPED, INCLUDED, Study, started, study_rows
 from . import extraction_repeats as repeats
 from .base import (
-    Table,
     WorkbookError,
     append_rows,
     digest,
@@ -42,11 +41,9 @@ from .base import (
     neutralise,
     open_for_update,
     open_read_only,
-    read_table,
     save,
     save_bytes,
     sheet_for_update,
-    sheet_names,
     text,
 )
 from .extraction_layout import (
@@ -66,6 +63,7 @@ from .extraction_layout import (
 )
 from .extraction_upgrade import about_version, upgrade, upgrade_csv
 from .extraction_upgrade import upgrade_file as upgrade_file  # the consensus workbook's upgrade, for the stages
+from .reading import Table, read_table, sheet_names
 
 
 def _as_shown(row: dict[str, Any], codebook: Codebook) -> dict[str, Any]:

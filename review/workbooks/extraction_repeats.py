@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..codebook import Codebook, Repeat
 from ..extraction import NOTES, STUDY_COLUMNS, Study, study_rows
-from .base import Table, append_rows, header_of, read_table, text
+from .base import append_rows, header_of, text
 from .extraction_layout import (
     HEAD_ALIGN,
     HEADER_FILL,
@@ -36,6 +36,7 @@ from .extraction_layout import (
     style_cell,
     unlock,
 )
+from .reading import Table, read_table
 
 STUDY = ("study_id", "citation")
 

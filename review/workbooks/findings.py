@@ -14,7 +14,8 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, Problem
-from .base import WorkbookError, digest, new_workbook, read_table, save, text
+from .base import WorkbookError, digest, new_workbook, save, text
+from .reading import read_table
 
 SHEET = "findings"
 CONCERNS = ("no or very minor concerns", "minor concerns", "moderate concerns", "serious concerns")

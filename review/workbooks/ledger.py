@@ -13,7 +13,8 @@ from pathlib import Path
 from ..fileio import restore
 from ..identity import EVENTS, LEDGER_COLUMNS
 from .backups import append_kept_csv
-from .base import WorkbookError, read_table, text
+from .base import WorkbookError, text
+from .reading import read_table
 
 
 def read(path: Path) -> list[dict[str, str]]:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..fileio import restore
 from .backups import append_kept_csv
-from .base import WorkbookError, read_table, text
+from .base import WorkbookError, text
+from .reading import read_table
 
 COLUMNS = ["position", "study_id", "rank_shown"]
 

@@ -31,16 +31,15 @@ from .base import (
     WorkbookError,
     append_rows,
     digest,
-    duplicate_columns,
     header_of,
     last_used_row,
     neutralise,
     open_for_update,
-    read_tables,
     save,
     sheet_for_update,
     text,
 )
+from .reading import duplicate_columns, read_tables
 from .screening_layout import (
     GUIDE,
     INPUT_COLUMNS,

@@ -22,20 +22,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import ERROR, WARNING, Problem
-from .base import (
-    WorkbookError,
-    append_rows,
-    digest,
-    neutralise,
-    open_for_update,
-    read_table,
-    read_tables,
-    save,
-    text,
-)
+from .base import WorkbookError, append_rows, digest, neutralise, open_for_update, save, text
 from .findings import COLUMNS as OLD_FINDING_COLUMNS
 from .findings import CONCERNS, CONFIDENCE
 from .findings import SHEET as OLD_FINDINGS_SHEET
+from .reading import read_table, read_tables
 
 MESSAGES, FINDINGS, RECOMMENDATIONS, EVIDENCE, HOW = "key messages", "findings", "recommendations", "evidence", "how to"
 MESSAGE_COLUMNS = ["message_id", "key_message", "confidence", "finding_ids"]
