@@ -199,7 +199,7 @@ def test_values_typed_in_a_spare_row_are_an_error_and_the_row_is_never_reused(re
     header = {c.value: c.column for c in ws[1] if c.value}
     assert ws.cell(row=3, column=header["study_id"]).protection.locked is False  # a spare row's id is fillable
     assert ws.cell(row=2, column=header["study_id"]).protection.locked is True
-    ws.cell(row=3, column=header["lessons_for_ics"], value="typed without a study")
+    ws.cell(row=3, column=header["findings_summary"], value="typed without a study")
     wb.save(path)
 
     problems = evidence().problems
@@ -208,9 +208,9 @@ def test_values_typed_in_a_spare_row_are_an_error_and_the_row_is_never_reused(re
 
     write(STUDIES[:2])
     sheets()
-    assert typed_by_study(path, "extraction", "lessons_for_ics") >= {("s:1", None), ("s:2", None)}
+    assert typed_by_study(path, "extraction", "findings_summary") >= {("s:1", None), ("s:2", None)}
     ws = load_workbook(path)["extraction"]
-    assert ws.cell(row=3, column=header["lessons_for_ics"]).value == "typed without a study"
+    assert ws.cell(row=3, column=header["findings_summary"]).value == "typed without a study"
     assert ws.cell(row=3, column=header["study_id"]).value is None  # the new study went below it
 
 
