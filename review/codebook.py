@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from . import certainty
 from .codebook_changes import Change, change_problems, moved_header, parse_change, retired_header, with_changes
 from .errors import ProtocolError
 from .fields import (  # noqa: F401  (re-exported: what a field is, for the modules that read codebooks)
@@ -303,7 +304,13 @@ def _synthesis_problems(synthesis: dict[str, Any], names: list[str], known: Any)
     if "locator" in synthesis:
         known(synthesis["locator"], "report.synthesis.locator")
     table = synthesis.get("enablers_barriers_table")
-    return [f"report.synthesis.enablers_barriers_table: no table named {table!r}"] if table and table not in names else []
+    problems = [f"report.synthesis.enablers_barriers_table: no table named {table!r}"] if table and table not in names else []
+    framework = synthesis.get("certainty", certainty.DEFAULT)
+    if framework not in certainty.FRAMEWORKS:
+        guess = difflib.get_close_matches(str(framework).lower(), list(certainty.FRAMEWORKS), n=1, cutoff=0.4)
+        problems.append(f"report.synthesis.certainty: {framework!r} is not a framework this package knows; allowed: "
+                        f"{', '.join(certainty.FRAMEWORKS)}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+    return problems
 
 
 def _check_declarations(by_name: dict[str, Field], checks: tuple[Check, ...], tables: tuple[TableSpec, ...],

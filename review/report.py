@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from . import report_counts, synthesis, tables
+from .certainty import Framework
 from .citations import reference_parts
 from .codebook import Codebook, TableSpec
 from .figures import TimelineLayout
@@ -23,11 +24,17 @@ def table_payload(frame: pd.DataFrame) -> dict[str, Any]:
             "rows": [[("" if v is None else str(v)) for v in row] for row in frame.itertuples(index=False)]}
 
 
-# the GRADE-CERQual summary's columns and their headers, the one source every format reads
-CERQUAL_COLUMNS = [("finding", "Finding"), ("studies", "Contributing studies"),
-                   ("methodological_limitations", "Methodological limitations"), ("coherence", "Coherence"),
-                   ("adequacy", "Adequacy"), ("relevance", "Relevance"), ("overall_confidence", "Confidence"),
-                   ("explanation", "Explanation")]
+def certainty_summary(framework: Framework, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The certainty framework's summary table, the one source every format reads: its heading ("Summary of
+    findings (GRADE)"), the sentence saying how findings were rated, what the overall judgement is called
+    (``word``: confidence, certainty) and a row per finding (none when the review rates nothing);
+    ``overall`` is the overall judgement's column (shown in bold)."""
+    columns = [("finding", "Finding"), ("studies", "Contributing studies"), *framework.headers]
+    rows = [[f["finding"], "; ".join(s["citation"] for s in f["studies"]), *(f.get(c, "") for c, _ in columns[2:])]
+            for f in findings] if framework.rated else []
+    return {"name": framework.name, "title": framework.title, "heading": framework.heading, "word": framework.word,
+            "method": framework.method, "columns": [label for _, label in columns] if rows else [], "rows": rows,
+            "overall": [c for c, _ in columns].index(framework.overall) if framework.overall else -1}
 
 
 def header(name: str, codebook: Codebook, spec: TableSpec | None = None) -> str:
@@ -208,9 +215,11 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
                   disagreements: pd.DataFrame, findings: list[dict[str, Any]],
                   computed: dict[str, pd.DataFrame] | None = None, written: dict[str, list[dict[str, Any]]] | None = None,
                   screening_agreement: pd.DataFrame | None = None,
-                  extraction_agreement: pd.DataFrame | None = None) -> dict[str, Any]:
+                  extraction_agreement: pd.DataFrame | None = None,
+                  certainty: Framework | None = None) -> dict[str, Any]:
     """Plain data for the templates; ``computed`` are the declared tables if already computed, ``written``
-    what the team wrote in the synthesis workbook (key messages, findings, recommendations)."""
+    what the team wrote in the synthesis workbook (key messages, findings, recommendations), ``certainty``
+    the framework its findings are rated in (by default the one the codebook declares)."""
     spec = codebook.report
     computed = tables.compute_all(evidence, studies, codebook) if computed is None else computed
     counts = dict(zip(prisma_counts["data"], prisma_counts["n"])) if not prisma_counts.empty else {}
@@ -286,7 +295,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "limitations": {"low_quality": low_quality, "open_disagreements": len(open_disagreements),
                         "validation_errors": len(errors), "studies_extracted": numbers["studies_extracted"],
                         "studies_included": numbers["studies_included"]},
-        "cerqual": written.get("findings", findings), "cerqual_columns": CERQUAL_COLUMNS,
+        "certainty": certainty_summary(certainty or synthesis.framework(codebook), written.get("findings", findings)),
         "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
         # the reference list in the style's order: plain text, and as parts with the style's italics
         "references": ["".join(p["text"] for p in entry) for entry in parts], "reference_parts": parts,

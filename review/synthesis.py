@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import certainty
 from .codebook import Codebook
 from .tables import KEY, key_order
 from .team import Team
@@ -23,6 +24,12 @@ def audiences(codebook: Codebook) -> tuple[str, ...]:
     """Who the recommendations are for, as the review declares them (``report.synthesis.audiences`` in its
     codebook): one review's audiences, never the package's."""
     return tuple(codebook.report.get("synthesis", {}).get("audiences", []))
+
+
+def framework(codebook: Codebook) -> certainty.Framework:
+    """How the review rates its findings, as its codebook declares it (``report.synthesis.certainty``;
+    validated on load), GRADE-CERQual when it declares none."""
+    return certainty.FRAMEWORKS[codebook.report.get("synthesis", {}).get("certainty", certainty.DEFAULT)]
 
 
 def _question_fields(codebook: Codebook) -> list[list[str]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import word_tables
 from .fileio import stable_zip
-from .report import CERQUAL_COLUMNS, number_figures
+from .report import number_figures
 
 REFERENCE_DOCX = "reference.docx"  # the team's house style, in its templates folder (see templates/README.md)
 
@@ -46,11 +46,10 @@ def docx(context: dict[str, Any], reference: bytes | None = None) -> bytes:
     w.status(context["status"])
     contents = w.heading("Contents", 1)
     _synthesis_sections(w, context)
-    if context["cerqual"]:
-        keys = [k for k, _ in CERQUAL_COLUMNS]
-        w.table([label for _, label in CERQUAL_COLUMNS],
-                [[f["finding"], "; ".join(s["citation"] for s in f["studies"])] + [f[c] for c in keys[2:]]
-                 for f in context["cerqual"]], ("Summary of qualitative findings (GRADE-CERQual)", 1))
+    certainty = context["certainty"]
+    if certainty["rows"]:
+        w.table(certainty["columns"], certainty["rows"], (certainty["heading"], 1))
+        w.paragraph(certainty["method"])
     _closing_sections(w, context)
     w.contents_after(contents)
     buffer = io.BytesIO()
@@ -274,7 +273,7 @@ def _synthesis_sections(w: _Writer, context: dict[str, Any]) -> None:
         paragraph = w.paragraph(style="List Bullet")
         paragraph.add_run(m["key_message"]).bold = True
         if m["confidence"]:
-            paragraph.add_run(f" (confidence: {m['confidence']})")
+            paragraph.add_run(f" ({context['certainty']['word']}: {m['confidence']})")
         paragraph.add_run(f" Based on {m['sources']}." if m["sources"] else " No finding linked yet.")
     if not context["key_messages"]:
         w.paragraph("No key messages have been written yet (extracts/synthesis.xlsx, sheet key messages).")
@@ -316,7 +315,7 @@ def _findings_sections(w: _Writer, context: dict[str, Any]) -> None:
                 paragraph.add_run(f"{f['finding_id']}. ").bold = True
             paragraph.add_run(f["finding"])
             if f["overall_confidence"]:
-                paragraph.add_run(f" Confidence: {f['overall_confidence']}.").italic = True
+                paragraph.add_run(f" {context['certainty']['word'].capitalize()}: {f['overall_confidence']}.").italic = True
             if f["studies"]:
                 paragraph.add_run(" (" + "; ".join(s["citation"] for s in f["studies"]) + ")")
             if f["quotes"]:

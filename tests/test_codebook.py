@@ -80,6 +80,24 @@ def test_the_timeline_panels_name_key_codes_with_a_period():
         codebook.parse(mutate(change))
 
 
+def test_the_certainty_framework_is_one_the_package_knows_and_grade_cerqual_when_not_declared():
+    from review import synthesis
+
+    def declare(value):
+        def change(data):
+            data["report"]["synthesis"]["certainty"] = value
+        return change
+
+    assert synthesis.framework(codebook.parse(mutate(declare("grade")))).heading == "Summary of findings (GRADE)"
+    assert synthesis.framework(codebook.parse(mutate(declare("none")))).rated == {}
+    undeclared = mutate(lambda data: data["report"]["synthesis"].pop("certainty"))
+    assert synthesis.framework(codebook.parse(undeclared)).name == "grade-cerqual"  # what codebooks meant before
+    with pytest.raises(ProtocolError, match=r"report.synthesis.certainty: 'GRADE CERQual' is not a framework this "
+                                            r"package knows; allowed: grade-cerqual, grade, none \(did you mean "
+                                            r"'grade-cerqual'\?\)"):
+        codebook.parse(mutate(declare("GRADE CERQual")), "codebook.yaml")
+
+
 def test_unknown_key_in_the_codebook_is_rejected():
     def change(data):
         fields(data)[0]["requried"] = True

@@ -16,6 +16,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 
 from review import documents, figures, report, tables
+from review.certainty import GRADE_CERQUAL
 from review.fileio import stable_zip
 from review.workbooks import findings as findings_sheet
 
@@ -342,7 +343,8 @@ def test_libreoffice_prints_the_word_file_on_a4_with_whole_words_in_tables_and_n
                "explanation": "Interdisciplinary documentary evidence; uncharacteristically heterogeneous"}
     path = tmp_path / "summary.docx"
     path.write_bytes(documents.docx(context(evidence_map_png=documents.evidence_map_png(matrix, "Evidence map"),
-                                            timeline_png=documents.timeline(periods, "png"), cerqual=[finding])))
+                                            timeline_png=documents.timeline(periods, "png"),
+                                            certainty=report.certainty_summary(GRADE_CERQUAL, [finding]))))
     document = Document(str(path))
     assert any(s.orientation == 1 for s in document.sections)  # the CERQual table across a landscape page
     # a profile of its own: another LibreOffice running (a second test run, an open window) would take the file

@@ -10,6 +10,7 @@ import shutil
 import pandas as pd
 import pytest
 from conftest import PROJECT
+from docx import Document
 from openpyxl import load_workbook
 from test_pipeline import snakemake
 
@@ -72,6 +73,23 @@ def test_a_second_review_with_its_own_codebook_and_tables_runs_end_to_end(review
     assert rows["Kerr2012"] == "UK free school meal pilots"
 
     type_in(review / "extracts/alice.xlsx", TYPED)
+    # the codebook declares GRADE: the synthesis workbook has its domains, and the team rates a finding in them
+    synthesis = load_workbook(review / "extracts/synthesis.xlsx")
+    findings = synthesis["findings"]
+    header = [c.value for c in findings[1]]
+    assert header[5:] == ["risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
+                          "certainty", "explanation"]
+    assert [c.value for c in synthesis["key messages"][1]] == ["message_id", "key_message", "certainty", "finding_ids"]
+    assert "GRADE assessment" in str(synthesis["how to"]["B2"].value)
+    rated = {"question": "Q1", "finding_id": "F1", "finding": "Universal meals raised take-up",
+             "contributing_studies": "Ashworth2017; Kerr2012", "risk_of_bias": "serious",
+             "inconsistency": "not serious", "indirectness": "not serious", "imprecision": "serious",
+             "publication_bias": "undetected", "certainty": "low", "explanation": "Two evaluations"}
+    for name, value in rated.items():
+        findings.cell(row=2, column=header.index(name) + 1, value=value)
+    for column, value in enumerate(["M1", "Universal meals raise take-up", "low", "F1"], start=1):
+        synthesis["key messages"].cell(row=2, column=column, value=value)
+    synthesis.save(review / "extracts/synthesis.xlsx")
     second = snakemake(review)
     assert second.returncode == 0, second.stderr
 
@@ -100,7 +118,16 @@ def test_a_second_review_with_its_own_codebook_and_tables_runs_end_to_end(review
     for text in (summary, html):
         assert not re.search(r"\btiers?\b|NHS|King's Fund|ICS", text), re.findall(r".{30}\btiers?\b.{30}", text)[:3]
     assert (review / "results/report/executive_summary.docx").stat().st_size > 10_000
+    # its findings rated in GRADE, the framework its codebook declares, and certainty where CERQual says confidence
+    word = Document(str(review / "results/report/executive_summary.docx"))
+    docx = "\n".join([p.text for p in word.paragraphs]
+                     + [c.text for t in word.tables for row in t.rows for c in row.cells])
+    for text in (summary, html, docx):
+        assert "CERQual" not in text and "Summary of findings (GRADE)" in text
+        assert "assessed with GRADE" in text and "certainty: low" in text and "confidence:" not in text
+    assert ("| Finding | Contributing studies | Risk of bias | Inconsistency | Indirectness | Imprecision | "
+            "Publication bias | Certainty | Explanation |") in summary
+    assert "| Universal meals raised take-up | Ashworth and Patel 2017; Kerr and Dunn 2012 | serious |" in summary
     # nor into the team's synthesis workbook: no audiences declared, no NHS audiences offered
-    synthesis = load_workbook(review / "extracts/synthesis.xlsx")
     offered = [v.formula1 for v in synthesis["recommendations"].data_validations.dataValidation]
     assert not any("national bodies" in str(f) or "places" in str(f) for f in offered)

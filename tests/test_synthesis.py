@@ -6,9 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import EVIDENCE, FORM, STUDIES, ev
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import column_index_from_string
 
 from review import report, synthesis, tables
+from review.certainty import GRADE, GRADE_CERQUAL, NONE
 from review.workbooks import findings as findings_sheet
 from review.workbooks import synthesis as sheet
 
@@ -235,3 +237,102 @@ def test_audiences_are_the_reviews_own_a_dropdown_when_declared_and_free_text_ot
     assert not load_workbook(free)[sheet.RECOMMENDATIONS].data_validations.dataValidation  # no NHS list by default
     guide = " ".join(str(c.value) for c in load_workbook(free)[sheet.HOW]["B"] if c.value)
     assert "Each with its audience (who it is for)" in guide and "national bodies" not in guide
+
+
+# --- the certainty framework the codebook declares -----------------------------------------------------------
+
+def dropdowns(ws):
+    return {ws.cell(row=1, column=column_index_from_string(str(dv.sqref)[0])).value: dv.formula1
+            for dv in ws.data_validations.dataValidation}
+
+
+def test_the_findings_sheet_gets_the_declared_frameworks_columns_and_dropdowns(tmp_path):
+    grade = tmp_path / "grade.xlsx"
+    sheet.ensure(grade, QUESTIONS, certainty=GRADE)
+    wb = load_workbook(grade)
+    assert [c.value for c in wb[sheet.FINDINGS][1]] == sheet.FINDING_BASE + [
+        "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias", "certainty", "explanation"]
+    lists = dropdowns(wb[sheet.FINDINGS])
+    assert lists["risk_of_bias"] == '"not serious,serious,very serious"'
+    assert lists["publication_bias"] == '"undetected,strongly suspected"' and "very low" in lists["certainty"]
+    assert dropdowns(wb[sheet.MESSAGES]) == {"certainty": '"high,moderate,low,very low"'}
+    guide = " ".join(str(c.value) for c in wb[sheet.HOW]["B"] if c.value)
+    assert "its GRADE assessment (risk of bias: not serious" in guide and "CERQual" not in guide
+    write_rows(grade, sheet.FINDINGS, [{"question": "Q1", "finding": "Meals raise take-up", "risk_of_bias": "Serious",
+                                        "publication_bias": "very serious", "certainty": "low"}])
+    write_rows(grade, sheet.MESSAGES, [{"key_message": "Take-up rises", "certainty": "low"}])
+    written, problems = sheet.read(grade, {}, QUESTIONS, certainty=GRADE)
+    (finding,), (message,) = written[sheet.FINDINGS], written[sheet.MESSAGES]
+    assert (finding["risk_of_bias"], finding["publication_bias"], finding["overall_confidence"]) == ("serious", "", "low")
+    assert message["confidence"] == "low"  # the templates' name for a message's rating, whatever it is called
+    assert [(p.code, p.column, p.expected) for p in problems] == [
+        ("not-in-list", "publication_bias", "undetected, strongly suspected")]
+
+    none = tmp_path / "none.xlsx"
+    sheet.ensure(none, QUESTIONS, certainty=NONE)
+    wb = load_workbook(none)
+    assert [c.value for c in wb[sheet.FINDINGS][1]] == sheet.FINDING_BASE
+    assert [c.value for c in wb[sheet.MESSAGES][1]] == ["message_id", "key_message", "finding_ids"]
+    assert "rates no finding" in str(wb[sheet.HOW]["B2"].value)
+    write_rows(none, sheet.FINDINGS, [{"question": "Q1", "finding": "Meals raise take-up"}])
+    written, problems = sheet.read(none, {}, QUESTIONS, certainty=NONE)
+    assert written[sheet.FINDINGS][0]["overall_confidence"] == "" and problems == []
+    assert report.certainty_summary(NONE, written[sheet.FINDINGS])["rows"] == []  # no table in the report
+
+
+def old_cerqual_workbook(path):
+    """A synthesis workbook as every team had it before frameworks were declared, written cell by cell."""
+    wb = Workbook()
+    wb.remove(wb.worksheets[0])
+    for name, header, row in [
+            (sheet.MESSAGES, ["message_id", "key_message", "confidence", "finding_ids"], ["M1", "Tiers churn", "Low", "F1"]),
+            (sheet.FINDINGS, ["question", "finding_id", "finding", "contributing_studies", "quotes",
+                              "methodological_limitations", "coherence", "adequacy", "relevance", "overall_confidence",
+                              "explanation"],
+             ["Q1", "F1", "Tiers come and go", "s1", "", "minor concerns", "no or very minor concerns",
+              "moderate concerns", "minor concerns", "moderate", "two studies"]),
+            (sheet.RECOMMENDATIONS, sheet.RECOMMENDATION_COLUMNS, [])]:
+        ws = wb.create_sheet(name)
+        ws.append(header)
+        if row:
+            ws.append(row)
+    wb.save(path)
+
+
+def test_an_old_cerqual_workbook_still_reads_and_a_changed_framework_is_said_not_dropped(tmp_path):
+    path = tmp_path / "synthesis.xlsx"
+    old_cerqual_workbook(path)
+    citations = dict(zip(STUDIES["study_id"], STUDIES["citation"]))
+    written, problems = sheet.read(path, citations, QUESTIONS, certainty=GRADE_CERQUAL)
+    assert problems == [] and written[sheet.MESSAGES][0]["confidence"] == "low"
+    assert written[sheet.FINDINGS][0]["adequacy"] == "moderate concerns"
+    # the codebook now declares GRADE: the workbook is read as what it is, and the team is told
+    again, changed = sheet.read(path, citations, QUESTIONS, certainty=GRADE)
+    assert again == written and sheet.framework(path, GRADE) is GRADE_CERQUAL
+    assert [(p.code, p.severity, p.sheet, p.row) for p in changed] == [
+        ("certainty-framework-changed", "error", sheet.FINDINGS, "1")]
+    assert "risk_of_bias" in changed[0].column and "declare grade-cerqual again" in changed[0].hint
+    table = report.certainty_summary(sheet.framework(path, GRADE), again[sheet.FINDINGS])
+    assert table["heading"] == "Summary of qualitative findings (GRADE-CERQual)" and table["rows"][0][-2] == "moderate"
+    # declared none: nothing rated in the report, and each column of typed ratings named
+    unrated, unread = sheet.read(path, citations, QUESTIONS, certainty=NONE)
+    assert unrated[sheet.FINDINGS][0]["overall_confidence"] == ""
+    assert {(p.code, p.sheet, p.column, p.row) for p in unread} == {
+        ("certainty-not-read", sheet.FINDINGS, c, "2") for c in GRADE_CERQUAL.columns} | {
+        ("certainty-not-read", sheet.MESSAGES, "confidence", "2")}
+
+
+def test_older_findings_rated_in_cerqual_keep_their_columns_in_a_grade_workbook(tmp_path):
+    legacy = tmp_path / "findings.xlsx"
+    findings_sheet.ensure(legacy)
+    write_rows(legacy, "findings", [{"finding_id": "F1", "finding": "Take-up rose", "contributing_studies": "s1",
+                                     "coherence": "minor concerns", "overall_confidence": "low"}])
+    path = tmp_path / "synthesis.xlsx"
+    sheet.ensure(path, QUESTIONS, legacy, certainty=GRADE)
+    header = [c.value for c in load_workbook(path)[sheet.FINDINGS][1]]
+    assert header == sheet.finding_columns(GRADE) + ["coherence", "overall_confidence"]
+    written, problems = sheet.read(path, {"s1": "Lorne et al. 2019"}, QUESTIONS, certainty=GRADE)
+    assert written[sheet.FINDINGS][0]["finding"] == "Take-up rose"
+    assert {(p.code, p.column, p.value) for p in problems if p.code != "unknown-question"} == {
+        ("certainty-not-read", "coherence", "minor concerns"),
+        ("certainty-not-read", "overall_confidence", "low")}

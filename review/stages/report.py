@@ -1,7 +1,7 @@
 """Stage ``write_report``: evidence tables (CSV and one workbook) and the executive summary (md, html, docx).
 
 Reads the evidence, PRISMA counts and flow, validation and disagreements, the included studies and the
-team's GRADE-CERQual findings (``extracts/findings.xlsx``, created once, never overwritten).
+team's synthesis (``extracts/synthesis.xlsx``, created once, never overwritten).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .. import changes as refresh_changes
 from .. import codebook as codebooks
 from .. import documents, figures, report, synthesis, tables
 from ..atomic import write_if_changed
+from ..certainty import GRADE_CERQUAL, Framework
 from ..errors import WARNING, Problem
 from ..extraction import EVIDENCE_COLUMNS
 from ..fileio import kept_arrays, write_csv
@@ -71,24 +72,28 @@ def synthesis_path(config: dict[str, Any]) -> Path:
 
 
 def _synthesis(config: dict[str, Any], studies: pd.DataFrame, inputs: dict[str, Path], outputs: dict[str, Path],
-               audiences: tuple[str, ...] = ()) -> tuple[dict[str, list[dict[str, Any]]], list[Problem]]:
+               audiences: tuple[str, ...] = (), declared: Framework = GRADE_CERQUAL
+               ) -> tuple[dict[str, list[dict[str, Any]]], list[Problem], Framework]:
     """The team's synthesis workbook: created once, its study ids following merges; what the team wrote in
-    it, checked."""
+    it, checked, and the certainty framework its findings are rated in (the declared one unless the
+    workbook was made for another)."""
     path = synthesis_path(config)
     questions = config.get("review_questions", [])
     problems: list[Problem] = []
     try:
-        if synthesis_sheet.ensure(path, questions, legacy=findings_path(config), audiences=audiences):
+        if synthesis_sheet.ensure(path, questions, legacy=findings_path(config), audiences=audiences,
+                                  certainty=declared):
             log.info("%s created (the findings of %s copied into it)", path, findings_path(config))
         # a finding follows its studies when they were merged into others
         cell_changes.record(path.parent, cell_changes.follow_ids(
             path, [synthesis_sheet.FINDINGS], ["contributing_studies"], cell_changes.Ids.read(inputs.get("ids")),
             many=["contributing_studies"]))
         written, problems = synthesis_sheet.read(path, dict(zip(studies["study_id"], studies["citation"])), questions,
-                                                 audiences)
+                                                 audiences, declared)
+        used = synthesis_sheet.framework(path, declared)
     except WorkbookError as exc:
         raise stop(outputs["issues"], [], path, exc, "the team's synthesis") from exc
-    return written, problems
+    return written, problems, used
 
 
 def _refresh_evidence(path: Path, candidates: list[dict[str, str]], problems: list[Problem]) -> None:
@@ -126,12 +131,13 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
         evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
     flow_svg = inputs["flow"].read_text(encoding="utf-8") if inputs["flow"].exists() else ""
     flow_svg = re.sub(r"^<\?xml[^>]*>\s*", "", flow_svg)
-    written, problems = _synthesis(config, studies, inputs, outputs, synthesis.audiences(codebook))
+    written, problems, rated = _synthesis(config, studies, inputs, outputs, synthesis.audiences(codebook),
+                                          synthesis.framework(codebook))
     computed = tables.compute_all(evidence, studies, codebook)
     context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
                                    read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],
                                    computed, written, read_csv(inputs["screening_agreement"]),
-                                   read_csv(inputs["extraction_agreement"]))
+                                   read_csv(inputs["extraction_agreement"]), certainty=rated)
     problems += context["count_problems"]  # numbers that should agree and do not: errors, never sentences
     if "prioritisation" in inputs:
         summary = read_csv(inputs["prioritisation"])
