@@ -58,6 +58,24 @@ def _wrapped(label: str, width: int = 30) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
+def _fitted(label: str, width_pt: float, size: float = SMALLEST_PT) -> str:
+    """``label`` wrapped at word boundaries into lines no wider than ``width_pt`` points at ``size`` points, as
+    matplotlib's default font measures them (a legend entry's text is never clipped at the figure's edge)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure = TextToPath()
+    font = FontProperties(size=size)
+    lines: list[str] = []
+    for word in label.split():
+        wider = f"{lines[-1]} {word}" if lines else word
+        if lines and measure.get_text_width_height_descent(wider, font, ismath=False)[0] <= width_pt:
+            lines[-1] = wider
+        else:
+            lines.append(word)
+    return "\n".join(lines) or label
+
+
 def evidence_map_svg(counts: pd.DataFrame, title: str) -> str:
     """A key x code heatmap as SVG text: every row and column the codebook has, labelled; a cell with no
     evidence is a grey gap; the scale counts whole studies (no date or random ids inside: same bytes)."""
@@ -167,7 +185,10 @@ def timeline_figure(periods: pd.DataFrame, layout: TimelineLayout | None = None)
     ends = [int(v) for v in periods["to"] if str(v) != "present"]
     until = layout.until if layout.until is not None else max([*starts, *ends]) + 1
     sizes = [len(rows) for _, rows in panels]
-    legend_rows = 3 + len(layout.eras)
+    # an era's label wrapped to the figure's width less the legend's marker and padding (about 4 em)
+    era_labels = [_fitted(f"{number}: {era['label']}", WIDTH_IN * 72 - 4.5 * SMALLEST_PT)
+                  for number, era in enumerate(layout.eras, 1)]
+    legend_rows = 3 + sum(label.count("\n") + 1 for label in era_labels)
     legend_in = 0.17 * legend_rows + 0.15
     height = 0.23 * sum(sizes) + 0.4 * len(panels) + legend_in + 0.5
     fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH_IN, height), sharex=True, squeeze=False,
@@ -211,10 +232,10 @@ def timeline_figure(periods: pd.DataFrame, layout: TimelineLayout | None = None)
     handles = [Patch(facecolor=blue, edgecolor=blue, label="studies extracted (their number after the bar)"),
                Patch(facecolor=grey, edgecolor=edge, label="no study extracted yet"),
                Line2D([], [], color="#333333", marker=">", lw=1, label="still exists at the report's date")]
-    for number, era in enumerate(layout.eras, 1):
+    for era, label in zip(layout.eras, era_labels):
         span = era.get("to") is not None
-        handles.append(Patch(facecolor="#f3e6c4", label=f"{number}: {era['label']}") if span
-                       else Line2D([], [], color="#b8860b", ls="--", label=f"{number}: {era['label']}"))
+        handles.append(Patch(facecolor="#f3e6c4", label=label) if span
+                       else Line2D([], [], color="#b8860b", ls="--", label=label))
     fig.legend(handles=handles, loc="lower left", ncol=1, fontsize=SMALLEST_PT, frameon=False,
                bbox_to_anchor=(0.0, 0.0))
     fig.tight_layout(rect=(0, legend_in / height, 1, 1))

@@ -286,7 +286,8 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
                        for r in csv_rows(project / "results/evidence/evidence.csv")}
     extracted = sorted({r[1] for r in tidy_before})
     summary_before = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
-    cited = [line for line in summary_before.split("## References")[1].splitlines() if line.startswith("- ")]
+    cited = [line for line in summary_before.split("## References")[1].split("\n## ")[0].splitlines()
+             if line.startswith("- ")]  # the reference list (the annex and the appendix follow it)
     prisma_before = {r["data"]: int(r["n"] or 0) for r in csv_rows(project / "results/prisma/counts.csv")
                      if r["n"].isdigit()}
     ids_before = {r["record_id"]: r["study_id"] for r in csv_rows(project / "results/dedup/groups.csv")}
