@@ -10,7 +10,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from conftest import EVIDENCE, FORM, STUDIES
+from conftest import EVIDENCE, FORM, LETTERED, STUDIES, unresolved
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
@@ -507,17 +507,6 @@ def test_the_summary_puts_one_page_first_the_process_in_an_annex_in_the_same_ord
     declared = {**ctx, **report.build_context({"title": "T", "scope": "England."}, form, EVIDENCE, STUDIES, flow(),
                                               "", pd.DataFrame(), pd.DataFrame(), [])}
     assert headings_in_order(declared) == (["Key messages", "Context", "Appendix: evidence tables"],) * 3
-
-
-LETTERED = re.compile(r"([A-Z][^\s;(),]*)(?: et al\.| and [A-Z][^\s;(),]*)? (\d{4}[a-z]+)\b")
-
-
-def unresolved(markdown: str) -> list[str]:
-    """Each 'Author Year[a-z]' the summary cites that is not one entry of its reference list."""
-    listed = [line for line in markdown.split("\n## References\n")[1].split("\n## ")[0].splitlines()
-              if line.startswith("- ")]
-    return sorted({f"{name} {year}" for name, year in LETTERED.findall(markdown)
-                   if sum(f"({year})" in e and name in e.split("(")[0] for e in listed) != 1})
 
 
 def test_every_lettered_citation_resolves_to_one_reference_and_a_lone_letter_is_explained():
