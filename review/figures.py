@@ -228,6 +228,7 @@ def timeline_figure(periods: pd.DataFrame, layout: TimelineLayout | None = None)
     bottom = axes[-1, 0]
     bottom.set_xlim(left, until + 16)  # room for the counts written after each bar
     bottom.set_xticks(range(10 * -(-min(starts) // 10), int(until) + 1, 10))  # no year after the report's
+    first_year = min(starts)
     bottom.tick_params(axis="x", labelsize=SMALLEST_PT)
     handles = [Patch(facecolor=blue, edgecolor=blue, label="studies extracted (their number after the bar)"),
                Patch(facecolor=grey, edgecolor=edge, label="no study extracted yet"),
@@ -239,4 +240,26 @@ def timeline_figure(periods: pd.DataFrame, layout: TimelineLayout | None = None)
     fig.legend(handles=handles, loc="lower left", ncol=1, fontsize=SMALLEST_PT, frameon=False,
                bbox_to_anchor=(0.0, 0.0))
     fig.tight_layout(rect=(0, legend_in / height, 1, 1))
+    _room_for_counts(fig, axes[:, 0], left, first_year, until)
     return fig
+
+
+def _room_for_counts(fig: Any, axes: Any, left: float, first_year: int, until: float) -> None:
+    """The time axis run on far enough that the counts written after the bars end inside the panels, as the
+    renderer measures them (the panels' width is fixed by the layout; only the years they span change), with
+    a year labelled every 10 years, or every 20, 25 or 50 where the labels would touch."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    right = axes[-1].get_xlim()[1]
+    width = axes[-1].get_window_extent(renderer).width
+    needed = right
+    for ax in axes:
+        for text in ax.texts:
+            if text.get_text().endswith(("study", "studies")):
+                share = (text.get_window_extent(renderer).width + 4) / width  # and 4 px to the frame
+                needed = max(needed, (text.get_position()[0] - left * share) / (1 - share))
+    axes[-1].set_xlim(left, needed)
+    label = max(t.get_window_extent(renderer).width for t in axes[-1].get_xticklabels())
+    years = (label + 6) * (needed - left) / width  # the years one label and a gap take up
+    step = next((s for s in (10, 20, 25, 50) if s >= years), 100)
+    axes[-1].set_xticks(range(step * -(-first_year // step), int(until) + 1, step))

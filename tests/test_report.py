@@ -308,8 +308,8 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
 
 
 def outside(fig) -> list[str]:
-    """The texts of ``fig`` that run past its edges, as matplotlib's renderer lays them out (what the SVG and
-    the PNG show)."""
+    """The texts of ``fig`` that run past its edges, or past their panel's frame, as matplotlib's renderer lays
+    them out (what the SVG and the PNG show)."""
     from matplotlib.text import Text
 
     fig.canvas.draw()
@@ -321,6 +321,9 @@ def outside(fig) -> list[str]:
             if extent.x0 < box.x0 - 0.5 or extent.x1 > box.x1 + 0.5 or extent.y0 < box.y0 - 0.5 or \
                     extent.y1 > box.y1 + 0.5:
                 out.append(text.get_text())
+    for ax in fig.axes:  # what is written in a panel (the counts after the bars) ends inside its frame
+        frame = ax.get_window_extent(renderer)
+        out += [t.get_text() for t in ax.texts if t.get_window_extent(renderer).x1 > frame.x1 + 0.5]
     return out
 
 
@@ -348,6 +351,13 @@ def test_the_timeline_has_its_panels_in_time_order_a_legend_its_eras_and_runs_to
     assert any(list(line.get_xdata()) == [pytest.approx(2006.5, abs=0.01)] * 2 for line in top.lines)  # 1 July 2006
     assert figures.smallest_text_pt(fig) >= 8 and fig.get_figwidth() == figures.WIDTH_IN
     assert outside(fig) == []  # the era's long label wrapped in the legend, not run past the edge
+    # the count after a tier that still runs ends inside the panel, however many studies it counts
+    counted = periods.assign(studies=periods["studies"].mask(periods["tier"].isin(["ICB", "ICP"]), "12"))
+    crowded = figures.timeline_figure(counted, layout)
+    assert outside(crowded) == []
+    years = sorted((t.get_window_extent().x0, t.get_window_extent().x1) for t in crowded.axes[-1].get_xticklabels()
+                   if t.get_text())
+    assert len(years) >= 4 and all(end + 2 < start for (_, end), (start, _) in zip(years, years[1:]))  # apart
     assert any("\n" in t for t in legend) and outside(figures.evidence_map_figure(
         report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM), "Evidence map")) == []
     assert documents.timeline(periods.iloc[0:0]) == b""
