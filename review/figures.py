@@ -58,6 +58,24 @@ def _wrapped(label: str, width: int = 30) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
+def _fitted(label: str, width_pt: float, size: float = SMALLEST_PT) -> str:
+    """``label`` wrapped at word boundaries into lines no wider than ``width_pt`` points at ``size`` points, as
+    matplotlib's default font measures them (a legend entry's text is never clipped at the figure's edge)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure = TextToPath()
+    font = FontProperties(size=size)
+    lines: list[str] = []
+    for word in label.split():
+        wider = f"{lines[-1]} {word}" if lines else word
+        if lines and measure.get_text_width_height_descent(wider, font, ismath=False)[0] <= width_pt:
+            lines[-1] = wider
+        else:
+            lines.append(word)
+    return "\n".join(lines) or label
+
+
 def evidence_map_svg(counts: pd.DataFrame, title: str) -> str:
     """A key x code heatmap as SVG text: every row and column the codebook has, labelled; a cell with no
     evidence is a grey gap; the scale counts whole studies (no date or random ids inside: same bytes)."""
@@ -167,7 +185,10 @@ def timeline_figure(periods: pd.DataFrame, layout: TimelineLayout | None = None)
     ends = [int(v) for v in periods["to"] if str(v) != "present"]
     until = layout.until if layout.until is not None else max([*starts, *ends]) + 1
     sizes = [len(rows) for _, rows in panels]
-    legend_rows = 3 + len(layout.eras)
+    # an era's label wrapped to the figure's width less the legend's marker and padding (about 4 em)
+    era_labels = [_fitted(f"{number}: {era['label']}", WIDTH_IN * 72 - 4.5 * SMALLEST_PT)
+                  for number, era in enumerate(layout.eras, 1)]
+    legend_rows = 3 + sum(label.count("\n") + 1 for label in era_labels)
     legend_in = 0.17 * legend_rows + 0.15
     height = 0.23 * sum(sizes) + 0.4 * len(panels) + legend_in + 0.5
     fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH_IN, height), sharex=True, squeeze=False,
@@ -207,15 +228,38 @@ def timeline_figure(periods: pd.DataFrame, layout: TimelineLayout | None = None)
     bottom = axes[-1, 0]
     bottom.set_xlim(left, until + 16)  # room for the counts written after each bar
     bottom.set_xticks(range(10 * -(-min(starts) // 10), int(until) + 1, 10))  # no year after the report's
+    first_year = min(starts)
     bottom.tick_params(axis="x", labelsize=SMALLEST_PT)
     handles = [Patch(facecolor=blue, edgecolor=blue, label="studies extracted (their number after the bar)"),
                Patch(facecolor=grey, edgecolor=edge, label="no study extracted yet"),
                Line2D([], [], color="#333333", marker=">", lw=1, label="still exists at the report's date")]
-    for number, era in enumerate(layout.eras, 1):
+    for era, label in zip(layout.eras, era_labels):
         span = era.get("to") is not None
-        handles.append(Patch(facecolor="#f3e6c4", label=f"{number}: {era['label']}") if span
-                       else Line2D([], [], color="#b8860b", ls="--", label=f"{number}: {era['label']}"))
+        handles.append(Patch(facecolor="#f3e6c4", label=label) if span
+                       else Line2D([], [], color="#b8860b", ls="--", label=label))
     fig.legend(handles=handles, loc="lower left", ncol=1, fontsize=SMALLEST_PT, frameon=False,
                bbox_to_anchor=(0.0, 0.0))
     fig.tight_layout(rect=(0, legend_in / height, 1, 1))
+    _room_for_counts(fig, axes[:, 0], left, first_year, until)
     return fig
+
+
+def _room_for_counts(fig: Any, axes: Any, left: float, first_year: int, until: float) -> None:
+    """The time axis run on far enough that the counts written after the bars end inside the panels, as the
+    renderer measures them (the panels' width is fixed by the layout; only the years they span change), with
+    a year labelled every 10 years, or every 20, 25 or 50 where the labels would touch."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    right = axes[-1].get_xlim()[1]
+    width = axes[-1].get_window_extent(renderer).width
+    needed = right
+    for ax in axes:
+        for text in ax.texts:
+            if text.get_text().endswith(("study", "studies")):
+                share = (text.get_window_extent(renderer).width + 4) / width  # and 4 px to the frame
+                needed = max(needed, (text.get_position()[0] - left * share) / (1 - share))
+    axes[-1].set_xlim(left, needed)
+    label = max(t.get_window_extent(renderer).width for t in axes[-1].get_xticklabels())
+    years = (label + 6) * (needed - left) / width  # the years one label and a gap take up
+    step = next((s for s in (10, 20, 25, 50) if s >= years), 100)
+    axes[-1].set_xticks(range(step * -(-first_year // step), int(until) + 1, step))

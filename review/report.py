@@ -75,15 +75,31 @@ def timeline_layout(codebook: Codebook, config: dict[str, Any]) -> TimelineLayou
                           until=as_year(date) if date else None)
 
 
+# The executive summary's sections, in the order a board reader wants them: one page first (the context, the
+# key messages with their confidence and sources, the ask), then the evidence, and the process (methods,
+# search, prioritisation and stopping, PRISMA, what changed) in an annex before the evidence tables. A
+# codebook may declare its own order (``report.sections``: an ordered list of these names, each at most
+# once; the schema names the allowed ones); every format follows it.
+SECTIONS = ("context", "key_messages", "recommendations", "questions", "findings", "enablers_barriers", "gaps",
+            "certainty", "limitations", "references", "process", "appendix")
+# the sections that make the first page, before Word's table of contents
+FIRST_PAGE = ("context", "key_messages", "recommendations")
+# the section each figure is shown in
+FIGURE_SECTIONS = (("timeline", "questions"), ("evidence_map", "gaps"), ("flow", "process"))
+
+
 def number_figures(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The figures the summary shows, numbered in the order they appear, with their captions: the same
-    numbers in every format (a figure is there when it was drawn, whether or not Word can show it)."""
+    """The figures the summary shows, numbered in the order they appear (that of their sections), with their
+    captions: the same numbers in every format (a figure is there when it was drawn, whether or not Word can
+    show it)."""
+    captions = {"timeline": context.get("timeline_caption", "Timeline"), "flow": "PRISMA 2020 flow diagram",
+                "evidence_map": context.get("evidence_map_title", "Evidence map")}
+    order = list(context.get("sections", SECTIONS))
+    shown = sorted((order.index(section), name) for name, section in FIGURE_SECTIONS if section in order)
     out: dict[str, dict[str, Any]] = {}
-    for name, caption in (("timeline", context.get("timeline_caption", "Timeline")),
-                          ("flow", "PRISMA 2020 flow diagram"),
-                          ("evidence_map", context.get("evidence_map_title", "Evidence map"))):
+    for _, name in shown:
         if context.get(f"{name}_svg") or context.get(f"{name}_png"):
-            out[name] = {"number": len(out) + 1, "caption": caption}
+            out[name] = {"number": len(out) + 1, "caption": captions[name]}
     return out
 
 
@@ -237,8 +253,11 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         lessons = {"name": name, "heading": spec.get("lessons_heading", caption),
                    **table_payload(named(computed[name], codebook))}
     field = spec.get("findings_field")
-    cited = studies[studies["study_id"].isin(set(evidence["study_id"]))].to_dict("records")
-    parts = reference_parts(cited)  # type: ignore[arg-type]  # str columns
+    extracted = studies["study_id"].isin(set(evidence["study_id"]))
+    parts = reference_parts(studies[extracted].to_dict("records"))  # type: ignore[arg-type]  # str columns
+    # the included studies not yet extracted are cited too (the evidence gaps list them, a finding may name
+    # one): the reference list holds them under their own heading, so that every citation resolves
+    waiting = reference_parts(studies[~extracted].to_dict("records"))  # type: ignore[arg-type]
     written = written or {}
     questions = config.get("review_questions", [])
     candidates = synthesis.candidate_evidence(evidence, studies, codebook, len(questions))
@@ -299,13 +318,31 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
         # the reference list in the style's order: plain text, and as parts with the style's italics
         "references": ["".join(p["text"] for p in entry) for entry in parts], "reference_parts": parts,
+        "waiting_reference_parts": waiting, "references_note": lone_letters_note(list(studies["citation"])),
         "codebook_version": codebook.version,
         "evidence_map_title": spec.get("evidence_map", {}).get("title", "Evidence map"),
         "evidence_map_svg": "", "timeline_svg": "",  # the figures, drawn by the stage
         "timeline_caption": next((t.caption for t in codebook.tables if t.kind == "key_periods"), "Timeline"),
+        "sections": list(spec.get("sections", SECTIONS)),
     }
     context["figures"] = number_figures(context)  # again by the stage once it has drawn them
     return context
+
+
+_LETTERED = re.compile(r"^(.*\d{4})([a-z]+)$")
+
+
+def lone_letters_note(citations: list[str]) -> str:
+    """A word on a year's letter with no partner in the reference list ("Lorne et al. 2019a" with no 2019b):
+    the letters tell apart studies among all the review's records, excluded ones too, so that a study is cited
+    alike in the screening workbooks and in the report. Empty when every letter has its partner here."""
+    bases = [m.group(1) for m in map(_LETTERED.match, citations) if m]
+    lone = sorted(c for c in citations if (m := _LETTERED.match(c)) and bases.count(m.group(1)) == 1)
+    if not lone:
+        return ""
+    return (f"A letter after the year ({'; '.join(lone)}) tells apart studies of the same authors and year "
+            "among all the records the review screened, excluded ones too, so that a study is cited alike in the "
+            "screening workbooks and here; its partner is not among the included studies.")
 
 
 def map_axes(codebook: Codebook) -> str:

@@ -9,9 +9,9 @@ import datetime
 import io
 from typing import Any
 
-from . import word_tables
+from . import word_sections, word_tables
 from .fileio import stable_zip
-from .report import number_figures
+from .report import FIRST_PAGE, number_figures
 
 REFERENCE_DOCX = "reference.docx"  # the team's house style, in its templates folder (see templates/README.md)
 
@@ -38,20 +38,18 @@ def docx(context: dict[str, Any], reference: bytes | None = None) -> bytes:
     info = context["document"]
     _properties(doc, context["title"], info)
     _running_header_and_footer(doc, f"{context['title']} \u2014 {info['status']}")
-    w = _Writer(doc, number_figures(context))
+    w = Writer(doc, number_figures(context))
     w.heading(context["title"], 0)
     cover = " \u00b7 ".join(v for v in (info["author"], info["date"]) if v)
     if cover:
         w.paragraph(cover)
     w.status(context["status"])
-    contents = w.heading("Contents", 1)
-    _synthesis_sections(w, context)
-    certainty = context["certainty"]
-    if certainty["rows"]:
-        w.table(certainty["columns"], certainty["rows"], (certainty["heading"], 1))
-        w.paragraph(certainty["method"])
-    _closing_sections(w, context)
-    w.contents_after(contents)
+    contents = None
+    for name in context["sections"]:
+        if contents is None and name not in FIRST_PAGE:  # the contents after the first page, on a page of their own
+            contents = w.heading("Contents", 1, page_break=True)
+        word_sections.WRITERS[name](w, context)
+    w.contents_after(contents if contents is not None else w.heading("Contents", 1, page_break=True))
     buffer = io.BytesIO()
     doc.save(buffer)
     return stable_zip(buffer.getvalue(), f"{info['date']}T00:00:00Z" if info["date"] else None)
@@ -127,7 +125,7 @@ def _running_header_and_footer(doc: Any, header: str) -> None:
             run.font.size = Pt(9)
 
 
-class _Writer:
+class Writer:
     """Adds headings, paragraphs, figures and tables to a Word document, in the document's own styles
     where it has them (a house template may lack some), keeping headings and captions with what follows;
     a table too wide for the page gets a landscape section, which ends at the next heading."""
@@ -135,7 +133,7 @@ class _Writer:
     def __init__(self, doc: Any, figures: dict[str, dict[str, Any]] | None = None) -> None:
         self.doc = doc
         self.styles = {s.name for s in doc.styles}
-        self.headings: list[tuple[int, str]] = []
+        self.headings: list[tuple[int, str, str]] = []  # level, text, bookmark
         self.numbers = figures or {}
         self.font = word_tables.document_font(doc)
         self.landscape = False
@@ -163,7 +161,8 @@ class _Writer:
             return paragraph
         return self.doc.add_paragraph(text, style=self._style(style) if style else None)
 
-    def heading(self, text: str, level: int, landscape: bool = False) -> Any:
+    def heading(self, text: str, level: int, landscape: bool = False, page_break: bool = False) -> Any:
+        """A heading kept with what follows; levels 1 and 2 are bookmarked for the contents' page numbers."""
         self._orient(landscape)
         name = "Title" if level == 0 else f"Heading {level}"
         if name in self.styles:
@@ -172,8 +171,11 @@ class _Writer:
             paragraph = self.doc.add_paragraph()
             paragraph.add_run(text).bold = True
         paragraph.paragraph_format.keep_with_next = True  # never a heading alone at the foot of a page
+        paragraph.paragraph_format.page_break_before = page_break or None
         if level in (1, 2) and text != "Contents":
-            self.headings.append((level, text))
+            bookmark = f"_Toc{len(self.headings) + 1:05d}"  # numbered in order: the same bytes on every run
+            _bookmark(paragraph, bookmark, len(self.headings) + 1)
+            self.headings.append((level, text, bookmark))
         return paragraph
 
     def _text_width(self) -> Any:
@@ -195,18 +197,21 @@ class _Writer:
 
     def figure(self, name: str, png: bytes) -> None:
         """A figure at the size it was drawn (its text is then the size it was drawn at), under its
-        numbered caption; scaled down only where the page's text is narrower."""
+        numbered caption; scaled down only where the page's text is narrower. The caption and the picture are
+        one paragraph kept on one page: a caption kept with a picture paragraph after it (keep with next) is
+        still left alone at a page's foot by LibreOffice."""
         from docx.shared import Inches
+        from PIL import Image
 
         self._orient(False)
         figure = self.numbers[name]
-        label = self.paragraph(f"Figure {figure['number']}. {figure['caption']}", "Caption")
-        label.paragraph_format.keep_with_next = True  # the caption stays on the page of its figure
-        from PIL import Image
-
+        paragraph = self.paragraph(f"Figure {figure['number']}. {figure['caption']}", "Caption")
+        paragraph.paragraph_format.keep_together = True
         image = Image.open(io.BytesIO(png))
         dpi = image.info.get("dpi", (150, 150))[0] or 150
-        self.doc.add_picture(io.BytesIO(png), width=min(Inches(image.width / dpi), self._text_width()))
+        run = paragraph.add_run()
+        run.add_break()
+        run.add_picture(io.BytesIO(png), width=min(Inches(image.width / dpi), self._text_width()))
 
     def table(self, columns: list[str], rows: list[list[str]], heading: tuple[str, int] | None = None) -> None:
         """A table, after its heading when it has one (both on a landscape page when the table is wide)."""
@@ -226,38 +231,32 @@ class _Writer:
         word_tables.write(self.doc, columns, rows, plan, self.styles)
 
     def contents_after(self, heading: Any) -> None:
-        """A table of contents field after ``heading``: Word updates it (page numbers) when the file is
-        opened; until then it lists the headings, so a reader of a converted copy still sees them."""
+        """The contents after ``heading``: each heading of levels 1 and 2 with its page number as a PAGEREF
+        field to the heading's bookmark. LibreOffice computes such a field as it lays out the pages (a TOC
+        field it would show as last saved, and python-docx cannot lay out pages to save one with numbers);
+        Word computes them when it updates the fields, which ``updateFields`` asks the reader to do on
+        opening. Each entry links to its heading."""
+        from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
         from docx.oxml import OxmlElement
         from docx.oxml.ns import qn
 
-        def run_with(kind: str, **attrs: str) -> Any:
-            r = OxmlElement("w:r")
-            child = OxmlElement(kind)
-            for key, value in attrs.items():
-                child.set(qn(key), value)
-            r.append(child)
-            return r
-
         anchor = heading
-        entries = self.headings or [(1, "")]
-        paragraphs = []
-        for level, text in entries:
-            p = self.doc.add_paragraph(style=self._style(f"toc {level}"))
-            if f"toc {level}" not in self.styles:
+        for level, text, bookmark in self.headings:
+            style = f"toc {level}"
+            p = self.doc.add_paragraph(style=self._style(style))
+            if style not in self.styles:  # as Word's own contents styles set them: indented, no space between
                 p.paragraph_format.left_indent = 360000 * (level - 1)
-            p.add_run(text)
-            paragraphs.append(p)
-        first, last = paragraphs[0]._p, paragraphs[-1]._p
-        instruction = run_with("w:instrText")
-        instruction[0].set(qn("xml:space"), "preserve")
-        instruction[0].text = ' TOC \\o "1-2" \\h \\z \\u '
-        first.insert(1 if first.pPr is not None else 0, run_with("w:fldChar", **{"w:fldCharType": "begin"}))
-        first.insert(2 if first.pPr is not None else 1, instruction)
-        first.insert(3 if first.pPr is not None else 2, run_with("w:fldChar", **{"w:fldCharType": "separate"}))
-        last.append(run_with("w:fldChar", **{"w:fldCharType": "end"}))
-        for p in reversed(paragraphs):  # moved from the end of the body to just after the heading
-            anchor._p.addnext(p._p)
+                p.paragraph_format.space_after = 0
+            p.paragraph_format.tab_stops.add_tab_stop(self._text_width(), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+            link = OxmlElement("w:hyperlink")
+            link.set(qn("w:anchor"), bookmark)
+            link.set(qn("w:history"), "1")
+            p._p.append(link)
+            run = p.add_run(text + "\t")
+            link.append(run._r)  # moved into the link
+            _field(p, f"PAGEREF {bookmark} \\h", "")
+            anchor._p.addnext(p._p)  # moved from the end of the body to after the heading, in order
+            anchor = p
         settings = self.doc.settings.element
         if settings.find(qn("w:updateFields")) is None:
             update = OxmlElement("w:updateFields")
@@ -265,126 +264,14 @@ class _Writer:
             settings.append(update)
 
 
-def _synthesis_sections(w: _Writer, context: dict[str, Any]) -> None:
-    """Key messages, the issue, methods, findings per question, recommendations, enablers and barriers, gaps:
-    what the team wrote, and where nothing is written yet, saying so."""
-    w.heading("Key messages", 1)
-    for m in context["key_messages"]:
-        paragraph = w.paragraph(style="List Bullet")
-        paragraph.add_run(m["key_message"]).bold = True
-        if m["confidence"]:
-            paragraph.add_run(f" ({context['certainty']['word']}: {m['confidence']})")
-        paragraph.add_run(f" Based on {m['sources']}." if m["sources"] else " No finding linked yet.")
-    if not context["key_messages"]:
-        w.paragraph("No key messages have been written yet (extracts/synthesis.xlsx, sheet key messages).")
-    w.heading("The issue and the questions", 1)
-    if context["scope"]:
-        w.paragraph(context["scope"])
-    for question in context["questions"]:
-        w.paragraph(question, style="List Number")
-    if context.get("timeline_png"):
-        w.figure("timeline", context["timeline_png"])
-    w.heading("Methods", 1)
-    m = context["methods"]
-    w.status(context["status"])
-    w.paragraph("Searches: " + "; ".join(
-        f"{s['database']}" + (f" ({s['interface']})" if s["interface"] else "") + (f", {s['date']}" if s["date"] else "")
-        + (f": {s['records']} records" if s["records"] != "" else "") + (f"; search: {s['search_string']}"
-                                                                         if s["search_string"] else "")
-        for s in m["sources"]) + ".")
-    w.paragraph(m["studies_text"])
-    if context.get("flow_png"):
-        w.figure("flow", context["flow_png"])
-    else:  # no cairo library here to draw it for Word
-        w.paragraph("The PRISMA 2020 flow diagram is in results/prisma/flow.svg.")
-    if m["agreement_text"]:
-        w.paragraph(m["agreement_text"])
-    if m["prioritisation"]:
-        w.paragraph("Prioritisation and stopping: " + m["prioritisation"])
-    _findings_sections(w, context)
+def _bookmark(paragraph: Any, name: str, number: int) -> None:
+    """A bookmark around ``paragraph``'s text, for a PAGEREF field to find its page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
 
-
-def _findings_sections(w: _Writer, context: dict[str, Any]) -> None:
-    """Findings per question, recommendations by audience, enablers and barriers, evidence gaps."""
-    w.heading("Findings by review question", 1)
-    for q in context["by_question"]:
-        w.heading(f"{q['code']}. {q['question']}" if q["code"] else q["question"], 2)
-        for f in q["findings"]:
-            paragraph = w.paragraph(style="List Bullet")
-            if f.get("finding_id"):
-                paragraph.add_run(f"{f['finding_id']}. ").bold = True
-            paragraph.add_run(f["finding"])
-            if f["overall_confidence"]:
-                paragraph.add_run(f" {context['certainty']['word'].capitalize()}: {f['overall_confidence']}.").italic = True
-            if f["studies"]:
-                paragraph.add_run(" (" + "; ".join(s["citation"] for s in f["studies"]) + ")")
-            if f["quotes"]:
-                w.paragraph(f["quotes"], style="Quote")
-        if not q["findings"]:
-            w.paragraph("No finding has been written for this question yet"
-                        + (f"; {q['candidate_studies']} "
-                           + ("study gives" if q["candidate_studies"] == 1 else "studies give")
-                           + " candidate evidence (extracts/synthesis.xlsx, sheet evidence)"
-                           if q["candidate_studies"] else "") + ".")
-    w.heading("Recommendations", 1)
-    for group in context["recommendations"]:
-        w.heading(f"For {group['audience']}", 2)
-        for r in group["recommendations"]:
-            paragraph = w.paragraph(r["recommendation"], style="List Bullet")
-            paragraph.add_run(f" Based on {r['sources']}." if r["sources"] else " No finding linked yet.")
-    if not context["recommendations"]:
-        w.paragraph("No recommendations have been written yet (extracts/synthesis.xlsx, sheet recommendations).")
-    if context["enablers_barriers"]:
-        table = context["enablers_barriers"]
-        if table["rows"]:
-            w.table(table["columns"], table["rows"], (table["caption"], 1))
-        else:
-            w.heading(table["caption"], 1)
-    _gaps_section(w, context)
-
-
-def _gaps_section(w: _Writer, context: dict[str, Any]) -> None:
-    """Empty and thin rows of the evidence map, rows waiting for the consensus, studies not yet extracted."""
-    gaps = context["gaps"]
-    w.heading("Evidence gaps", 1)
-    if gaps["cells"]:
-        w.paragraph(f"{gaps['empty_cells']} of {gaps['cells']} cells of the evidence map ({gaps['axes']}) have "
-                    "no evidence yet."
-                    + (f" No evidence at all yet for: {'; '.join(gaps['empty_rows'])}." if gaps["empty_rows"]
-                       else ""))
-        for t in gaps["thin_rows"]:
-            w.paragraph(f"{t['row']}: evidence on {', '.join(t['columns'])} only.", style="List Bullet")
-        for t in gaps["disputed_rows"]:
-            w.paragraph(f"{t['row']}: the reviewers disagree ({'; '.join(t['citations'])}); shown empty until "
-                        "the consensus settles it, not a gap.", style="List Bullet")
-    if gaps["not_extracted"]:
-        w.paragraph("Included studies not yet extracted (not evidence of absence): "
-                    + "; ".join(gaps["not_extracted"]) + ".")
-    if context.get("evidence_map_png"):
-        w.figure("evidence_map", context["evidence_map_png"])
-
-
-def _closing_sections(w: _Writer, context: dict[str, Any]) -> None:
-    """Limitations, what the last refresh changed, references."""
-    limits = context["limitations"]
-    w.heading("Limitations", 1)
-    w.paragraph(f"{limits['studies_extracted']} of {limits['studies_included']} included studies extracted; "
-                f"{limits['open_disagreements']} unresolved disagreements; {limits['validation_errors']} "
-                "validation errors outstanding.")
-    w.heading("What changed since the last refresh", 1)
-    for change in context["changes"]:
-        w.paragraph(f"{change['title']} ({change['count']}): {change['detail']}", style="List Bullet")
-    if not context["changes"]:
-        w.paragraph("Nothing changed in the evidence since the last refresh.")
-    w.heading("References", 1)
-    for reference in context["reference_parts"]:
-        paragraph = w.paragraph()
-        for part in reference:
-            paragraph.add_run(part["text"]).italic = part["italic"]
-    w.heading("Appendix: evidence tables", 1)
-    for table in context["appendix"]:
-        if table["rows"]:
-            w.table(table["columns"], table["rows"], (table["caption"], 2))
-        else:
-            w.heading(table["caption"], 2, landscape=w.landscape)
-            w.paragraph("No evidence yet.")
+    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end.set(qn("w:id"), str(number))
+    paragraph._p.insert(1 if paragraph._p.pPr is not None else 0, start)
+    paragraph._p.append(end)

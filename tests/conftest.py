@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -93,3 +94,16 @@ __all__ = ["EVIDENCE", "FORM", "SCREENING_CONFIG", "STUDIES", "ZoteroLibrary", "
 def outputs_in(stage, folder):
     """A stage's outputs, each file named as the pipeline names it but in ``folder``."""
     return {name: folder / path.rsplit("/", 1)[1] for name, path in stage.OUTPUTS.items()}
+
+
+# a citation with a letter after its year (Lorne et al. 2019a), its first author's name and its year
+LETTERED = re.compile(r"([A-Z][^\s;(),]*)(?: et al\.| and [A-Z][^\s;(),]*)? (\d{4}[a-z]+)\b")
+
+
+def unresolved(markdown: str) -> list[str]:
+    """Each 'Author Year[a-z]' an executive summary in Markdown cites that is not one entry of its reference
+    list (the References section, with its list of included studies not yet extracted)."""
+    listed = [line for line in markdown.split("\n## References\n")[1].split("\n## ")[0].splitlines()
+              if line.startswith("- ")]
+    return sorted({f"{name} {year}" for name, year in LETTERED.findall(markdown)
+                   if sum(f"({year})" in e and name in e.split("(")[0] for e in listed) != 1})

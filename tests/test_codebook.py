@@ -71,6 +71,22 @@ def test_default_with_an_unknown_code_is_an_error():
         codebook.parse(mutate(change))
 
 
+def test_the_summarys_sections_are_known_names_each_at_most_once():
+    from review.report import SECTIONS
+
+    schema = codebook.schema()["properties"]["report"]["properties"]["sections"]
+    assert tuple(schema["items"]["enum"]) == SECTIONS  # the schema allows what the report knows how to print
+    ordered = codebook.parse(mutate(lambda data: data["report"].update(sections=["key_messages", "context"])))
+    assert ordered.report["sections"] == ["key_messages", "context"]
+
+    def change(data):
+        data["report"]["sections"] = ["context", "methods", "context"]  # a name it does not know, one twice
+
+    with pytest.raises(ProtocolError, match=r"report/sections: .* has non-unique elements[\s\S]*"
+                                            r"report/sections/1: 'methods' is not one of \['context'"):
+        codebook.parse(mutate(change))
+
+
 def test_the_timeline_panels_name_key_codes_with_a_period():
     def change(data):
         data["report"]["timeline"]["panels"][0]["codes"] += ["SHAA", "other"]  # a typo; a code with no period

@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-from conftest import PROJECT, ZoteroServer
+from conftest import LETTERED, PROJECT, ZoteroServer, unresolved
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,10 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     assert sorted(conflicts.resolved_by) == ["", "consensus"]
     for name in ("executive_summary.md", "executive_summary.html", "executive_summary.docx"):
         assert (project / "results/report" / name).stat().st_size > 1000, name
-    assert "GRADE-CERQual" in (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
+    summary = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
+    assert "GRADE-CERQual" in summary
+    # every lettered citation, in the evidence and among the studies not yet extracted, has its reference
+    assert len(LETTERED.findall(summary)) > 10 and unresolved(summary) == []
     kinds = ("*.csv", "*.md", "*.html", "*.docx", "*.svg", "*.xlsx")
     outputs = {p: p.read_bytes() for kind in kinds for p in (project / "results").rglob(kind)}
 
@@ -309,7 +312,8 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
                        for r in csv_rows(project / "results/evidence/evidence.csv")}
     extracted = sorted({r[1] for r in tidy_before})
     summary_before = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
-    cited = [line for line in summary_before.split("## References")[1].splitlines() if line.startswith("- ")]
+    cited = [line for line in summary_before.split("## References")[1].split("\n## ")[0].splitlines()
+             if line.startswith("- ")]  # the reference list (the annex and the appendix follow it)
     prisma_before = {r["data"]: int(r["n"] or 0) for r in csv_rows(project / "results/prisma/counts.csv")
                      if r["n"].isdigit()}
     ids_before = {r["record_id"]: r["study_id"] for r in csv_rows(project / "results/dedup/groups.csv")}

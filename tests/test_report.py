@@ -10,7 +10,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from conftest import EVIDENCE, FORM, STUDIES
+from conftest import EVIDENCE, FORM, LETTERED, STUDIES, unresolved
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
@@ -206,18 +206,28 @@ def test_word_has_a_contents_field_figures_with_captions_and_table_headers_that_
     data = documents.docx(context(flow_png=flow))
     document = Document(io.BytesIO(data))
     texts = [p.text for p in document.paragraphs]
-    assert "Figure 1. PRISMA 2020 flow diagram" in texts and len(document.inline_shapes) == 1
-    caption = document.paragraphs[texts.index("Figure 1. PRISMA 2020 flow diagram")]
-    assert caption.paragraph_format.keep_with_next
+    assert len(document.inline_shapes) == 1
+    # the caption and its picture one paragraph, kept on one page (LibreOffice leaves a caption kept with the
+    # next paragraph alone at a page's foot: the printed check is in the LibreOffice test)
+    caption = next(p for p in document.paragraphs if p.text.startswith("Figure 1. PRISMA 2020 flow diagram"))
+    assert caption.paragraph_format.keep_together and caption._p.xpath(".//pic:pic")
     assert all(p.paragraph_format.keep_with_next for p in document.paragraphs if p.style.name.startswith("Heading"))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         body = archive.read("word/document.xml").decode()
         settings = archive.read("word/settings.xml").decode()
-    assert 'TOC \\o "1-2"' in body and body.count('w:fldCharType="begin"') == 1 and "<w:updateFields" in settings
-    # until Word updates the field, the contents list the headings in order
-    start = texts.index("Contents") + 1
-    contents = texts[start:texts.index("Key messages", start + 1)]  # up to the heading itself
-    assert contents[:3] == ["Key messages", "The issue and the questions", "Methods"] and "References" in contents
+    # the contents after the first page: each heading with a PAGEREF field to its bookmark (LibreOffice lays
+    # out its page number, Word updates it when asked on opening), no TOC field LibreOffice would print as saved
+    assert "TOC \\o" not in body and "<w:updateFields" in settings
+    start = texts.index("Contents")
+    assert document.paragraphs[start].paragraph_format.page_break_before
+    headings = [p.text for p in document.paragraphs if p.style.name in ("Heading 1", "Heading 2")
+                and p.text != "Contents"]
+    contents = [t.rstrip("\t") for t in texts[start + 1:start + 1 + len(headings)]]
+    assert contents == headings and contents[:4] == ["Context", "Key messages", "Recommendations", "Review questions"]
+    assert contents.index("References") < contents.index("Annex: how the review was done") < contents.index(
+        "Appendix: evidence tables")  # the process in an annex after the findings and references
+    bookmarks = re.findall(r'<w:bookmarkStart w:id="\d+" w:name="(_Toc\d+)"/>', body)
+    assert re.findall(r" PAGEREF (_Toc\d+) \\h ", body) == bookmarks and len(bookmarks) == len(headings)
     assert all(t.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None for t in document.tables)
     # without the cairo library there is no PNG: the summary points to the SVG
     plain = Document(io.BytesIO(documents.docx(context(flow_png=None))))
@@ -298,6 +308,26 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     assert "Functions Studies Citations" in " ".join(text.split())
 
 
+def outside(fig) -> list[str]:
+    """The texts of ``fig`` that run past its edges, or past their panel's frame, as matplotlib's renderer lays
+    them out (what the SVG and the PNG show)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer, box = fig.canvas.get_renderer(), fig.bbox
+    out = []
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip():
+            extent = text.get_window_extent(renderer)
+            if extent.x0 < box.x0 - 0.5 or extent.x1 > box.x1 + 0.5 or extent.y0 < box.y0 - 0.5 or \
+                    extent.y1 > box.y1 + 0.5:
+                out.append(text.get_text())
+    for ax in fig.axes:  # what is written in a panel (the counts after the bars) ends inside its frame
+        frame = ax.get_window_extent(renderer)
+        out += [t.get_text() for t in ax.texts if t.get_window_extent(renderer).x1 > frame.x1 + 0.5]
+    return out
+
+
 def test_the_timeline_has_its_panels_in_time_order_a_legend_its_eras_and_runs_to_the_reports_date():
     periods = tables.compute_all(EVIDENCE, STUDIES, FORM)["timeline"]
     layout = report.timeline_layout(FORM, {"output": {"document": {"date": "2025-12-01"}}})
@@ -321,12 +351,47 @@ def test_the_timeline_has_its_panels_in_time_order_a_legend_its_eras_and_runs_to
     assert any("28 to 10" in t for t in legend) and any(t.startswith("2: 2013-16") for t in legend)
     assert any(list(line.get_xdata()) == [pytest.approx(2006.5, abs=0.01)] * 2 for line in top.lines)  # 1 July 2006
     assert figures.smallest_text_pt(fig) >= 8 and fig.get_figwidth() == figures.WIDTH_IN
+    assert outside(fig) == []  # the era's long label wrapped in the legend, not run past the edge
+    # the count after a tier that still runs ends inside the panel, however many studies it counts
+    counted = periods.assign(studies=periods["studies"].mask(periods["tier"].isin(["ICB", "ICP"]), "12"))
+    crowded = figures.timeline_figure(counted, layout)
+    assert outside(crowded) == []
+    years = sorted((t.get_window_extent().x0, t.get_window_extent().x1) for t in crowded.axes[-1].get_xticklabels()
+                   if t.get_text())
+    assert len(years) >= 4 and all(end + 2 < start for (_, end), (start, _) in zip(years, years[1:]))  # apart
+    assert any("\n" in t for t in legend) and outside(figures.evidence_map_figure(
+        report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM), "Evidence map")) == []
     assert documents.timeline(periods.iloc[0:0]) == b""
     # drawn once for both formats, the same bytes as drawn for each alone
     assert documents.timelines(periods, layout) == (svg, documents.timeline(periods, "png", layout))
     matrix = report.evidence_matrix(tables.compute_all(EVIDENCE, STUDIES, FORM), FORM)
     assert documents.evidence_map(matrix, "Map") == (documents.evidence_map_svg(matrix, "Map"),
                                                      documents.evidence_map_png(matrix, "Map"))
+
+
+def headings_and_figures_at_every_height() -> bytes:
+    """A Word file of headings before tables and captioned figures, each a line lower on its page than the
+    last, so that one of them falls at every height of a page, its foot too."""
+    from PIL import Image
+
+    from review.word import Writer
+
+    document = Document()
+    for section in document.sections:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    writer = Writer(document, {"timeline": {"number": 1, "caption": "Timeline of the tiers"}})
+    picture = io.BytesIO()
+    Image.new("RGB", (900, 300), "#2f5597").save(picture, format="PNG", dpi=(150, 150))
+    for k in range(1, 40):
+        writer.paragraph(f"Text {k}")
+        if k % 2:
+            writer.table(["Tier", "From", "To"], [["Regional Hospital Board", "1948", "1974"]] * 3,
+                         (f"Heading {k}", 2))
+        else:
+            writer.figure("timeline", picture.getvalue())
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
@@ -349,9 +414,18 @@ def test_libreoffice_prints_the_word_file_on_a4_with_whole_words_in_tables_and_n
     assert any(s.orientation == 1 for s in document.sections)  # the CERQual table across a landscape page
     # a profile of its own: another LibreOffice running (a second test run, an open window) would take the file
     profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
+    (tmp_path / "kept.docx").write_bytes(headings_and_figures_at_every_height())
     result = subprocess.run(["soffice", profile, "--headless", "--norestore", "--convert-to", "pdf", "--outdir",
-                             str(tmp_path), str(path)], capture_output=True, text=True, timeout=240)
+                             str(tmp_path), str(path), str(tmp_path / "kept.docx")],
+                            capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
+    # no heading printed alone at the foot of a page, and each figure's caption on the page of its picture
+    # (a picture has no text: the images a page draws are counted against the captions it prints)
+    kept = PdfReader(tmp_path / "kept.pdf").pages
+    feet = [[line for line in page.extract_text().splitlines() if line.strip()][-1] for page in kept]
+    assert len(feet) > 5 and not [line for line in feet if line.startswith("Heading")], feet
+    assert [len(re.findall(rb"/\S+ Do\b", page.get_contents().get_data())) for page in kept] == [
+        page.extract_text().count("Figure 1. Timeline of the tiers") for page in kept]
     pdf = PdfReader(tmp_path / "summary.pdf")
     width, height = (round(float(v)) for v in pdf.pages[0].mediabox.upper_right)
     assert (width, height) == (595, 842)  # A4 in points
@@ -368,6 +442,17 @@ def test_libreoffice_prints_the_word_file_on_a4_with_whole_words_in_tables_and_n
     words = {w for t in document.tables for row in t.rows for cell in row.cells for w in cell.text.split()}
     assert "Methodological" in words and not sorted(words - printed)
     assert all(f"Page {k} of {len(pages)}" in page for k, page in enumerate(pages, 1))
+    # the contents print each heading with the page LibreOffice laid it out on
+    headings = [p.text for p in document.paragraphs if p.style.name in ("Heading 1", "Heading 2")
+                and p.text != "Contents"]
+    lines = [[line.strip() for line in page.splitlines()] for page in pages]
+    at = next(k for k, page in enumerate(lines) if "Contents" in page)
+    listed = "\n".join("\n".join(page) for page in lines[at:at + 2])
+    for heading in headings:
+        number = re.search(re.escape(heading) + r"\.+ ?(\d+)\n", listed)
+        assert number, heading
+        page = next(k for k, page in enumerate(lines) if heading in page) + 1  # a line of its own
+        assert int(number.group(1)) == page, heading
 
 
 def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(tmp_path):
@@ -399,3 +484,65 @@ def test_the_table_shown_in_the_body_is_not_printed_again_in_the_appendix():
     assert built["enablers_barriers"] is not None
     assert body not in [t["name"] for t in built["appendix"]]
     assert {t["name"] for t in built["appendix"]} == {t.name for t in FORM.tables} - {body}
+
+
+def headings_in_order(ctx):
+    """The summary's top headings as Markdown, HTML and Word print them."""
+    from html import unescape
+
+    from review.templating import render
+
+    markdown = [line[3:] for line in render("executive_summary.md.j2", None, **ctx).splitlines()
+                if line.startswith("## ")]
+    html = [unescape(h) for h in re.findall(r"<h2>(.*?)</h2>", render("executive_summary.html.j2", None, **ctx))]
+    word = [p.text for p in Document(io.BytesIO(documents.docx(ctx))).paragraphs
+            if p.style.name == "Heading 1" and p.text != "Contents"]
+    return markdown, html, word
+
+
+def test_the_summary_puts_one_page_first_the_process_in_an_annex_in_the_same_order_in_every_format():
+    import dataclasses
+
+    ctx = context()
+    assert ctx["sections"] == list(report.SECTIONS)
+    markdown, html, word = headings_in_order(ctx)
+    assert markdown == html == word
+    assert markdown[:3] == ["Context", "Key messages", "Recommendations"]  # the first page: context, messages, ask
+    assert markdown.index("References") < markdown.index("Annex: how the review was done") == len(markdown) - 2
+    assert markdown[-1] == "Appendix: evidence tables"
+    # the figures numbered as they now appear: the timeline with the questions, the flow in the annex
+    drawn = {**ctx, "timeline_svg": "<svg></svg>", "evidence_map_svg": "<svg></svg>"}
+    assert {k: v["number"] for k, v in report.number_figures(drawn).items()} == {
+        "timeline": 1, "evidence_map": 2, "flow": 3}
+    # a codebook declaring its own order (report.sections): every format follows it, and leaves out the rest
+    form = dataclasses.replace(FORM, report={**FORM.report, "sections": ["key_messages", "context", "appendix"]})
+    declared = {**ctx, **report.build_context({"title": "T", "scope": "England."}, form, EVIDENCE, STUDIES, flow(),
+                                              "", pd.DataFrame(), pd.DataFrame(), [])}
+    assert headings_in_order(declared) == (["Key messages", "Context", "Appendix: evidence tables"],) * 3
+
+
+def test_every_lettered_citation_resolves_to_one_reference_and_a_lone_letter_is_explained():
+    from review.templating import render
+
+    studies = pd.concat([STUDIES, pd.DataFrame([  # included, not yet extracted: cited among the gaps
+        {"study_id": "s4", "citation": "Lorne et al. 2019b", "year": "2019", "title": "Regional assemblage"},
+        {"study_id": "s5", "citation": "Peckham et al. 2005a", "year": "2005", "title": "Decentralisation"}])])
+    studies["citation"] = studies["citation"].replace({"Lorne et al. 2019": "Lorne et al. 2019a"})
+    studies["year_suffix"] = studies["citation"].str.extract(r"\d{4}([a-z]*)$", expand=False)
+    studies["creators"] = [f'[{{"role": "author", "family": "{c.split()[0]}", "given": "Anne"}}]'
+                           for c in studies["citation"]]
+    ctx = {**context(), **report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, EVIDENCE, studies,
+                                               flow(), "", pd.DataFrame(), pd.DataFrame(), [])}
+    markdown = render("executive_summary.md.j2", None, **ctx)
+    assert "Lorne et al. 2019b" in markdown.split("## Evidence gaps")[1]  # the gaps cite a study not extracted
+    assert {"Lorne 2019a", "Lorne 2019b", "Peckham 2005a"} <= {f"{n} {y}" for n, y in LETTERED.findall(markdown)}
+    assert unresolved(markdown) == []
+    waiting = markdown.split("### Included studies not yet extracted")[1].split("\n## ")[0]
+    assert "(2019b)" in waiting and "(2005a)" in waiting and "(2019a)" not in waiting
+    # Peckham 2005a's partner is not included (the letters count every record screened): said so once
+    assert ctx["references_note"].startswith("A letter after the year (Peckham et al. 2005a) tells apart")
+    word = "\n".join(p.text for p in Document(io.BytesIO(documents.docx(ctx))).paragraphs)
+    html = render("executive_summary.html.j2", None, **ctx)
+    for text in (word, html):
+        assert "Included studies not yet extracted" in text and "Peckham, A. (2005a)" in text
+        assert "A letter after the year (Peckham et al. 2005a)" in text
