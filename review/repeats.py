@@ -22,6 +22,19 @@ from rapidfuzz import fuzz
 from .codebook import Codebook, Repeat
 from .extraction import CONSENSUS, Row, shown
 
+# an item one reviewer gave while the other reviewer of its study x key gave others, none quoting its passage: it
+# stands, but is not agreed (the consensus workbook's question)
+NOT_PAIRED = "one reviewer's, not paired with the other reviewer's items"
+IN_WORDS = {"agreed": "both reviewers", "single reviewer": "one reviewer", CONSENSUS: "agreed at consensus",
+            NOT_PAIRED: "one reviewer's; the other's differ (not yet reconciled)"}
+
+
+def in_words(basis: str) -> str:
+    """What a value's basis means to a reader of the tables ("one item (the same quote); alice's words": both
+    reviewers)."""
+    return IN_WORDS.get(basis, "both reviewers" if basis.startswith("one item") else basis)
+
+
 # how alike two quotes (or two wordings) must be to be the same passage: a quote copied with other punctuation,
 # an ellipsis or a word more is still the same passage; two passages of one report are not
 SAME_PASSAGE = 90
@@ -122,13 +135,13 @@ def combine(codebook: Codebook, repeat: Repeat, rows: Iterable[Row], consensus: 
         if len(reviewers) > 1 and unpaired:
             _not_paired(out, key, repeat, reviewers, unpaired)
         for number, item in enumerate(items, start=1):
-            _stand(out, key, number, item, repeat, put)
+            _stand(out, key, number, item, repeat, put, alone="single reviewer" if len(reviewers) == 1 else NOT_PAIRED)
     return out
 
 
-def _stand(out: Combined, key: tuple[str, str], number: int, item: Item, repeat: Repeat, put: Any) -> None:
-    """An item's values that stand: agreed, one reviewer's, the first reviewer's words; a code two reviewers gave
-    differently is left out and disputed."""
+def _stand(out: Combined, key: tuple[str, str], number: int, item: Item, repeat: Repeat, put: Any, alone: str) -> None:
+    """An item's values that stand: agreed, one reviewer's (``alone``: the basis of an item only one reviewer gave),
+    the first reviewer's words; a code two reviewers gave differently is left out and disputed."""
     names = sorted(item.rows)
     for f in repeat.fields:
         given = {name: item.rows[name].values.get(f.name) for name in names}
@@ -137,7 +150,7 @@ def _stand(out: Combined, key: tuple[str, str], number: int, item: Item, repeat:
             continue
         distinct = {shown(v) for v in present.values()}
         if len(names) == 1:
-            put(key, number, f.name, next(iter(present.values())), "single reviewer")
+            put(key, number, f.name, next(iter(present.values())), alone)
         elif len(distinct) == 1:
             put(key, number, f.name, next(iter(present.values())),
                 "agreed" if len(present) > 1 else f"one item ({item.paired_by}); {next(iter(present))} alone")

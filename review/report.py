@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 
 from . import report_counts, synthesis, tables
-from .certainty import Framework
+from .certainty import LEVELS, Framework
 from .citations import reference_parts
 from .codebook import Codebook, TableSpec
+from .errors import WARNING, Problem
 from .figures import TimelineLayout
 
 
@@ -155,6 +156,30 @@ def sourced(items: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list
     return out
 
 
+def confidence_problems(messages: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list[Problem]:
+    """A key message rated above the lowest rating of the findings it rests on (its ``confidence`` against their
+    ``overall_confidence``, on the frameworks' scale high, moderate, low, very low): a message cannot be surer
+    than the weakest finding it needs. A warning for the team, who may have a reason; the report prints their
+    rating as typed."""
+    rank = {level: k for k, level in enumerate(LEVELS)}
+    by_id = {f.get("finding_id", ""): f for f in findings if f.get("finding_id")}
+    out = []
+    for m in messages:
+        given = str(m.get("confidence") or "").strip().lower()
+        rated = [(str(by_id[i].get("overall_confidence") or "").strip().lower(), i) for i in m.get("source_findings", [])]
+        rated = [(level, i) for level, i in rated if level in rank]
+        if given not in rank or not rated:
+            continue
+        lowest, finding = max(rated, key=lambda r: rank[r[0]])
+        if rank[given] < rank[lowest]:
+            out.append(Problem(code="message-above-its-findings", severity=WARNING, file="extracts/synthesis.xlsx",
+                               sheet="key messages", column="confidence", value=given, record_id=str(m.get("message_id", "")),
+                               expected=f"at most {lowest}, the rating of {finding}",
+                               hint=f"the message rests on {', '.join(i for _, i in rated)}; rate it no higher than the "
+                                    "weakest of them, or link only the findings it needs"))
+    return out
+
+
 def findings_by_code(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, field: str
                      ) -> list[dict[str, Any]]:
     """Key findings from the data: for each code of ``field``, how many studies, which key codes, which studies
@@ -279,6 +304,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
                                 extraction_agreement if extraction_agreement is not None else pd.DataFrame())
     methods["studies_text"] = synthesis.studies_sentence(numbers)
     methods["studies_extracted"] = numbers["studies_extracted"]
+    methods["rows_extracted"], methods["rows_one_reviewer"] = numbers["rows_extracted"], numbers["rows_one_reviewer"]
+    methods["key_label"] = codebook.key_fields[0].label.lower() if codebook.key_fields else "key"
     methods["decided"] = {"title and abstract": numbers["screened"] - numbers["awaiting_ta"],
                           "full text": numbers["assessed"]}
     methods["agreement_text"] = synthesis.agreement_sentence(methods, len(open_disagreements))
@@ -313,7 +340,9 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "lessons": lessons,
         "limitations": {"low_quality": low_quality, "open_disagreements": len(open_disagreements),
                         "validation_errors": len(errors), "studies_extracted": numbers["studies_extracted"],
-                        "studies_included": numbers["studies_included"]},
+                        "studies_included": numbers["studies_included"],
+                        "lines": synthesis.limitation_lines(numbers, len(open_disagreements), len(errors), low_quality,
+                                                            methods["key_label"])},
         "certainty": certainty_summary(certainty or synthesis.framework(codebook), written.get("findings", findings)),
         "changes": [],  # what the last refresh changed (review.changes.summary), set by the stage
         # the reference list in the style's order: plain text, and as parts with the style's italics

@@ -42,6 +42,14 @@ def numbers(prisma_counts: pd.DataFrame, studies: pd.DataFrame, evidence: pd.Dat
     extracted = set(evidence["study_id"]) if not evidence.empty else set()
     out["studies_extracted"] = int(studies["study_id"].isin(extracted).sum()) if len(studies) else 0
     out["in_flow"] = int(bool(flow))
+    # study x key rows whose own values stand on one reviewer alone (no value agreed, compared or settled): the
+    # methods say so beside "extracted independently by two reviewers"
+    rows = evidence[evidence["item"].fillna("") == ""] if "item" in evidence.columns else evidence
+    if not rows.empty and "basis" in rows.columns:
+        alone = rows.groupby(["study_id", "tier"])["basis"].agg(lambda b: set(b) == {"single reviewer"})
+        out["rows_extracted"], out["rows_one_reviewer"] = len(alone), int(alone.sum())
+    else:
+        out["rows_extracted"] = out["rows_one_reviewer"] = 0
     return out
 
 

@@ -107,7 +107,14 @@ class Estimate:
 
     def sentence(self) -> str:
         p = "p < 0.001" if self.p < 0.001 else f"p = {self.p:.3f}"
-        said = remaining_words(self.remaining, self.total - self.screened, self.confidence)
+        unscreened = self.total - self.screened
+        said = remaining_words(self.remaining, unscreened, self.confidence)
+        if self.safe_to_stop and 0 < unscreened <= self.remaining:
+            # the bound says nothing ("any may be relevant"), yet the test says stop: because even then the target is
+            # met; said as that worst case, not as a "so" that does not follow
+            worst = self.found / (self.found + unscreened) if self.found + unscreened else 1.0
+            return (f"{said} Even if {'it were' if unscreened == 1 else f'all {unscreened:,} were'}, {worst:.1%} of "
+                    f"the relevant studies would have been found, at least {self.target:.0%} ({p}): screening may stop.")
         if self.safe_to_stop:
             return f"{said} So at least {self.target:.0%} of the relevant studies have been found ({p}): screening may stop."
         return (f"{said} So it is not yet shown that {self.target:.0%} of the relevant studies have been found ({p}): "

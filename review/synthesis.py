@@ -129,11 +129,17 @@ def prioritisation(summary: Mapping[str, str]) -> str:
     ({measure: value}); empty when prioritisation is off."""
     if not summary.get("model"):
         return ""
+    trained = [summary.get(k) or "0" for k in ("trained_on_included", "trained_on_excluded")]
+    if not all(t.isdigit() and int(t) for t in trained):  # no model learned yet: nothing was ranked
+        return ("Records not yet screened at title and abstract are to be presented in order of predicted relevance "
+                "once at least one inclusion and one exclusion have been decided; no ranking has been made yet.")
     text = (f"Records not yet screened at title and abstract were presented in order of predicted relevance, "
             f"relearned at each refresh from the decisions so far ({summary['model']}). "
             f"{summary['screened']} of {summary['studies']} studies had been screened on title and abstract and "
             f"{summary['found']} of them kept for full text. "
-            f"Stopping was judged by the hypergeometric test of Callaghan and Mueller-Hansen (2020): "
+            # the method's own reference in full: the reference list holds the review's studies, not its methods
+            f"Stopping was judged by the hypergeometric test of Callaghan and Müller-Hansen (2020, Statistical "
+            f"stopping criteria for automated screening in systematic reviews, Systematic Reviews 9:273): "
             f"{summary['sentence'][:1].lower()}{summary['sentence'][1:]}")
     if summary.get("stopped_on"):
         note = f" ({summary['stop_note']})" if summary.get("stop_note") else ""
@@ -186,9 +192,12 @@ def kappa_meaning(kappa: str, agreement: str = "") -> str:
         k = float(kappa)
     except ValueError:
         return ""
-    bands = ((0.0, "less than chance agreement"), (0.2, "slight agreement"), (0.4, "fair agreement"),
-             (0.6, "moderate agreement"), (0.8, "substantial agreement"), (1.01, "almost perfect agreement"))
-    words = next(w for top, w in bands if k < top or top == 1.01)
+    # Landis and Koch's bands include their upper bound: 0.00-0.20 slight ... 0.61-0.80 substantial, 0.81-1.00 almost
+    # perfect (a kappa of exactly 0.800 is substantial, not almost perfect)
+    bands = ((0.2, "slight agreement"), (0.4, "fair agreement"), (0.6, "moderate agreement"),
+             (0.8, "substantial agreement"))
+    words = ("less than chance agreement" if k < 0 else
+             next((w for top, w in bands if k <= top + 1e-9), "almost perfect agreement"))
     try:
         skewed = float(agreement) >= 0.8 and k < 0.4
     except ValueError:
@@ -203,16 +212,39 @@ def studies_sentence(n: Mapping[str, int]) -> str:
              f"{count(n['duplicates'], 'duplicate')} removed"]
     if n["automatic"]:
         parts.append(f"{count(n['automatic'], 'record')} marked ineligible by the stopping rule")
-    screened = f"{count(n['screened'], 'record')} screened on title and abstract"
-    if n["awaiting_ta"]:
-        screened += f" ({n['awaiting_ta']} still awaiting a decision)"
-    parts.append(f"{screened}, of which {n['excluded_ta']} excluded")
+    if n["screened"] and n["awaiting_ta"] == n["screened"]:  # before any decision: not "35 screened (35 awaiting)"
+        parts.append(f"{count(n['screened'], 'record')} to screen on title and abstract, none decided yet")
+    else:
+        screened = f"{count(n['screened'], 'record')} screened on title and abstract"
+        if n["awaiting_ta"]:
+            screened += f" ({n['awaiting_ta']} still awaiting a decision)"
+        parts.append(f"{screened}, of which {n['excluded_ta']} excluded")
     full = [f"{n['not_retrieved']} not retrieved" if n["not_retrieved"] else "",
             f"{n['awaiting_ft']} awaiting a decision" if n["awaiting_ft"] else "",
             f"{n['assessed']} assessed, of which {n['excluded_ft']} excluded with reasons"]
     parts.append(f"of the {count(n['sought'], 'report')} sought as full text, " + ", ".join(f for f in full if f))
     return ("; ".join(parts) + f". {count(n['included'], 'study', 'studies')} "
             f"{'is' if n['included'] == 1 else 'are'} included, {n['studies_extracted']} of them extracted so far.")
+
+
+def limitation_lines(numbers: Mapping[str, int], open_disagreements: int, validation_errors: int,
+                     low_quality: list[str], key_label: str = "key") -> list[str]:
+    """The limitations the data shows, one sentence each, right for 0, 1 and many; the one source every format
+    prints."""
+    included, extracted = numbers.get("studies_included", 0), numbers.get("studies_extracted", 0)
+    lines = [f"{extracted} of {count(included, 'included study', 'included studies')} "
+             f"{'has' if extracted == 1 else 'have'} been extracted so far."]
+    lines.append(f"{count(open_disagreements, 'disagreement')} between reviewers "
+                 f"{'is' if open_disagreements == 1 else 'are'} not yet resolved; "
+                 f"{count(validation_errors, 'validation error')} {'is' if validation_errors == 1 else 'are'} "
+                 "outstanding in the extraction sheets.")
+    alone, rows = numbers.get("rows_one_reviewer", 0), numbers.get("rows_extracted", 0)
+    if alone:
+        lines.append(f"{alone} of {count(rows, f'study x {key_label} row')} extracted "
+                     f"{'rests' if alone == 1 else 'rest'} on one reviewer alone.")
+    if low_quality:
+        lines.append(f"Studies appraised as low quality: {'; '.join(low_quality)}.")
+    return lines
 
 
 def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> str:
@@ -239,6 +271,10 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
             meaning = kappa_meaning(str(methods["extraction_kappa_median"]))
             text += (f"; over {count(fields, 'field')} compared, the median Cohen's kappa was "
                      f"{_signed(methods['extraction_kappa_median'])}" + (f" ({meaning})" if meaning else ""))
+        alone, rows = int(methods.get("rows_one_reviewer", 0)), int(methods.get("rows_extracted", 0))
+        if alone:  # "independently by 2 reviewers" is not true of every row
+            text += (f", except {count(alone, 'study x ' + methods.get('key_label', 'key') + ' row')} of {rows} "
+                     f"extracted by one reviewer only")
         out.append(text + ". " + ("Their disagreements were settled in the consensus workbook." if not open_disagreements
                                   else f"{count(open_disagreements, 'disagreement')} "
                                        f"{'is' if open_disagreements == 1 else 'are'} still open in the consensus workbook."))

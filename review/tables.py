@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import repeats
 from .codebook import Codebook, TableSpec
 from .extraction import KEY_COLUMN as KEY
 
@@ -113,6 +114,12 @@ def statements(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook
         merged = merged.merge(_item_field(evidence, o["qualifier"]).rename(columns={"value": "qualifier"}), on=keys,
                               how="left")
     merged = merged.merge(_item_field(evidence, o["group"]).rename(columns={"value": "group"}), on=keys, how="left")
+    agreement = "basis" in evidence.columns  # who stands behind each statement, in words (repeats.in_words)
+    if agreement:
+        bases = evidence[evidence["field"] == o["text"]].assign(
+            item=lambda f: f["item"].fillna("").astype(str) if "item" in f.columns else "")
+        bases = bases[["study_id", KEY, "item", "basis"]].drop_duplicates(subset=keys)
+        merged = merged.merge(bases.assign(basis=bases["basis"].map(repeats.in_words)), on=keys, how="left")
     group_field = codebook[o["group"]]
     labels = {c.code: c.label for c in group_field.choices} | {"": NOT_GROUPED}
     by = ["group", "text", *(["qualifier"] if qualifier else [])]
@@ -121,8 +128,10 @@ def statements(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook
         row: dict[str, str] = dict(zip(by, map(str, values)))
         rows.append({"group": row["group"], "group_label": labels.get(row["group"], row["group"]), "text": row["text"],
                      **({"qualifier": row["qualifier"]} if qualifier else {}),
+                     **({"agreement": "; ".join(sorted(set(found["basis"]) - {""}))} if agreement else {}),
                      "citations": _citations(found["study_id"], studies)})
-    columns = ["group", "group_label", "text", *(["qualifier"] if qualifier else []), "citations"]
+    columns = ["group", "group_label", "text", *(["qualifier"] if qualifier else []),
+               *(["agreement"] if agreement else []), "citations"]
     table = pd.DataFrame(rows, columns=columns)
     table["_o"] = table["group"].map(_position(list(group_field.codes)))
     return table.sort_values(["_o", "text"]).drop(columns="_o").reset_index(drop=True)

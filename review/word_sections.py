@@ -115,9 +115,8 @@ def certainty(w: Writer, context: dict[str, Any]) -> None:
 def limitations(w: Writer, context: dict[str, Any]) -> None:
     limits = context["limitations"]
     w.heading("Limitations", 1)
-    w.paragraph(f"{limits['studies_extracted']} of {limits['studies_included']} included studies extracted; "
-                f"{limits['open_disagreements']} unresolved disagreements; {limits['validation_errors']} "
-                "validation errors outstanding.")
+    for line in limits["lines"]:
+        w.paragraph(line, style="List Bullet")
 
 
 def _references(w: Writer, entries: list[list[dict[str, Any]]]) -> None:

@@ -187,11 +187,12 @@ A = {
         findings_summary="Organisations in the first ICSs worked together to manage finances and performance in a "
                          "way that was not happening before; early service change was in primary care, integrated "
                          "care teams and specialist services; regulation stayed focused on single organisations.",
-        lessons_for_ics="Invest in relationships at every level, build governance in an evolutionary way that does "
-                        "not conflict with statutory accountabilities, and give systems time.",
+        lessons_for_ics="Invest in relationships at every level, which can only be done locally and takes time and "
+                        "commitment, and build governance in an evolutionary way that does not conflict with "
+                        "statutory accountabilities.",
         lesson_audience="systems",
-        key_quote="organisations are working more collaboratively to manage finances and performance in a way that "
-                  "was not happening previously",
+        key_quote="Invest in building collaborative relationships at all levels of the system – this can only be "
+                  "done locally and takes time and commitment.",
         lesson_stance="recommends_change", qa_tool="AACODS", qa_overall="moderate", conflict_of_interest="no",
         evidence_locator="Overview; Our findings; Our conclusions; Recommendations"),
     (BLOG, "ICB"): dict(
@@ -315,7 +316,7 @@ A = {
         findings_summary="STPs worked as 'post-political' spaces: a 'local' consensus over cuts under financial "
                          "constraint, shaped by the continued influence of previous reorganisations.",
         lessons_for_ics="A consensus about place can hide hard choices about money.", lesson_audience="systems",
-        key_quote="continued influence of previous reorganizations", lesson_stance="cautions",
+        key_quote="post-political", lesson_stance="cautions",
         qa_tool="CASP_qual", qa_overall="high", conflict_of_interest="no", evidence_locator="Abstract"),
     (MORAN, "STP"): dict(
         evidence_type="peer_empirical", study_design="qual_case_study", data_sources="interviews",
@@ -439,6 +440,7 @@ B_CHANGES = {
                          "and separate performance management of each organisation made joint decisions harder.",
         lessons_for_ics="Make clear who decides what, and let local groups hold commissioning and resources as "
                         "subsidiarity promises.",
+        lesson_audience="systems",  # control withheld from local groups inside ICSs: theirs to give
         key_quote="it was not always clear who was responsible for making which decisions",
     ),
     (BLOG, "ICP"): dict(
@@ -659,8 +661,8 @@ CONSENSUS_LESSONS = {
         *MORE_LESSONS_A[(SANDERSON23, "ICS_NONSTAT")]],
     (EDWARDS, "SHA"): [dict(
         lessons_for_ics="Keep the purpose of the regional tier clear and consistent, and choose leaders who fit "
-                        "their area.", lesson_audience="national_bodies", lesson_stance="supports_current_design",
-        key_quote="more manageable", lesson_locator="Key lessons")],
+                        "their area.", lesson_audience="national_bodies", lesson_stance="recommends_change",
+        lesson_locator="Key lessons; prerequisites")],
     (HEWITT, "ICB"): [dict(
         lessons_for_ics="Balance freedom with accountability, and agree a few shared priorities instead of many "
                         "national targets.", lesson_audience="national_bodies", lesson_stance="recommends_change",

@@ -306,9 +306,9 @@ def ris_copy(row, key):
 def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_codebook_revision(project):
     """The acceptance of issue 10: an update search from a database sorting first, then a new codebook version."""
     assert snakemake(project).returncode == 0
-    tidy_before = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "field", "value", "entry"))
+    tidy_before = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "item", "field", "value", "entry"))
                    for r in csv_rows(project / "results/evidence/extractions.csv")}
-    evidence_before = {tuple(r[k] for k in ("study_id", "tier", "field", "value", "basis"))
+    evidence_before = {tuple(r[k] for k in ("study_id", "tier", "item", "field", "value", "basis"))
                        for r in csv_rows(project / "results/evidence/evidence.csv")}
     extracted = sorted({r[1] for r in tidy_before})
     summary_before = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
@@ -338,10 +338,10 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
     groups = {r["record_id"]: r["study_id"] for r in csv_rows(project / "results/dedup/groups.csv")}
     assert {k: groups[k] for k in ids_before} == ids_before  # no study changed its id
     assert [groups[f"assia:A{k}"] for k in (1, 2, 3)] == copies  # the copies joined their studies
-    tidy_after = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "field", "value", "entry"))
+    tidy_after = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "item", "field", "value", "entry"))
                   for r in csv_rows(project / "results/evidence/extractions.csv")}
     assert tidy_before <= tidy_after
-    evidence_after = {tuple(r[k] for k in ("study_id", "tier", "field", "value", "basis"))
+    evidence_after = {tuple(r[k] for k in ("study_id", "tier", "item", "field", "value", "basis"))
                       for r in csv_rows(project / "results/evidence/evidence.csv")}
     assert evidence_after == evidence_before
     summary_after = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
@@ -363,14 +363,14 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
 
     # a field added after piloting: a new codebook version
     codebook = yaml.safe_load((project / "protocols/codebook.yaml").read_text(encoding="utf-8"))
-    codebook["version"] = "1.2"
+    codebook["version"] = "1.3"
     codebook["groups"][-1]["fields"].append({
         "name": "system_aims", "label": "System aims", "type": "multiple", "help": "The four purposes of ICSs.",
         "choices": [{"code": "outcomes", "label": "Improve population health outcomes"},
                     {"code": "inequalities", "label": "Tackle inequalities"},
                     {"code": "value", "label": "Enhance productivity and value for money"},
                     {"code": "social", "label": "Support social and economic development"}]})
-    codebook["changes"].append({"version": "1.2", "add_field": "system_aims", "note": "after piloting"})
+    codebook["changes"].append({"version": "1.3", "add_field": "system_aims", "note": "after piloting"})
     (project / "protocols/codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True),
                                                      encoding="utf-8")
     revised = snakemake(project)
@@ -381,15 +381,15 @@ def test_a_living_review_keeps_every_typed_value_through_an_update_search_and_a_
         wb = load_workbook(project / f"extracts/{name}.xlsx")
         header = [c.value for c in wb["extraction"][1]]
         assert "system_aims:outcomes" in header and "system_aims:social" in header, name
-        assert dict(r[:2] for r in wb["about"].iter_rows(values_only=True))["codebook_version"] == "1.2"
-    tidy_revised = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "field", "value", "entry"))
+        assert dict(r[:2] for r in wb["about"].iter_rows(values_only=True))["codebook_version"] == "1.3"
+    tidy_revised = {tuple(r[k] for k in ("reviewer", "study_id", "tier", "item", "field", "value", "entry"))
                     for r in csv_rows(project / "results/evidence/extractions.csv")}
     assert tidy_after == tidy_revised
-    assert {tuple(r[k] for k in ("study_id", "tier", "field", "value", "basis"))
+    assert {tuple(r[k] for k in ("study_id", "tier", "item", "field", "value", "basis"))
             for r in csv_rows(project / "results/evidence/evidence.csv")} == evidence_before
     assert not [r for r in csv_rows(project / "results/evidence/validation.csv") if r["code"] == "missing-column"]
     log = csv_rows(project / "extracts/cell-changes.csv")
-    assert {r["new"] for r in log if r["why"] == "field system_aims added in version 1.2 (after piloting)"} == {
+    assert {r["new"] for r in log if r["why"] == "field system_aims added in version 1.3 (after piloting)"} == {
         f"system_aims:{c}" for c in ("outcomes", "inequalities", "value", "social")}
 
 

@@ -74,8 +74,8 @@ def test_lessons_that_share_no_passage_stand_apart_and_go_to_the_consensus_workb
     a = items("alice", lesson("Keep the purpose clear.", "national_bodies"))
     b = items("bob", lesson("Choose leaders who fit the area.", "national_bodies"))
     result = repeats.combine(FORM, LESSONS, a + b, [])
-    assert standing(result, "lessons_for_ics") == {("1", "Keep the purpose clear.", "single reviewer"),
-                                                    ("2", "Choose leaders who fit the area.", "single reviewer")}
+    assert standing(result, "lessons_for_ics") == {("1", "Keep the purpose clear.", repeats.NOT_PAIRED),
+                                                    ("2", "Choose leaders who fit the area.", repeats.NOT_PAIRED)}
     [dispute] = result.disagreements
     assert (dispute["field"], dispute["item"], dispute["value_a"], dispute["value_b"]) == (
         "lessons", "not paired", "Keep the purpose clear.", "Choose leaders who fit the area.")

@@ -546,3 +546,16 @@ def test_every_lettered_citation_resolves_to_one_reference_and_a_lone_letter_is_
     for text in (word, html):
         assert "Included studies not yet extracted" in text and "Peckham, A. (2005a)" in text
         assert "A letter after the year (Peckham et al. 2005a)" in text
+
+
+def test_a_key_message_rated_above_a_finding_it_rests_on_is_named():
+    findings = [{"finding_id": "F1", "overall_confidence": "moderate"}, {"finding_id": "F10", "overall_confidence": "low"},
+                {"finding_id": "F2", "overall_confidence": "Moderate"}]
+    messages = [{"message_id": "M1", "confidence": "moderate", "source_findings": ["F1", "F10"]},
+                {"message_id": "M2", "confidence": "low", "source_findings": ["F1", "F10"]},
+                {"message_id": "M3", "confidence": "moderate", "source_findings": ["F2"]},
+                {"message_id": "M4", "confidence": "", "source_findings": ["F10"]}]
+    problems = report.confidence_problems(messages, findings)
+    assert [(p.code, p.record_id, p.value, p.expected) for p in problems] == [
+        ("message-above-its-findings", "M1", "moderate", "at most low, the rating of F10")]
+    assert problems[0].severity == "warning"

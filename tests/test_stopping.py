@@ -59,3 +59,14 @@ def test_a_bound_as_large_as_what_is_left_is_said_plainly():
     assert stopping.remaining_words(3, 3, 0.95) == "Any of the 3 studies not yet screened may still be relevant."
     assert stopping.remaining_words(5, 1, 0.95) == "The 1 study not yet screened may still be relevant."
     assert stopping.remaining_words(2, 10, 0.95).startswith("With 95% confidence, at most 2 more")
+
+
+def test_a_stop_whose_bound_says_nothing_is_said_as_the_worst_case_it_rests_on():
+    # 69 relevant among 77 screened of 80 (the sample): even if the 3 left were all relevant, 69 of 72 (95.8%) were
+    # found; "So at least 95% ... have been found" after "any may still be relevant" did not follow
+    estimate = stopping.Estimate(screened=77, total=80, found=69, target=0.95, confidence=0.95, p=0.0, remaining=3)
+    assert estimate.safe_to_stop
+    sentence = estimate.sentence()
+    assert sentence.startswith("Any of the 3 studies not yet screened may still be relevant. Even if all 3 were, "
+                               "95.8% of the relevant studies would have been found, at least 95%")
+    assert sentence.endswith("screening may stop.") and " So at least" not in sentence

@@ -61,7 +61,7 @@ def test_disputed_rows_are_the_map_fields_open_disagreements_with_labels():
 def test_tables_for_readers_show_labels_never_codes():
     lessons = report.labelled(tables.compute_all(EVIDENCE, STUDIES, FORM)["lessons"], FORM)
     # a lesson stands under the audience its reviewer named, not under the themes of its study
-    assert lessons.columns.tolist() == ["audience", "lesson", "stance", "citations"]
+    assert lessons.columns.tolist() == ["audience", "lesson", "stance", "agreement", "citations"]
     assert lessons[["audience", "stance"]].values.tolist() == [[FORM["lesson_audience"].label_of("systems"),
                                                                 "Recommends change"]]
     lg = report.labelled(pd.DataFrame({"tier": ["RHA"], "mechanisms": ["lg_members_on_board (1); none_reported (2)"],
@@ -101,6 +101,10 @@ def test_methods_wording_is_right_for_none_one_and_many():
     assert one == "Data were extracted by 1 reviewer, so no agreement between reviewers is measured."
     two = synthesis.agreement_sentence(synthesis.methods({"reviewers": ["a", "b"]}, pd.DataFrame(), pd.DataFrame()), 0)
     assert "0 compared fields" not in two and "codebook of" not in two and "settled in the consensus workbook" in two
+    assert "except" not in two
+    some = synthesis.agreement_sentence({**synthesis.methods({"reviewers": ["a", "b"]}, pd.DataFrame(), pd.DataFrame()),
+                                         "rows_extracted": 19, "rows_one_reviewer": 1, "key_label": "tier"}, 0)
+    assert "extracted independently by 2 reviewers, except 1 study x tier row of 19 extracted by one reviewer only." in some
     counts = {"identified": 1, "duplicates": 1, "automatic": 0, "screened": 0, "excluded_ta": 0, "awaiting_ta": 0,
               "sought": 1, "not_retrieved": 0, "awaiting_ft": 0, "assessed": 1, "excluded_ft": 0, "included": 1,
               "studies_included": 1, "studies_extracted": 0}
@@ -115,9 +119,14 @@ def test_methods_wording_is_right_for_none_one_and_many():
 def test_methods_name_the_model_the_stopping_test_and_the_teams_stop():
     summary = {"model": "TF-IDF ..., seed 3", "studies": "900", "screened": "600", "found": "40", "not_screened": "300",
                "sentence": "At least 95% of the relevant records have been found, with 95% confidence (p = 0.012): "
-                           "screening may stop.", "stopped_on": "", "stop_note": ""}
+                           "screening may stop.", "stopped_on": "", "stop_note": "",
+               "trained_on_included": "40", "trained_on_excluded": "560"}
     text = synthesis.prioritisation(summary)
-    assert "seed 3" in text and "600 of 900 studies" in text and "Callaghan and Mueller-Hansen (2020)" in text
+    # before any inclusion and exclusion, nothing was ranked: not said as if it had been
+    early = synthesis.prioritisation({**summary, "trained_on_included": "0"})
+    assert "no ranking has been made yet" in early and "were presented" not in early
+    assert "seed 3" in text and "600 of 900 studies" in text and "Systematic Reviews 9:273" in text
+    assert "Callaghan and Müller-Hansen (2020, Statistical stopping criteria" in text
     assert "automation" not in text
     stopped = synthesis.prioritisation({**summary, "stopped_on": "2026-11-20", "stop_note": "budget"})
     assert "stopped screening on 2026-11-20 (budget); the 300 studies not screened" in stopped
@@ -336,3 +345,31 @@ def test_older_findings_rated_in_cerqual_keep_their_columns_in_a_grade_workbook(
     assert {(p.code, p.column, p.value) for p in problems if p.code != "unknown-question"} == {
         ("certainty-not-read", "coherence", "minor concerns"),
         ("certainty-not-read", "overall_confidence", "low")}
+
+
+def test_limitations_are_worded_for_one_and_many_and_name_single_reviewer_rows():
+    one = synthesis.limitation_lines({"studies_included": 1, "studies_extracted": 1}, 1, 1, [])
+    assert one == ["1 of 1 included study has been extracted so far.",
+                   "1 disagreement between reviewers is not yet resolved; 1 validation error is outstanding in the "
+                   "extraction sheets."]
+    many = synthesis.limitation_lines({"studies_included": 64, "studies_extracted": 13, "rows_extracted": 19,
+                                       "rows_one_reviewer": 1}, 9, 0, ["Ham 1981"], "tier")
+    assert many[1].startswith("9 disagreements between reviewers are not yet resolved; 0 validation errors are")
+    assert many[2:] == ["1 of 19 study x tier rows extracted rests on one reviewer alone.",
+                        "Studies appraised as low quality: Ham 1981."]
+
+
+def test_kappa_words_follow_landis_and_koch_with_their_upper_bounds():
+    words = {k: synthesis.kappa_meaning(k) for k in ("-0.100", "0.000", "0.200", "0.210", "0.600", "0.800", "0.810")}
+    assert words == {"-0.100": "less than chance agreement", "0.000": "slight agreement", "0.200": "slight agreement",
+                     "0.210": "fair agreement", "0.600": "moderate agreement", "0.800": "substantial agreement",
+                     "0.810": "almost perfect agreement"}
+
+
+def test_a_flow_before_any_decision_is_not_said_as_screened():
+    counts = {"identified": 35, "duplicates": 0, "automatic": 0, "screened": 35, "excluded_ta": 0, "awaiting_ta": 35,
+              "sought": 0, "not_retrieved": 0, "awaiting_ft": 0, "assessed": 0, "excluded_ft": 0, "included": 0,
+              "studies_included": 0, "studies_extracted": 0}
+    sentence = synthesis.studies_sentence(counts)
+    assert "35 records to screen on title and abstract, none decided yet" in sentence
+    assert "screened on title and abstract" not in sentence

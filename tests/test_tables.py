@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import EVIDENCE, FORM, STUDIES, ev
 
-from review import codebook, tables
+from review import codebook, repeats, tables
 from review.errors import ProtocolError
 
 
@@ -78,6 +78,18 @@ def test_each_lesson_of_a_study_and_tier_is_under_its_own_audiences_only():
     assert table["audience_label"].tolist()[-1] == tables.NOT_GROUPED
 
 
+
+def test_a_statement_says_who_stands_behind_it():
+    rows = [("s1", "STP", "1", "lessons_for_ics", "Hold the ring.", "one item (the same key_quote); alice's words"),
+            ("s1", "STP", "2", "lessons_for_ics", "Plan together.", repeats.NOT_PAIRED),
+            ("s2", "STP", "1", "lessons_for_ics", "Agreed later.", "consensus")]
+    evidence = pd.DataFrame([dict(zip(["study_id", "tier", "item", "field", "value", "basis"], r)) for r in rows])
+    table = tables.compute(next(t for t in FORM.tables if t.name == "lessons"), evidence, STUDIES, FORM)
+    assert dict(zip(table["lesson"], table["agreement"])) == {
+        "Hold the ring.": "both reviewers", "Agreed later.": "agreed at consensus",
+        "Plan together.": "one reviewer's; the other's differ (not yet reconciled)"}
+
+
 SMALL = {
     "version": "1", "row_unit": "study x setting",
     "groups": [{"name": "g", "fields": [
@@ -110,8 +122,9 @@ def test_tables_of_another_review_come_from_its_own_codebook():
     assert list(computed) == ["by_setting", "claims", "groups", "grades"]
     assert computed["by_setting"].values.tolist() == [
         ["ward", "x_falls", 2, "Lorne et al. 2019; Moran et al. 2021"], ["home", "y_mood", 1, "Lorne et al. 2019"]]
-    assert computed["claims"].columns.tolist() == ["group", "group_label", "claim", "citations"]
-    assert computed["claims"].values.tolist() == [["x_falls", "Falls", "Fewer falls.", "Moran et al. 2021"]]
+    assert computed["claims"].columns.tolist() == ["group", "group_label", "claim", "agreement", "citations"]
+    assert computed["claims"].values.tolist() == [["x_falls", "Falls", "Fewer falls.", "both reviewers",
+                                                   "Moran et al. 2021"]]
     assert computed["groups"]["code"].tolist() == ["x_falls"]
     assert computed["grades"].set_index("by").loc["x_falls"].tolist() == [0, 1, 1]
 

@@ -139,6 +139,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                                    computed, written, read_csv(inputs["screening_agreement"]),
                                    read_csv(inputs["extraction_agreement"]), certainty=rated)
     problems += context["count_problems"]  # numbers that should agree and do not: errors, never sentences
+    problems += report.confidence_problems(context["key_messages"], written.get("findings", []))
     if "prioritisation" in inputs:
         summary = read_csv(inputs["prioritisation"])
         context["methods"]["prioritisation"] = synthesis.prioritisation(

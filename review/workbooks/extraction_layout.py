@@ -318,7 +318,9 @@ def about_sheet(wb: Workbook, codebook: Codebook, reviewer: str, upgraded_from: 
         f"them): type {TICK} in each that applies. A value the sheet cannot accept turns red. To take the "
         "codebook's suggestion for a row's tier, choose yes in accept_suggested: it fills the fields you leave "
         "blank, and what you type always wins. To add another tier of a study, write its study id and choose "
-        "the tier in a spare row below the studies.")
+        "the tier in a spare row below the studies." + "".join(
+            f" The {r.name} sheet holds {r.label}: one row each, several per study and tier if need be (another one goes "
+            "in a spare row below, with its study id and tier), each with its own values." for r in codebook.repeats))
     for row in (["reviewer", reviewer], ["codebook", codebook.title], ["codebook_version", codebook.version],
                 ["row unit", codebook.row_unit], ["how to", how_to]):
         about.append(row)

@@ -1,0 +1,20 @@
+"""The numbers the summary prints (review.report_counts), from the flow, the studies and the evidence."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from review import report_counts
+
+
+def test_rows_whose_values_stand_on_one_reviewer_alone_are_counted():
+    evidence = pd.DataFrame([
+        # s1 x SHA: both reviewers (one value agreed); s2 x STP: one reviewer only; a lesson of s2 counts for nothing
+        {"study_id": "s1", "tier": "SHA", "field": "functions", "value": "F1", "basis": "agreed", "item": ""},
+        {"study_id": "s1", "tier": "SHA", "field": "notes", "value": "x", "basis": "single reviewer", "item": ""},
+        {"study_id": "s2", "tier": "STP", "field": "functions", "value": "F1", "basis": "single reviewer", "item": ""},
+        {"study_id": "s2", "tier": "ICB", "field": "lessons_for_ics", "value": "L", "basis": "agreed", "item": "1"}])
+    studies = pd.DataFrame({"study_id": ["s1", "s2", "s3"]})
+    numbers = report_counts.numbers(pd.DataFrame(columns=["data", "n"]), studies, evidence)
+    assert (numbers["rows_extracted"], numbers["rows_one_reviewer"]) == (2, 1)
+    assert (numbers["studies_extracted"], numbers["studies_included"]) == (2, 3)
