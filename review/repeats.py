@@ -126,16 +126,20 @@ def combine(codebook: Codebook, repeat: Repeat, rows: Iterable[Row], consensus: 
                         out.tidy.append({"study_id": key[0], "tier": key[1], "field": f.name, "value": v,
                                          "reviewer": name, "entry": "typed", "codebook_version": codebook.version,
                                          "item": str(number)})
-        if settled.get(key):  # the consensus workbook's items replace the reviewers' for this study x key
+        # the consensus workbook's items replace the reviewers' for this study x key; what the reviewers disagreed
+        # on is still listed, as settled by the consensus (the audit trail), and nothing of theirs stands
+        scratch = Combined([], [], [], {}) if settled.get(key) else out
+        unpaired = [i for i in items if len(i.rows) == 1]
+        if len(reviewers) > 1 and unpaired:
+            _not_paired(scratch, key, repeat, reviewers, unpaired)
+        alone = "single reviewer" if len(reviewers) == 1 else NOT_PAIRED
+        for number, item in enumerate(items, start=1):
+            _stand(scratch, key, number, item, repeat, put if scratch is out else lambda *_: None, alone)
+        if scratch is not out:
+            out.disagreements += [{**d, "resolved_by": CONSENSUS} for d in scratch.disagreements]
             for number, row in enumerate(settled[key], start=1):
                 for f in repeat.fields:
                     put(key, number, f.name, row.values.get(f.name), CONSENSUS)
-            continue
-        unpaired = [i for i in items if len(i.rows) == 1]
-        if len(reviewers) > 1 and unpaired:
-            _not_paired(out, key, repeat, reviewers, unpaired)
-        for number, item in enumerate(items, start=1):
-            _stand(out, key, number, item, repeat, put, alone="single reviewer" if len(reviewers) == 1 else NOT_PAIRED)
     return out
 
 

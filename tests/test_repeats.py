@@ -90,7 +90,10 @@ def test_the_consensus_workbooks_lessons_replace_the_reviewers_for_their_study_a
     assert standing(result, "lessons_for_ics") == {("1", "Keep the purpose clear and choose leaders who fit.",
                                                      "consensus")}
     assert standing(result, "lesson_audience") == {("1", "national_bodies", "consensus")}
-    assert result.disagreements == [] and result.disputed == {}
+    assert result.disputed == {}
+    # what the reviewers disagreed on stays listed, settled by the consensus
+    assert [(d["field"], d["item"], d["resolved_by"]) for d in result.disagreements] == [
+        ("lessons", "not paired", "consensus")]
     assert len({t["reviewer"] for t in result.tidy}) == 2  # what each reviewer typed is kept
 
 
