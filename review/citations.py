@@ -13,8 +13,10 @@ import html
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
+
+from rapidfuzz import fuzz, process
 
 # data never reaches the formatter's markup: angle brackets are held aside while citeproc renders
 _LT, _GT = "\ue000", "\ue001"
@@ -80,6 +82,42 @@ def citations(rows: Iterable[Mapping[str, Any]], key: str = "study_id") -> dict[
     suffix = year_suffixes(rows, key)
     return {str(r[key]): short_form(authors_of(r), (r.get("year") or "n.d.") + suffix[str(r[key])], r.get("title", ""))
             for r in rows}
+
+
+# a bracketed citation: an author-like name (capitalised, no comma) and a year, then perhaps a locator
+_BRACKETS = re.compile(r"\(([^()]*)\)")
+_CITED = re.compile(r"^\s*(?:see |e\.g\.,? |cf\. )?(?P<who>[A-Z][^;,:()]*?)\s+(?P<year>(?:1[89]|20)\d{2}[a-z]?|n\.d\.)"
+                    r"(?![\w-])")
+_MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December", "Spring", "Summer", "Autumn", "Winter"}
+
+
+def cited(text: str) -> list[str]:
+    """The citations a text makes in brackets, as written: ``(Lorne et al. 2019a, executive summary)`` gives
+    ``Lorne et al. 2019a``, and several in one bracket are split at ``;``. Only a name and a year count: a
+    bracketed date (``April 2023``) or span (``1974-82``) is not a citation."""
+    out = []
+    for inside in _BRACKETS.findall(text or ""):
+        for part in inside.split(";"):
+            match = _CITED.match(part)
+            if match and match["who"].split()[0] not in _MONTHS:
+                out.append(f"{match['who']} {match['year']}")
+    return out
+
+
+def unresolved(text: str, known: Collection[str]) -> list[tuple[str, str]]:
+    """Each bracketed citation of ``text`` that no reference carries, with the likeliest one it meant (the
+    same year and the closest name; "" when none is close): a reader cannot find ``Lorne et al. 2019`` in a
+    list that has ``2019a`` and ``2019b``, nor ``King's Fund 2018`` where the report is Charles et al.'s."""
+    out = []
+    for citation in cited(text):
+        if citation in known:
+            continue
+        year = citation.rsplit(" ", 1)[1][:4]
+        near = process.extractOne(citation, [k for k in known if year in k], scorer=fuzz.token_set_ratio,
+                                  score_cutoff=60)
+        out.append((citation, near[0] if near else ""))
+    return out
 
 
 def csl_item(row: Mapping[str, Any]) -> dict[str, Any]:

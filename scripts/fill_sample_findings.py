@@ -21,7 +21,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 LORNE_FUNCTIONS = ('"responsible variously for long-term strategic planning, allocating resources, acting as market '
-                   'umpires, and overseeing delivery of local health services" (Lorne et al. 2019, executive summary)')
+                   'umpires, and overseeing delivery of local health services" (Lorne et al. 2019a, executive summary)')
 RETREAT = ('"Some interviewees reported reticence addressing difficult issues collaboratively, and that organisations’ '
            'statutory accountabilities were allowing a ‘retreat’ from the confrontation of difficult issues facing '
            'systems, such as agreeing action to achieve financial sustainability" (Sanderson et al. 2023, abstract: '
@@ -53,7 +53,7 @@ FINDINGS = [
      "allocation across systems and places.",
      ["what can current reforms learn", "a year of integrated care systems", "developing architecture of system"],
      '"STPs and ICSs are not statutory bodies, but instead exist as non-statutory voluntary partnerships despite '
-     'being effectively mandated by NHS England" (Lorne et al. 2019, executive summary); '
+     'being effectively mandated by NHS England" (Lorne et al. 2019a, executive summary); '
      '"organisations are working more collaboratively to manage finances and performance in a way that was not '
      'happening previously" (Charles et al. 2018, overview)',
      "minor concerns", "no or very minor concerns", "minor concerns", "no or very minor concerns", "moderate",
@@ -176,9 +176,9 @@ FINDINGS = [
      "from organisations able to hold the ring between competing interests and take a regional view.",
      ["what can current reforms learn", "being autonomous and having space"],
      '"Despite undergoing continuous reinvention, an intermediate tier has existed for most of the history of the '
-     'English NHS" (Lorne et al. 2019, executive summary); '
+     'English NHS" (Lorne et al. 2019a, executive summary); '
      '"filling a vacuum left behind by the abolition of Strategic Health Authorities (SHAs) in 2013" (Lorne et al. '
-     '2019, executive summary); '
+     '2019a, executive summary); '
      '"complex public services require some sort of meso-level oversight from organisations able to \'hold the '
      'ring\' between competing interests and to take a regional view" (Checkland et al. 2017, conclusion)',
      "minor concerns", "no or very minor concerns", "moderate concerns", "minor concerns", "moderate",
@@ -242,7 +242,7 @@ MESSAGES = [
     ("M4", "The tier has been reinvented again and again, from statutory authorities that planned, allocated, umpired "
            "the market and oversaw delivery to partnerships and statutory ICBs, each reorganisation shaping the "
            "next; complex services need a body that can hold the ring, with a clear and stable purpose.",
-     "moderate", "F1; F3; F9; F10"),
+     "low", "F1; F3; F9; F10"),  # low: it rests on F10 too, rated low
     ("M5", "Alignment with local government was strongest with the coterminous area health authorities of 1974-82 and "
            "has been partly rebuilt since, through health and wellbeing boards, integrated care partnerships and, "
            "from 2025, plans to align ICB boundaries with strategic authorities. In the first ICSs local authorities' "
@@ -260,47 +260,47 @@ RECOMMENDATIONS = [
            "providing one, along with increased support for shaping governance arrangements (Sanderson et al. "
            "2023).", "national bodies", "F12"),
     ("R2", "Reform regulation to align with local systems, and model collective leadership with a proportionate "
-           "approach to regulation (King's Fund 2018, national leaders 5 and 7): in 2018 regulation and oversight "
+           "approach to regulation (Charles et al. 2018, recommendations for national leaders 5 and 7): in 2018 regulation and oversight "
            "were not aligned behind ICSs, and in 2022-23 organisations were still performance managed one by one.",
      "national bodies", "F6"),
-    ("R3", "Redesign the financial architecture to incentivise integration (King's Fund 2018, national leaders 8): in "
+    ("R3", "Redesign the financial architecture to incentivise integration (Charles et al. 2018, recommendations for national leaders 8): in "
            "2022-23 organisations were still performance managed separately for their finances.", "national bodies",
      "F6"),
     ("R4", "Back locally led change with central guidance and support, and make a long-term commitment to ICSs "
-           "backed by dedicated funding (King's Fund 2018, national leaders 1 and 3), giving local leaders space and "
+           "backed by dedicated funding (Charles et al. 2018, recommendations for national leaders 1 and 3), giving local leaders space and "
            "time with the right support (Hewitt 2023).", "national bodies", "F11"),
     ("R5", "Clarify the size of ICSs and how they fit into the regional architecture without destabilising existing "
-           "systems or creating an additional tier of bureaucracy (King's Fund 2018, national leaders 2 and 6). "
+           "systems or creating an additional tier of bureaucracy (Charles et al. 2018, recommendations for national leaders 2 and 6). "
            "This was asked in 2018 and is partly overtaken: from 2025 ICBs are being clustered and merged into "
            "fewer, larger boards, and the regions take over their performance management.", "national bodies",
      "F2"),
     ("R6", "Make population health the centrepiece of plans to transform services, with realistic and measurable "
-           "objectives (King's Fund 2018, national leaders 4); improving population health and healthcare is now the "
+           "objectives (Charles et al. 2018, recommendations for national leaders 4); improving population health and healthcare is now the "
            "first of ICSs' four core responsibilities.", "national bodies", "F3"),
     ("R7", "Balance freedom with accountability: agree a limited number of shared priorities and give local leaders "
            "space and time, the right support and timely, transparent data (Hewitt 2023); and clarify accountability "
-           "for partnership working, including local government's (Health and Social Care Committee 2023).",
+           "for partnership working, including local government's (House of Commons Health and Social Care Committee 2023).",
      "national bodies", "F13"),
     ("R8", "Invest in building collaborative relationships at all levels of the system, and promote and value "
-           "system leadership, with dedicated time for leaders (King's Fund 2018, local systems 1 and 2).", "systems",
+           "system leadership, with dedicated time for leaders (Charles et al. 2018, recommendations for local systems 1 and 2).", "systems",
      "F11"),
     ("R9", "Build governance in an evolutionary way that does not conflict with the accountabilities of statutory "
-           "organisations (King's Fund 2018, local systems 5).", "systems", "F11"),
+           "organisations (Charles et al. 2018, recommendations for local systems 5).", "systems", "F11"),
     ("R10", "Integrate at different levels, building up from places and neighbourhoods: in line with subsidiarity, "
             "ICSs should set the overall vision, provide leadership across the system and undertake functions best "
-            "performed at scale (King's Fund 2018, local systems 3).", "systems", "F4"),
+            "performed at scale (Charles et al. 2018, recommendations for local systems 3).", "systems", "F4"),
     ("R11", "Draw on the skills and leadership of frontline staff, and develop active strategies for wider adoption "
-            "of new care models through peer-to-peer learning (King's Fund 2018, local systems 4 and 7).", "systems",
+            "of new care models through peer-to-peer learning (Charles et al. 2018, recommendations for local systems 4 and 7).", "systems",
      "F11"),
     ("R12", "Develop system-wide capabilities to gather, share and act on public insights, and build robust "
-            "evaluation into the ICS programme (King's Fund 2018, local systems 6 and 8).", "systems", "F11"),
+            "evaluation into the ICS programme (Charles et al. 2018, recommendations for local systems 6 and 8).", "systems", "F11"),
     ("R13", "Look beyond the health and care system to improve population health, with deeper local authority "
             "involvement and closer working with the voluntary and community sector, independent sector "
-            "organisations and communities (King's Fund 2018, local systems 9).", "systems", "F8"),
+            "organisations and communities (Charles et al. 2018, recommendations for local systems 9).", "systems", "F8"),
     ("R14", "Where councils and the NHS share a geography, local government can lead a partnership that plans across "
             "health and care, as in Greater Manchester (Walshe et al. 2016); agree with NHS partners how each "
-            "answers for partnership working, since councils' accountability differs from the NHS's (Health and "
-            "Social Care Committee 2023).", "local government", "F8"),
+            "answers for partnership working, since councils' accountability differs from the NHS's (House of "
+            "Commons Health and Social Care Committee 2023).", "local government", "F8"),
 ]
 
 def fill(ws, rows) -> None:

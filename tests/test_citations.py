@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from review.citations import citations, reference_parts, references, short_citation, year_suffixes
+from review.citations import cited, citations, reference_parts, references, short_citation, unresolved, year_suffixes
 
 
 def row(sid, creators, year, title, container="", kind="article-journal", volume=""):
@@ -97,3 +97,24 @@ def test_a_report_is_cited_with_its_number():
                    "creators": json.dumps([{"role": "author", "name": "Department of Health and Social Security"}])}
     (entry,) = references([white_paper])
     assert "Cmnd. 5055" in entry
+
+
+def test_bracketed_citations_are_found_with_their_locators_and_dates_are_not_citations():
+    text = ('"plans" (Lorne et al. 2019a, executive summary); (see Ham 2018b; Department for Levelling Up, Housing '
+            'and Communities 2022) (April 2023, 36 recommendations) (1974-82) (confidence: moderate) (n = 79) '
+            '(Model ICB Blueprint, May 2025)')
+    assert cited(text) == ["Lorne et al. 2019a", "Ham 2018b"]  # a corporate name with a comma is not read as one
+    assert cited("(King's Fund 2018, national leaders 5)") == ["King's Fund 2018"]
+
+
+def test_a_citation_the_references_do_not_carry_is_named_with_the_one_it_likely_meant():
+    known = ["Lorne et al. 2019a", "Lorne et al. 2019b", "Charles et al. 2018",
+             "House of Commons Health and Social Care Committee 2023"]
+    text = ("(Lorne et al. 2019, p. 4); (Lorne et al. 2019b); (Health and Social Care Committee 2023); "
+            "(King's Fund 2018, national leaders 5)")
+    found = unresolved(text, known)
+    assert [c for c, _ in found] == ["Lorne et al. 2019", "Health and Social Care Committee 2023", "King's Fund 2018"]
+    assert found[0][1].startswith("Lorne et al. 2019")  # the same year and name, whichever letter
+    assert found[1][1] == "House of Commons Health and Social Care Committee 2023"
+    assert found[2][1] == ""  # no reference of 2018 reads like it: nothing guessed
+    assert unresolved("(Charles et al. 2018, overview)", known) == []

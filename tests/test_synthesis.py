@@ -167,7 +167,7 @@ def test_what_the_team_wrote_is_read_checked_and_the_evidence_sheet_never_touche
     write_rows(path, sheet.FINDINGS, [
         {"question": "q1", "finding_id": "F1", "finding": "Planning persisted", "contributing_studies": "s1; nobody",
          "quotes": "\"the region plans\" (p. 4)", "overall_confidence": "Moderate"},
-        {"question": "Q9", "finding_id": "F2", "finding": "Other", "coherence": "fine"}])
+        {"question": "Q9", "finding_id": "F2", "finding": "Other (Lorne et al. 2018)", "coherence": "fine"}])
     write_rows(path, sheet.MESSAGES, [{"key_message": "Tiers come and go", "confidence": "moderate",
                                        "finding_ids": "F1; F7"}])
     write_rows(path, sheet.RECOMMENDATIONS, [{"recommendation": "Keep a regional tier", "audience": "national bodies"}])
@@ -183,7 +183,11 @@ def test_what_the_team_wrote_is_read_checked_and_the_evidence_sheet_never_touche
     assert f2["question"] == "" and f2["coherence"] == ""
     assert {(p.code, p.sheet, p.value) for p in problems} == {
         ("unknown-study", sheet.FINDINGS, "nobody"), ("unknown-question", sheet.FINDINGS, "Q9"),
-        ("not-in-list", sheet.FINDINGS, "fine"), ("unknown-finding", sheet.MESSAGES, "F7")}
+        ("not-in-list", sheet.FINDINGS, "fine"), ("unknown-finding", sheet.MESSAGES, "F7"),
+        ("citation-not-in-references", sheet.FINDINGS, "Lorne et al. 2018")}
+    # each problem names the row as the spreadsheet shows it
+    assert {(p.code, p.row) for p in problems if p.code in ("unknown-finding", "citation-not-in-references")} == {
+        ("unknown-finding", "2"), ("citation-not-in-references", "3")}
     grouped = synthesis.by_question(QUESTIONS, written[sheet.FINDINGS], [])
     assert [g["code"] for g in grouped] == ["Q1", "Q2", "Q3", "Q4", ""] and grouped[0]["findings"] == [f1]
     # no audiences declared: grouped by what the team typed

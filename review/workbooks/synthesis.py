@@ -19,7 +19,7 @@ ratings are never dropped without a word.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..certainty import FRAMEWORKS, GRADE_CERQUAL, LEVELS, Framework
+from ..citations import unresolved
 from ..errors import ERROR, WARNING, Problem
 from .base import WorkbookError, append_rows, digest, neutralise, open_for_update, save, text
 from .findings import COLUMNS as OLD_FINDING_COLUMNS
@@ -44,6 +45,9 @@ ALL_RATED = list(dict.fromkeys(c for f in FRAMEWORKS.values() for c in f.columns
 MESSAGE_RATINGS = list(dict.fromkeys(f.word for f in FRAMEWORKS.values() if f.word))  # confidence, certainty
 TEAM_SHEETS = {MESSAGES: ["message_id", "key_message", *MESSAGE_RATINGS, "finding_ids"],
                FINDINGS: FINDING_BASE + ALL_RATED, RECOMMENDATIONS: RECOMMENDATION_COLUMNS}
+# the text the report prints as typed, whose bracketed citations must be found in its references
+CITING_COLUMNS = {MESSAGES: ["key_message"], FINDINGS: ["finding", "quotes", "explanation"],
+                  RECOMMENDATIONS: ["recommendation"]}
 
 
 def message_columns(framework: Framework) -> list[str]:
@@ -281,6 +285,8 @@ def read(path: Path, citations: Mapping[str, str], questions: Sequence[str], aud
     read_columns = {MESSAGES: ["message_id", "key_message", *([message_rating] if message_rating else []),
                                "finding_ids"],
                     FINDINGS: finding_columns(used), RECOMMENDATIONS: RECOMMENDATION_COLUMNS}
+    references = set(citations.values())
+    numbers: dict[str, list[int]] = {sheet: [] for sheet in read_columns}
     for sheet, columns in read_columns.items():
         for number, raw in tables[sheet].records(columns):
             row: dict[str, Any] = {name: text(raw[name]) for name in columns}
@@ -307,14 +313,27 @@ def read(path: Path, citations: Mapping[str, str], questions: Sequence[str], aud
                 row["finding_ids"] = _ids(row["finding_ids"])
                 if sheet == MESSAGES:
                     row["confidence"] = row[message_rating] if message_rating else ""
+            problems += _citation_problems(path, sheet, number, row, references)
             out[sheet].append(row)
+            numbers[sheet].append(number)
     known = {f["finding_id"] for f in out[FINDINGS] if f["finding_id"]}
     for sheet in (MESSAGES, RECOMMENDATIONS):
-        for row in out[sheet]:
+        for row, number in zip(out[sheet], numbers[sheet]):
             for missing in (f for f in row["finding_ids"] if f not in known):
-                problem("unknown-finding", sheet, 0, "finding_ids", missing, "a finding_id of the findings sheet",
+                problem("unknown-finding", sheet, number, "finding_ids", missing, "a finding_id of the findings sheet",
                         "", WARNING)
     return out, problems
+
+
+def _citation_problems(path: Path, sheet: str, number: int, row: Mapping[str, str], references: Collection[str]
+                       ) -> list[Problem]:
+    """A warning for each bracketed citation in the row's printed text that its references do not carry."""
+    return [Problem(code="citation-not-in-references", severity=WARNING, file=str(path), sheet=sheet, row=str(number),
+                    column=name, value=citation,
+                    expected=f"{near}, as the references list it" if near else "a citation of an included study",
+                    hint="write the citation as the reference list gives it (the a/b after the year included), or "
+                         "include the study it names; the report prints the text as typed")
+            for name in CITING_COLUMNS[sheet] for citation, near in unresolved(row.get(name, ""), references)]
 
 
 def typed_digest(path: Path) -> str:
