@@ -293,6 +293,28 @@ def test_a_study_that_dropped_out_is_flagged_not_deleted(project):
     assert ("z:1", sheets.DROPPED) in status and ("z:2", sheets.INCLUDED) in status
 
 
+def test_a_citation_that_gains_a_letter_is_updated_in_the_pipelines_cells_only(project):
+    tmp, _, refresh, _ = project
+    refresh(STUDIES)
+    path = tmp / "extracts/alice.xlsx"
+    set_cells(path, "z:2", "STP", **GOOD, notes="typed by alice")
+    spare = set_item(path, "z:2", "STP", row=None, lessons_for_ics="Plan money together.")
+    typed = [r[2:] for r in rows_of(path)]
+
+    # a second study by the same author in the same year: the report now cites z:2 as Hammond 2017a or 2017b
+    outcomes = refresh([*STUDIES, study("z:4", "Another place", "Hammond, Jonathan", "2017", "tier-icb")])
+
+    assert {o.reviewer: o.outcome for o in outcomes} == {"alice": "updated", "bob": "updated"}
+    wb = load_workbook(path)
+    for sheet in ("extraction", "lessons"):
+        cited = {r[1] for r in wb[sheet].iter_rows(min_row=2, values_only=True) if r[0] == "z:2" and r[1]}
+        assert cited == {"Hammond 2017b"}, sheet  # "The spatial politics..." sorts after "Another place"
+    assert wb["lessons"].cell(row=spare, column=2).value is None  # a reviewer's added row: not the pipeline's cell
+    assert [r[2:] for r in rows_of(path)][: len(typed)] == typed  # every other cell as it was
+    assert refresh([*STUDIES, study("z:4", "Another place", "Hammond, Jonathan", "2017", "tier-icb")])[0].outcome \
+        == "unchanged"
+
+
 def test_open_workbook_is_left_alone_and_reported(project):
     tmp, _, refresh, _ = project
     refresh(STUDIES[:1])

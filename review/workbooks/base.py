@@ -247,6 +247,27 @@ def append_rows(ws: Worksheet, rows: Iterable[Mapping[str, Any]],
 # --- digests and problems -----------------------------------------------------------------------------
 
 
+def refresh_locked(ws: Worksheet, column: str, values: Mapping[str, Any]) -> bool:
+    """Bring the pipeline's own cells of ``column`` up to date for the studies ``values`` maps (a study's
+    citation gains a letter when a later study shares its authors and year: the sheet then cites it as the
+    report does). Only a locked cell the pipeline wrote is changed: never a cell a reviewer may type in (a
+    spare row), nor an empty one (a reviewer's added row, which would otherwise be saved again on every run,
+    open or not). True when a cell changed."""
+    header = header_of(ws)
+    if column not in header or "study_id" not in header:
+        return False
+    changed = False
+    ids = ws.iter_rows(min_row=2, min_col=header["study_id"], max_col=header["study_id"], values_only=True)
+    for number, (sid,) in enumerate(ids, start=2):
+        want = values.get(text(sid)) if sid not in (None, "") else None
+        cell = ws.cell(row=number, column=header[column])
+        if want is None or not cell.protection.locked or cell.value in (None, "") or cell.value == neutralise(want):
+            continue
+        cell.value = neutralise(want)
+        changed = True
+    return changed
+
+
 def digest(parts: Iterable[Any]) -> str:
     """A short, stable digest of ``parts`` (each taken by its ``repr``)."""
     hasher = hashlib.sha256()

@@ -17,7 +17,7 @@ from ..codebook import Codebook
 from ..extraction import CONSENSUS, INCLUDED, STUDY_COLUMNS
 from ..resolve import dispute_text
 from . import extraction_repeats as repeats
-from .base import append_rows, header_of, open_for_update, save, sheet_for_update, text
+from .base import append_rows, header_of, open_for_update, refresh_locked, save, sheet_for_update, text
 from .extraction import SHEET, new_workbook
 
 DISPUTED = "disputed"
@@ -60,6 +60,8 @@ def append_disputes(path: Path, codebook: Codebook, disputed: Mapping[tuple[str,
         if missing:
             cell.value = "; ".join([*parts, *missing])
             shown += 1
+    shown += refresh_locked(ws, "citation", {sid: info["citation"] for sid, info in studies.items()
+                                             if info.get("citation")})
     new = [key for key in sorted(disputed) if key not in present]
     if not new:
         if shown:

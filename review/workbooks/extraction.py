@@ -41,6 +41,7 @@ from .base import (
     neutralise,
     open_for_update,
     open_read_only,
+    refresh_locked,
     save,
     save_bytes,
     sheet_for_update,
@@ -128,8 +129,11 @@ def update_xlsx(path: Path, reviewer: str, codebook: Codebook, studies: list[Stu
         unlock(ws, codebook, start, last, spare_from=start + len(new_rows))
         fit_heights(ws, start, start + len(new_rows) - 1)
         extend_rules(ws, last)
+    cite = {s.study_id: s.citation for s in studies}
     for repeat in codebook.repeats:  # a new study's first item row on each repeat's sheet
         changed |= repeats.append_studies(workbook[repeat.name], codebook, studies, spare_rows) > 0
+        changed |= refresh_locked(workbook[repeat.name], "citation", cite)
+    changed |= refresh_locked(ws, "citation", cite)
     if changed:
         save(workbook, path)
     total = sum(len(v) for v in present.values()) + len(new_rows)
@@ -160,8 +164,11 @@ def update_csv(path: Path, reviewer: str, codebook: Codebook, studies: list[Stud
     wanted = {s.study_id for s in studies}
     new_rows = [r for s in studies if s.study_id not in present for r in study_rows(s, codebook)]
     dropped = 0
-    for row in existing:
+    cite = {s.study_id: s.citation for s in studies}
+    for row in existing:  # the pipeline's columns: the study's status and its citation as the report gives it
         row["status"] = INCLUDED if row["study_id"] in wanted else DROPPED
+        if "citation" in row and row["study_id"] in cite:
+            row["citation"] = neutralise(cite[row["study_id"]])
         dropped += row["status"] == DROPPED
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n", extrasaction="ignore")
