@@ -262,7 +262,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     what the team wrote in the synthesis workbook (key messages, findings, recommendations), ``certainty``
     the framework its findings are rated in (by default the one the codebook declares)."""
     spec = codebook.report
-    computed = tables.compute_all(evidence, studies, codebook) if computed is None else computed
+    computed = tables.compute_all(evidence, studies, codebook, disagreements) if computed is None else computed
     counts = dict(zip(prisma_counts["data"], prisma_counts["n"])) if not prisma_counts.empty else {}
     low_quality: list[str] = []
     if "low_quality" in spec:

@@ -37,6 +37,19 @@ def _citations(study_ids: Iterable[str], studies: pd.DataFrame) -> str:
     return "; ".join(sorted({cite.get(s, s) for s in study_ids}))
 
 
+# a value the reviewers gave differently and no one has settled yet: a cell says so rather than stay blank
+DISPUTED = "disputed"
+
+
+def open_disputes(disagreements: pd.DataFrame | None) -> pd.DataFrame:
+    """The disagreements not settled yet (``study_id``, key, ``field``): those whose ``resolved_by`` is blank."""
+    columns = ["study_id", KEY, "field"]
+    if disagreements is None or disagreements.empty or not set(columns) <= set(disagreements.columns):
+        return pd.DataFrame(columns=columns)
+    settled = disagreements.get("resolved_by", pd.Series("", index=disagreements.index)).fillna("").astype(str)
+    return disagreements[settled.str.strip() == ""][columns].astype(str).drop_duplicates()
+
+
 def key_order(codebook: Codebook) -> list[str]:
     """The key field's codes in codebook order (``[]`` for a codebook without a key)."""
     return list(codebook.key_fields[0].codes) if codebook.key_fields else []
@@ -46,9 +59,12 @@ def _position(order: list[str]) -> Callable[[str], int]:
     return lambda code: order.index(code) if code in order else len(order)
 
 
-def studies_table(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, spec: TableSpec) -> pd.DataFrame:
-    """One row per extracted study (by year, then citation): citation, year and the declared columns."""
+def studies_table(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, spec: TableSpec,
+                  disputed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per extracted study (by year, then citation): citation, year and the declared columns; a column
+    with no value because the reviewers still disagree on it says ``disputed``, not nothing."""
     columns = spec.options["columns"]
+    open_ = open_disputes(disputed)
     position = _position(key_order(codebook))
     rows = []
     for study in studies.sort_values(["year", "citation"]).itertuples(index=False):
@@ -65,7 +81,9 @@ def studies_table(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codeb
                 ends = pd.to_numeric(ev[ev["field"] == last]["value"], errors="coerce").dropna()
                 row[column["name"]] = f"{int(starts.min())}-{int(ends.max())}" if len(starts) and len(ends) else ""
             else:
-                row[column["name"]] = "; ".join(sorted(set(ev[ev["field"] == column["field"]]["value"])))
+                given = "; ".join(sorted(set(ev[ev["field"] == column["field"]]["value"])))
+                argued = ((open_["study_id"] == study.study_id) & (open_["field"] == column["field"])).any()
+                row[column["name"]] = given or (DISPUTED if argued else "")
         rows.append(row)
     return pd.DataFrame(rows, columns=["citation", "year", *[c["name"] for c in columns]])
 
@@ -85,17 +103,23 @@ def by_key(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, sp
     return table.sort_values(["_t", "_c"]).drop(columns=["_t", "_c"]).reset_index(drop=True)
 
 
-def key_summary(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, spec: TableSpec) -> pd.DataFrame:
-    """Per key code: how often each code of each declared field was given, and the studies behind it."""
+def key_summary(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, spec: TableSpec,
+                disputed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per key code: how often each code of each declared field was given, and the studies behind it; the
+    study x key rows whose value is still disputed are counted as ``disputed (n)``, so that a blank means that
+    no study gave one."""
     fields: dict[str, str] = spec.options["fields"]
     present = set(evidence[KEY])
+    open_ = open_disputes(disputed)
     rows = []
     for tier in [t for t in key_order(codebook) if t in present]:
         ev = evidence[evidence[KEY] == tier]
         counts = {name: ev[ev["field"] == field]["value"].value_counts() for name, field in fields.items()}
-        if all(c.empty for c in counts.values()):
+        argued = {name: len(open_[(open_[KEY] == tier) & (open_["field"] == field)]) for name, field in fields.items()}
+        if all(c.empty for c in counts.values()) and not any(argued.values()):
             continue
-        rows.append({KEY: tier, **{name: "; ".join(f"{k} ({v})" for k, v in sorted(c.items()))
+        rows.append({KEY: tier, **{name: "; ".join([*(f"{k} ({v})" for k, v in sorted(c.items())),
+                                                    *([f"{DISPUTED} ({argued[name]})"] if argued[name] else [])])
                                    for name, c in counts.items()},
                      "studies": ev["study_id"].nunique(), "citations": _citations(ev["study_id"], studies)})
     return pd.DataFrame(rows, columns=[KEY, *fields, "studies", "citations"])
@@ -193,16 +217,26 @@ KINDS: dict[str, Callable[[pd.DataFrame, pd.DataFrame, Codebook, TableSpec], pd.
 }
 
 
-def compute(spec: TableSpec, evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """The table ``spec`` declares, with its columns renamed as declared."""
-    table = KINDS[spec.kind](evidence, studies, codebook, spec)
+# the kinds that print one value per cell, where a value still disputed would otherwise leave a silent blank
+SHOW_DISPUTES = {"studies": studies_table, "key_summary": key_summary}
+
+
+def compute(spec: TableSpec, evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook,
+            disputed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The table ``spec`` declares, with its columns renamed as declared; ``disputed`` is the disagreements
+    list (``results/evidence/disagreements.csv``), whose open disputes the tables that print values show."""
+    if spec.kind in SHOW_DISPUTES:
+        table = SHOW_DISPUTES[spec.kind](evidence, studies, codebook, spec, disputed)
+    else:
+        table = KINDS[spec.kind](evidence, studies, codebook, spec)
     rename: dict[str, Any] = spec.options.get("rename", {})
     return table.rename(columns=rename) if rename else table
 
 
-def compute_all(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook) -> dict[str, pd.DataFrame]:
+def compute_all(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook,
+                disputed: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every table the codebook declares, by name, in the declared order."""
-    return {spec.name: compute(spec, evidence, studies, codebook) for spec in codebook.tables}
+    return {spec.name: compute(spec, evidence, studies, codebook, disputed) for spec in codebook.tables}
 
 
 def matrix(long: pd.DataFrame, codebook: Codebook, field: str) -> pd.DataFrame:

@@ -63,6 +63,29 @@ def test_lg_relations_lessons_enablers_timeline_quality():
     assert quality.loc["SANRA", "moderate"] == 1 and quality.loc["CASP_qual", "high"] == 1
 
 
+def test_a_value_the_reviewers_still_dispute_is_said_to_be_disputed_not_left_blank():
+    disputes = pd.DataFrame([
+        {"study_id": "s1", "tier": "SHA", "field": "lg_strength", "value_a": "weak", "value_b": "strong",
+         "resolved_by": ""},
+        {"study_id": "s2", "tier": "STP", "field": "qa_overall", "value_a": "high", "value_b": "low", "resolved_by": ""},
+        {"study_id": "s1", "tier": "RHA", "field": "lg_strength", "value_a": "weak", "value_b": "strong",
+         "resolved_by": "consensus"}])  # settled: the table shows the consensus value, no dispute
+    evidence = EVIDENCE[~((EVIDENCE["study_id"] == "s2") & (EVIDENCE["field"] == "qa_overall"))]
+
+    def table(name):
+        spec = next(t for t in FORM.tables if t.name == name)
+        return tables.compute(spec, evidence, STUDIES, FORM, disputes)
+
+    lg = table("lg_relations").set_index("tier")
+    assert lg.loc["SHA", "strength"] == "disputed (1)" and lg.loc["RHA", "strength"] == "weak (1)"
+    assert lg.loc["STP", "strength"] == "weak (1)"  # no dispute there
+    characteristics = table("characteristics").set_index("citation")
+    assert characteristics.loc["Moran et al. 2021", "quality"] == "disputed"
+    assert characteristics.loc["Lorne et al. 2019", "quality"] == "moderate"
+    # without the disagreements list a blank stays blank: nothing is invented
+    assert declared("characteristics", evidence).set_index("citation").loc["Moran et al. 2021", "quality"] == ""
+
+
 def test_each_lesson_of_a_study_and_tier_is_under_its_own_audiences_only():
     rows = [("s1", "STP", "1", "lessons_for_ics", "Hold the ring."), ("s1", "STP", "1", "lesson_audience", "national_bodies"),
             ("s1", "STP", "2", "lessons_for_ics", "Plan money together."), ("s1", "STP", "2", "lesson_audience", "systems"),

@@ -133,9 +133,10 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     flow_svg = re.sub(r"^<\?xml[^>]*>\s*", "", flow_svg)
     written, problems, rated = _synthesis(config, studies, inputs, outputs, synthesis.audiences(codebook),
                                           synthesis.framework(codebook))
-    computed = tables.compute_all(evidence, studies, codebook)
+    disagreements = read_csv(inputs["disagreements"])
+    computed = tables.compute_all(evidence, studies, codebook, disagreements)
     context = report.build_context(config, codebook, evidence, studies, read_csv(inputs["counts"]), flow_svg,
-                                   read_csv(inputs["validation"]), read_csv(inputs["disagreements"]), [],
+                                   read_csv(inputs["validation"]), disagreements, [],
                                    computed, written, read_csv(inputs["screening_agreement"]),
                                    read_csv(inputs["extraction_agreement"]), certainty=rated)
     problems += context["count_problems"]  # numbers that should agree and do not: errors, never sentences
