@@ -149,12 +149,18 @@ def prioritisation(summary: Mapping[str, str]) -> str:
     return text
 
 
+def _interface(database: str, interface: str) -> str:
+    """The interface searched, unless the database's name already says it ("HMIC (Ovid)" via Ovid)."""
+    return "" if interface and interface.casefold() in database.casefold() else interface
+
+
 def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
             extraction_agreement: pd.DataFrame) -> dict[str, Any]:
     """The methods box: each source's search (database, interface, date, search string, records), and the
     agreement between reviewers at screening and extraction."""
     sources = [{"name": s["name"], "database": s.get("database", s["name"]),
-                "interface": s.get("search", {}).get("interface", ""), "date": s.get("search", {}).get("date", ""),
+                "interface": _interface(s.get("database", s["name"]), s.get("search", {}).get("interface", "")),
+                "date": s.get("search", {}).get("date", ""),
                 "search_string": s.get("search", {}).get("search_string", ""),
                 # a search log's records left empty (null) say nothing, not "None records"
                 "records": "" if s.get("search", {}).get("records") is None else s["search"]["records"]}

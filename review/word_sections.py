@@ -146,7 +146,7 @@ def process(w: Writer, context: dict[str, Any]) -> None:
     m = context["methods"]
     w.status(context["status"])
     w.paragraph("Searches: " + "; ".join(
-        f"{s['database']}" + (f" ({s['interface']})" if s["interface"] else "") + (f", {s['date']}" if s["date"] else "")
+        f"{s['database']}" + (f", via {s['interface']}" if s["interface"] else "") + (f", {s['date']}" if s["date"] else "")
         + (f": {s['records']} records" if s["records"] != "" else "") + (f"; search: {s['search_string']}"
                                                                          if s["search_string"] else "")
         for s in m["sources"]) + ".")

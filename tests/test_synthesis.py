@@ -80,6 +80,9 @@ def test_methods_box_has_each_search_and_the_agreement():
                             pd.DataFrame({"kappa": ["1.000", "0.500", ""]}))
     assert box["sources"][0] == {"name": "hmic", "database": "HMIC", "interface": "Ovid", "date": "2024-01-10",
                                  "search_string": "ICS*", "records": 35}
+    named = synthesis.methods({"sources": [{"name": "hmic", "database": "HMIC (Ovid)", "search": {"interface": "Ovid"}}]},
+                              pd.DataFrame(), pd.DataFrame())
+    assert named["sources"][0]["interface"] == ""  # the name says it already: not "HMIC (Ovid) (Ovid)"
     assert box["screening"][0]["stage"] == "title and abstract" and box["extraction_kappa_median"] == "0.75"
     assert box["prioritisation"] == ""  # filled by the report stage from the screening stage's summary
     full = synthesis.methods(config, pd.DataFrame([{"stage": "full_text", "items_compared": "1", "agreement": "1.000",
