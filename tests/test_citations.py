@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from review.citations import cited, citations, reference_parts, references, short_citation, unresolved, year_suffixes
+from review.citations import citations, cited, reference_parts, references, short_citation, unresolved, year_suffixes
 
 
 def row(sid, creators, year, title, container="", kind="article-journal", volume=""):
