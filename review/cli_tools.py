@@ -175,6 +175,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     written = create(folder, title or folder.resolve().name, reviewers, sources)
     print(f"New review in {folder}: {', '.join(p.as_posix() for p in written if p.name != '.gitkeep')}")
+    if not reviewers:  # the first refresh would run and write no sheet: said now, where it is fixed
+        print("No reviewers yet: list them under 'reviewers:' in protocols/review.yaml (e.g. reviewers: [alice, "
+              "bob]); until then no screening or extraction sheet is written.")
     print(f"Next: cd {folder}, " + ("put an export in protocols/library/ and list it in protocols/review.yaml, "
                                     if not sources else "") + "then run snakemake --cores all.")
     return 0

@@ -308,6 +308,9 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     methods["key_label"] = codebook.key_fields[0].label.lower() if codebook.key_fields else "key"
     methods["decided"] = {"title and abstract": numbers["screened"] - numbers["awaiting_ta"],
                           "full text": numbers["assessed"]}
+    lowest = methods["extraction_kappa_lowest"]
+    if lowest and lowest["field"] in codebook.all_names:  # the field as the reader knows it, not its column name
+        lowest["label"] = codebook[lowest["field"]].label
     methods["agreement_text"] = synthesis.agreement_sentence(methods, len(open_disagreements))
     context = {
         "key_messages": messages, "numbers": numbers, "count_problems": count_problems,

@@ -173,9 +173,14 @@ def status_of(ta: Resolved, ft: Resolved) -> str:
     return "included"
 
 
-def agreement(decisions: list[Decision]) -> list[dict[str, str]]:
+def agreement(decisions: list[Decision], table: list[dict[str, str]] | None = None) -> list[dict[str, str]]:
+    """Per stage and pair of reviewers: the records both screened, their agreement and kappa; with the
+    resolved ``table``, ``screened_by_one``: the records of the stage decided on one reviewer's word (what the
+    methods say of the records not compared: not "decided minus compared", which counts an open conflict)."""
     rows = []
     for stage in STAGES:
+        prefix = "ta" if stage == TA else "ft"
+        single = "" if table is None else str(sum(r.get(f"{prefix}_basis") == "single" for r in table))
         by_reviewer: dict[str, dict[str, str]] = defaultdict(dict)
         for d in decisions:
             if d.stage == stage and d.reviewer not in ("zotero", CONSENSUS) and d.decision != MAYBE:
@@ -185,7 +190,8 @@ def agreement(decisions: list[Decision]) -> list[dict[str, str]]:
             if not common:
                 continue
             pairs = [(by_reviewer[a][s], by_reviewer[b][s]) for s in common]
-            rows.append({"stage": stage, "reviewer_a": a, "reviewer_b": b, **agree.summary(pairs)})
+            rows.append({"stage": stage, "reviewer_a": a, "reviewer_b": b, **agree.summary(pairs),
+                         "screened_by_one": single})
     return rows
 
 

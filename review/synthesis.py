@@ -111,9 +111,11 @@ def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame,
     extracted = set(evidence["study_id"]) if not evidence.empty else set()
     waiting = sorted(studies[~studies["study_id"].isin(extracted)]["citation"]) if len(studies) else []
     pending = [{"row": row, "citations": sorted(set(cites))} for row, cites in disputed.items()]
-    if matrix.empty:
+    if matrix.empty:  # no map to read gaps from: the section says why rather than stand empty under its heading
+        note = ("No study has been included yet." if not len(studies) else
+                "" if waiting else "The codebook declares no evidence map (report: evidence_map), so gaps are not mapped.")
         return {"cells": 0, "empty_cells": 0, "empty_rows": [], "thin_rows": [], "not_extracted": waiting,
-                "disputed_rows": pending}
+                "disputed_rows": pending, "note": note}
     values = matrix.to_numpy()
     order = [str(i) for i in matrix.index]
     pending.sort(key=lambda d: order.index(d["row"]) if d["row"] in order else len(order))
@@ -121,7 +123,7 @@ def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame,
     thin = [{"row": str(i), "columns": [str(c) for c, v in zip(matrix.columns, row) if v]}
             for i, row in zip(matrix.index, values) if row.any() and (row > 0).sum() <= 2]
     return {"cells": int(values.size), "empty_cells": int((values == 0).sum()), "empty_rows": empty_rows,
-            "thin_rows": thin, "not_extracted": waiting, "disputed_rows": pending}
+            "thin_rows": thin, "not_extracted": waiting, "disputed_rows": pending, "note": ""}
 
 
 def prioritisation(summary: Mapping[str, str]) -> str:
@@ -135,7 +137,8 @@ def prioritisation(summary: Mapping[str, str]) -> str:
                 "once at least one inclusion and one exclusion have been decided; no ranking has been made yet.")
     text = (f"Records not yet screened at title and abstract were presented in order of predicted relevance, "
             f"relearned at each refresh from the decisions so far ({summary['model']}). "
-            f"{summary['screened']} of {summary['studies']} studies had been screened on title and abstract and "
+            # records, as the PRISMA flow calls what is screened (each a study once duplicates are merged)
+            f"{summary['screened']} of the {summary['studies']} records had been screened on title and abstract and "
             f"{summary['found']} of them kept for full text. "
             # the method's own reference in full: the reference list holds the review's studies, not its methods
             f"Stopping was judged by the hypergeometric test of Callaghan and Müller-Hansen (2020, Statistical "
@@ -144,7 +147,7 @@ def prioritisation(summary: Mapping[str, str]) -> str:
     if summary.get("stopped_on"):
         note = f" ({summary['stop_note']})" if summary.get("stop_note") else ""
         text += (f" The team stopped screening on {summary['stopped_on']}{note}; the {summary['not_screened']} "
-                 "studies not screened are counted in the PRISMA flow as marked ineligible by automation tools "
+                 "records not screened are counted in the PRISMA flow as marked ineligible by automation tools "
                  "(the stopping rule above).")
     return text
 
@@ -158,22 +161,37 @@ def methods(config: Mapping[str, Any], screening_agreement: pd.DataFrame,
             extraction_agreement: pd.DataFrame) -> dict[str, Any]:
     """The methods box: each source's search (database, interface, date, search string, records), and the
     agreement between reviewers at screening and extraction."""
-    sources = [{"name": s["name"], "database": s.get("database", s["name"]),
-                "interface": _interface(s.get("database", s["name"]), s.get("search", {}).get("interface", "")),
+    sources = [{"name": s["name"], "database": s.get("database") or s["name"],
+                "interface": _interface(s.get("database") or s["name"], s.get("search", {}).get("interface", "")),
                 "date": s.get("search", {}).get("date", ""),
                 "search_string": s.get("search", {}).get("search_string", ""),
                 # a search log's records left empty (null) say nothing, not "None records"
                 "records": "" if s.get("search", {}).get("records") is None else s["search"]["records"]}
                for s in config.get("sources", [])]
     screening = [{"stage": STAGES.get(r["stage"], r["stage"].replace("_", " ")), "compared": r["items_compared"],
-                  "agreement": r["agreement"], "kappa": r["kappa"]}
+                  "agreement": r["agreement"], "kappa": r["kappa"], "single": _whole(r.get("screened_by_one"))}
                  for r in screening_agreement.to_dict("records")] if len(screening_agreement) else []
-    kappas = pd.to_numeric(extraction_agreement.get("kappa", pd.Series(dtype=str)), errors="coerce").dropna()
+    kappas = pd.to_numeric(extraction_agreement.get("kappa", pd.Series(dtype=str)), errors="coerce")
+    fields = list(extraction_agreement.get("field", pd.Series("", index=extraction_agreement.index)).astype(str))
+    rated = [(float(k), f) for k, f in zip(kappas, fields) if pd.notna(k)]
+    kappas = kappas.dropna()
+    weakest = min(rated) if rated else None
     team = Team.from_config(dict(config))
     return {"sources": sources, "screening": screening, "prioritisation": "",
             "reviewers": list(team.readers), "team": team.describe() if team.former else "",
-            "extraction_fields": int(len(extraction_agreement)),
-            "extraction_kappa_median": f"{kappas.median():.2f}" if len(kappas) else ""}
+            "extraction_fields": int(len(extraction_agreement)), "extraction_kappa_fields": int(len(kappas)),
+            "extraction_kappa_median": f"{kappas.median():.2f}" if len(kappas) else "",
+            # the weakest field, which a median of mostly perfect fields would hide (its label set by the report)
+            "extraction_kappa_lowest": ({"field": weakest[1], "kappa": f"{weakest[0]:.2f}"}
+                                        if weakest and weakest[0] < kappas.median() else None)}
+
+
+def _whole(value: Any) -> int | None:
+    """A count from a CSV cell; None where the file has no such column or leaves it empty (older outputs)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 STAGES = {"title_abstract": "title and abstract", "full_text": "full text"}
@@ -202,14 +220,16 @@ def kappa_meaning(kappa: str, agreement: str = "") -> str:
     # perfect (a kappa of exactly 0.800 is substantial, not almost perfect)
     bands = ((0.2, "slight agreement"), (0.4, "fair agreement"), (0.6, "moderate agreement"),
              (0.8, "substantial agreement"))
-    words = ("less than chance agreement" if k < 0 else
+    words = ("less than chance agreement" if k < 0 else "perfect agreement" if k >= 1 - 1e-9 else
              next((w for top, w in bands if k <= top + 1e-9), "almost perfect agreement"))
     try:
-        skewed = float(agreement) >= 0.8 and k < 0.4
+        share = float(agreement)
     except ValueError:
-        skewed = False
-    return words + ("; the raw agreement is high because nearly all decisions were the same, where kappa "
-                    "tells little" if skewed else "")
+        return words
+    if share >= 0.8 and k < 0.4:  # the prevalence paradox: agreement on one common decision, kappa near or below 0
+        words += (f"; yet the reviewers made the same decision on {share:.1%} of them: when one decision is "
+                  "almost always made, kappa says little about how reliably the rare one is")
+    return words
 
 
 def studies_sentence(n: Mapping[str, int]) -> str:
@@ -228,7 +248,12 @@ def studies_sentence(n: Mapping[str, int]) -> str:
     full = [f"{n['not_retrieved']} not retrieved" if n["not_retrieved"] else "",
             f"{n['awaiting_ft']} awaiting a decision" if n["awaiting_ft"] else "",
             f"{n['assessed']} assessed, of which {n['excluded_ft']} excluded with reasons"]
-    parts.append(f"of the {count(n['sought'], 'report')} sought as full text, " + ", ".join(f for f in full if f))
+    if n["sought"]:  # none sought yet: not "of the 0 reports sought, 0 assessed, of which 0 excluded"
+        parts.append(f"of the {count(n['sought'], 'report')} sought as full text, " + ", ".join(f for f in full if f))
+    else:
+        parts.append("no report sought as full text yet")
+    if not n["included"]:
+        return "; ".join(parts) + ". No study is included yet."
     return ("; ".join(parts) + f". {count(n['included'], 'study', 'studies')} "
             f"{'is' if n['included'] == 1 else 'are'} included, {n['studies_extracted']} of them extracted so far.")
 
@@ -238,19 +263,29 @@ def limitation_lines(numbers: Mapping[str, int], open_disagreements: int, valida
     """The limitations the data shows, one sentence each, right for 0, 1 and many; the one source every format
     prints."""
     included, extracted = numbers.get("studies_included", 0), numbers.get("studies_extracted", 0)
-    lines = [f"{extracted} of {count(included, 'included study', 'included studies')} "
-             f"{'has' if extracted == 1 else 'have'} been extracted so far."]
-    lines.append(f"{count(open_disagreements, 'disagreement')} between reviewers "
-                 f"{'is' if open_disagreements == 1 else 'are'} not yet resolved; "
-                 f"{count(validation_errors, 'validation error')} {'is' if validation_errors == 1 else 'are'} "
-                 "outstanding in the extraction sheets.")
+    lines = []
+    if not included:
+        lines.append("No study has been included yet.")
+    elif not extracted:
+        lines.append("The one included study has not been extracted yet." if included == 1
+                     else f"None of the {included} included studies has been extracted yet.")
+    elif extracted < included:
+        lines.append(f"{extracted} of {count(included, 'included study', 'included studies')} "
+                     f"{'has' if extracted == 1 else 'have'} been extracted so far.")
+    if open_disagreements:
+        lines.append(f"{count(open_disagreements, 'disagreement')} between reviewers "
+                     f"{'is' if open_disagreements == 1 else 'are'} not yet resolved.")
+    if validation_errors:
+        lines.append(f"{count(validation_errors, 'validation error')} {'is' if validation_errors == 1 else 'are'} "
+                     "outstanding in the extraction sheets.")
     alone, rows = numbers.get("rows_one_reviewer", 0), numbers.get("rows_extracted", 0)
     if alone:
         lines.append(f"{alone} of {count(rows, f'study x {key_label} row')} extracted "
                      f"{'rests' if alone == 1 else 'rest'} on one reviewer alone.")
     if low_quality:
         lines.append(f"Studies appraised as low quality: {'; '.join(low_quality)}.")
-    return lines
+    return lines or ["None that the review's own records show: every included study is extracted, and no "
+                     "disagreement or validation error is open."]
 
 
 def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> str:
@@ -260,27 +295,42 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
     for s in methods["screening"]:
         meaning = kappa_meaning(str(s["kappa"]), str(s["agreement"]))
         compared, decided = int(s["compared"]), methods.get("decided", {}).get(s["stage"])
-        single = (f"; the other {count(decided - compared, 'record')} {'was' if decided - compared == 1 else 'were'}"
-                  " screened by one reviewer" if decided is not None and decided > compared else "")
+        # the screening stage counts them; from older outputs, decided minus compared (an open conflict is in both)
+        alone = s.get("single") if s.get("single") is not None else (
+            decided - compared if decided is not None and decided > compared else 0)
+        single = (f"; the other {count(alone, 'record')} {'was' if alone == 1 else 'were'} screened by one reviewer"
+                  if alone else "")
+        if compared < 20 and meaning:  # a kappa on a handful of records is a rough figure
+            meaning += f"; on {count(compared, 'record')}, a rough estimate"
         out.append(f"Screening at {s['stage']}: {count(compared, 'record')} screened by both reviewers independently "
                    f"{'was' if compared == 1 else 'were'} compared, agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}"
                    + (f" ({meaning})" if meaning else "") + single + ".")
     reviewers = len(methods["reviewers"])
-    if methods.get("studies_extracted", 1) == 0:  # nothing extracted yet: no agreement and nothing settled to tell
+    if not reviewers:
+        out.append("No reviewer is listed in the protocol yet, so no study has been extracted.")
+    elif methods.get("studies_extracted", 1) == 0:  # nothing extracted yet: no agreement and nothing settled to tell
         out.append(f"Data extraction by {count(reviewers, 'reviewer')} has not started yet.")
     elif reviewers == 1:
         out.append("Data were extracted by 1 reviewer, so no agreement between reviewers is measured.")
     elif reviewers:
         fields = int(methods["extraction_fields"])
         text = f"Data were extracted independently by {reviewers} reviewers"
-        if fields and methods["extraction_kappa_median"]:
-            meaning = kappa_meaning(str(methods["extraction_kappa_median"]))
-            text += (f"; over {count(fields, 'field')} compared, the median Cohen's kappa was "
-                     f"{_signed(methods['extraction_kappa_median'])}" + (f" ({meaning})" if meaning else ""))
         alone, rows = int(methods.get("rows_one_reviewer", 0)), int(methods.get("rows_extracted", 0))
         if alone:  # "independently by 2 reviewers" is not true of every row
             text += (f", except {count(alone, 'study x ' + methods.get('key_label', 'key') + ' row')} of {rows} "
                      f"extracted by one reviewer only")
+        if fields and methods["extraction_kappa_median"]:
+            meaning = kappa_meaning(str(methods["extraction_kappa_median"]))
+            with_kappa = int(methods.get("extraction_kappa_fields", fields))
+            over = (f"over {count(fields, 'field')} compared" if with_kappa == fields else
+                    f"over the {with_kappa} of {count(fields, 'field')} compared that have one (free text and "
+                    "fields where every value was the same have none)")
+            text += (f"; {over}, the median Cohen's kappa was {_signed(methods['extraction_kappa_median'])}"
+                     + (f" ({meaning})" if meaning else ""))
+            lowest = methods.get("extraction_kappa_lowest")
+            if lowest:
+                text += (f", the lowest {_signed(lowest['kappa'])} ({lowest.get('label') or lowest['field']}, "
+                         f"{kappa_meaning(lowest['kappa'])})")
         out.append(text + ". " + ("Their disagreements were settled in the consensus workbook." if not open_disagreements
                                   else f"{count(open_disagreements, 'disagreement')} "
                                        f"{'is' if open_disagreements == 1 else 'are'} still open in the consensus workbook."))

@@ -87,6 +87,8 @@ def gaps(w: Writer, context: dict[str, Any]) -> None:
     """Empty and thin rows of the evidence map, rows waiting for the consensus, studies not yet extracted."""
     gaps = context["gaps"]
     w.heading("Evidence gaps", 1)
+    if gaps.get("note"):
+        w.paragraph(gaps["note"])
     if gaps["cells"]:
         w.paragraph(f"{gaps['empty_cells']} of {gaps['cells']} cells of the evidence map ({gaps['axes']}) have "
                     "no evidence yet."
@@ -130,6 +132,8 @@ def references(w: Writer, context: dict[str, Any]) -> None:
     """The studies the evidence cites, then the included studies not yet extracted (cited among the gaps):
     every citation in the summary has its entry."""
     w.heading("References", 1)
+    if not context["reference_parts"] and not context.get("waiting_reference_parts"):
+        w.paragraph("No study is cited yet.")
     _references(w, context["reference_parts"])
     if context["references_note"]:
         w.paragraph(context["references_note"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,9 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
     assert "GRADE-CERQual" in summary
     # every lettered citation, in the evidence and among the studies not yet extracted, has its reference
     assert len(LETTERED.findall(summary)) > 10 and unresolved(summary) == []
+    # the team's own bracketed citations resolve too, and no Markdown block runs into the next one
+    assert not [r for r in csv_rows(project / "results/report/issues.csv") if r["code"] == "citation-not-in-references"]
+    assert not [line for line in summary.splitlines() if re.search(r"[^\s>]>$", line)]
     kinds = ("*.csv", "*.md", "*.html", "*.docx", "*.svg", "*.xlsx")
     outputs = {p: p.read_bytes() for kind in kinds for p in (project / "results").rglob(kind)}
 

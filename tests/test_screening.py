@@ -370,3 +370,18 @@ def test_rows_appended_locked_by_an_older_version_are_opened_for_typing(tmp_path
     ws = load_workbook(path)["title-abstract"]
     assert not any(ws.cell(row=r, column=c).protection.locked for r in (2, 3) for c in (7, 8, 9))
     assert ws.cell(row=2, column=9).value == "seen" and ws.cell(row=2, column=4).protection.locked
+
+
+def test_the_records_screened_by_one_reviewer_are_counted_apart_from_an_open_conflict():
+    from review.screening import TA, Decision, agreement, screen
+
+    decisions = [Decision("g1", TA, "include", "", "alice", "a.xlsx row 2"),
+                 Decision("g1", TA, "include", "", "bob", "b.xlsx row 2"),
+                 Decision("g2", TA, "include", "", "alice", "a.xlsx row 3"),
+                 Decision("g2", TA, "exclude", "not-tier", "bob", "b.xlsx row 3"),  # open conflict: compared, undecided
+                 Decision("g3", TA, "exclude", "not-tier", "alice", "a.xlsx row 4"),
+                 Decision("g4", TA, "include", "", "bob", "b.xlsx row 5")]
+    table, _ = screen(["g1", "g2", "g3", "g4"], decisions)
+    row = agreement(decisions, table)[0]
+    assert (row["items_compared"], row["screened_by_one"]) == ("2", "2")  # decided 3 - compared 2 would say 1
+    assert agreement(decisions)[0]["screened_by_one"] == ""  # not known without the resolved table

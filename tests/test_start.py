@@ -88,6 +88,9 @@ def test_not_on_a_terminal_nothing_is_asked_and_the_title_is_the_folders_name(tm
     assert result.returncode == 0, result.stderr
     assert 'title: "school-meals"' in (tmp_path / "school-meals/protocols/review.yaml").read_text()
     assert "school-meals" in result.stdout and "Traceback" not in result.stderr
+    assert "No reviewers yet: list them under 'reviewers:'" in result.stdout  # else the first run writes no sheet
+    named = run_new("with-team", "--source", str(RIS), "--reviewer", "alice", cwd=tmp_path)
+    assert named.returncode == 0 and "No reviewers yet" not in named.stdout
 
 
 def test_two_exports_of_one_name_are_refused_and_source_names_are_made_valid(tmp_path):

@@ -92,11 +92,26 @@ def test_methods_box_has_each_search_and_the_agreement():
     assert "full/text" not in text and "by one reviewer" not in text  # how many were decided is not known here
     mixed = synthesis.agreement_sentence({**full, "decided": {"full text": 69}}, 1)
     assert "the other 68 records were screened by one reviewer." in mixed  # not all screening was double
-    assert "(almost perfect agreement)" in text and "1 disagreement is still open" in text
+    assert "(almost perfect agreement; on 1 record, a rough estimate)" in text and "1 disagreement is still open" in text
     assert "settled" not in text  # never said settled while one is open
-    assert "\u22120.100 (less than chance agreement; the raw agreement is high" in synthesis.agreement_sentence(
-        synthesis.methods(config, pd.DataFrame([{"stage": "title_abstract", "items_compared": "11",
-                                                 "agreement": "0.818", "kappa": "-0.100"}]), pd.DataFrame()), 0)
+    skewed = synthesis.agreement_sentence(synthesis.methods(config, pd.DataFrame([
+        {"stage": "title_abstract", "items_compared": "11", "agreement": "0.818", "kappa": "-0.100",
+         "screened_by_one": "67"}]), pd.DataFrame()), 0)
+    assert ("\u22120.100 (less than chance agreement; yet the reviewers made the same decision on 81.8% of them: when "
+            "one decision is almost always made, kappa says little about how reliably the rare one is; on 11 records, "
+            "a rough estimate); the other 67 records were screened by one reviewer.") in skewed
+    # the count the screening stage gives wins over decided minus compared, which counts an open conflict twice
+    assert "the other 67 records" in synthesis.agreement_sentence(
+        {**synthesis.methods(config, pd.DataFrame([{"stage": "title_abstract", "items_compared": "11",
+                                                    "agreement": "0.818", "kappa": "-0.100",
+                                                    "screened_by_one": "67"}]), pd.DataFrame()),
+         "decided": {"title and abstract": 77}}, 0)
+    extraction = synthesis.methods(config, pd.DataFrame(), pd.DataFrame(
+        {"field": ["evidence_type", "lg_strength", "lg_notes", "relevance"], "kappa": ["1.000", "0.500", "", "1.000"]}))
+    said = synthesis.agreement_sentence({**extraction, "studies_extracted": 3}, 0)
+    assert ("over the 3 of 4 fields compared that have one (free text and fields where every value was the same have "
+            "none), the median Cohen's kappa was 1.00 (perfect agreement), the lowest 0.50 (lg_strength, moderate "
+            "agreement)") in said
 
 
 def test_methods_wording_is_right_for_none_one_and_many():
@@ -117,6 +132,9 @@ def test_methods_wording_is_right_for_none_one_and_many():
     many = synthesis.studies_sentence({**counts, "identified": 3, "duplicates": 2, "awaiting_ta": 3, "included": 2})
     assert "3 records were identified; 2 duplicates removed" in many and "(3 still awaiting a decision)" in many
     assert "2 studies are included" in many
+    before = synthesis.studies_sentence({**counts, "sought": 0, "assessed": 0, "included": 0})
+    assert before.endswith("; no report sought as full text yet. No study is included yet.")
+    assert "0 reports" not in before and "0 studies" not in before
 
 
 def test_methods_name_the_model_the_stopping_test_and_the_teams_stop():
@@ -128,11 +146,11 @@ def test_methods_name_the_model_the_stopping_test_and_the_teams_stop():
     # before any inclusion and exclusion, nothing was ranked: not said as if it had been
     early = synthesis.prioritisation({**summary, "trained_on_included": "0"})
     assert "no ranking has been made yet" in early and "were presented" not in early
-    assert "seed 3" in text and "600 of 900 studies" in text and "Systematic Reviews 9:273" in text
+    assert "seed 3" in text and "600 of the 900 records had been screened" in text and "Systematic Reviews 9:273" in text
     assert "Callaghan and Müller-Hansen (2020, Statistical stopping criteria" in text
     assert "automation" not in text
     stopped = synthesis.prioritisation({**summary, "stopped_on": "2026-11-20", "stop_note": "budget"})
-    assert "stopped screening on 2026-11-20 (budget); the 300 studies not screened" in stopped
+    assert "stopped screening on 2026-11-20 (budget); the 300 records not screened" in stopped
     assert "marked ineligible by automation tools" in stopped
     assert synthesis.prioritisation({}) == ""  # prioritisation off
 
@@ -231,6 +249,11 @@ def test_the_methods_claim_no_extraction_before_any_and_no_search_count_the_log_
     assert box["sources"][0]["records"] == ""  # not "None records"
     sentence = synthesis.agreement_sentence({**box, "studies_extracted": 0}, 0)
     assert sentence == "Data extraction by 2 reviewers has not started yet." and "settled" not in sentence
+    alone = synthesis.methods({"reviewers": [], "sources": [{"name": "scopus", "database": ""}]}, pd.DataFrame(),
+                              pd.DataFrame())
+    assert alone["sources"][0]["database"] == "scopus"  # a source is named, never printed as nothing
+    assert synthesis.agreement_sentence({**alone, "studies_extracted": 0}, 0) == (
+        "No reviewer is listed in the protocol yet, so no study has been extracted.")  # not "by 0 reviewers"
 
 
 def test_audiences_are_the_reviews_own_a_dropdown_when_declared_and_free_text_otherwise(tmp_path):
@@ -354,23 +377,32 @@ def test_older_findings_rated_in_cerqual_keep_their_columns_in_a_grade_workbook(
         ("certainty-not-read", "overall_confidence", "low")}
 
 
-def test_limitations_are_worded_for_one_and_many_and_name_single_reviewer_rows():
-    one = synthesis.limitation_lines({"studies_included": 1, "studies_extracted": 1}, 1, 1, [])
-    assert one == ["1 of 1 included study has been extracted so far.",
-                   "1 disagreement between reviewers is not yet resolved; 1 validation error is outstanding in the "
-                   "extraction sheets."]
+def test_limitations_are_worded_for_none_one_and_many_and_name_single_reviewer_rows():
+    one = synthesis.limitation_lines({"studies_included": 2, "studies_extracted": 1}, 1, 1, [])
+    assert one == ["1 of 2 included studies has been extracted so far.",
+                   "1 disagreement between reviewers is not yet resolved.",
+                   "1 validation error is outstanding in the extraction sheets."]
     many = synthesis.limitation_lines({"studies_included": 64, "studies_extracted": 13, "rows_extracted": 19,
                                        "rows_one_reviewer": 1}, 9, 0, ["Ham 1981"], "tier")
-    assert many[1].startswith("9 disagreements between reviewers are not yet resolved; 0 validation errors are")
-    assert many[2:] == ["1 of 19 study x tier rows extracted rests on one reviewer alone.",
-                        "Studies appraised as low quality: Ham 1981."]
+    assert many == ["13 of 64 included studies have been extracted so far.",
+                    "9 disagreements between reviewers are not yet resolved.",  # no "0 validation errors are ..."
+                    "1 of 19 study x tier rows extracted rests on one reviewer alone.",
+                    "Studies appraised as low quality: Ham 1981."]
+    assert synthesis.limitation_lines({}, 0, 0, []) == ["No study has been included yet."]
+    assert synthesis.limitation_lines({"studies_included": 1}, 0, 0, []) == [
+        "The one included study has not been extracted yet."]
+    assert synthesis.limitation_lines({"studies_included": 5}, 0, 0, []) == [
+        "None of the 5 included studies has been extracted yet."]
+    done = synthesis.limitation_lines({"studies_included": 3, "studies_extracted": 3}, 0, 0, [])
+    assert len(done) == 1 and done[0].startswith("None that the review's own records show")
 
 
 def test_kappa_words_follow_landis_and_koch_with_their_upper_bounds():
-    words = {k: synthesis.kappa_meaning(k) for k in ("-0.100", "0.000", "0.200", "0.210", "0.600", "0.800", "0.810")}
+    words = {k: synthesis.kappa_meaning(k) for k in ("-0.100", "0.000", "0.200", "0.210", "0.600", "0.800", "0.810",
+                                                      "1.000")}
     assert words == {"-0.100": "less than chance agreement", "0.000": "slight agreement", "0.200": "slight agreement",
                      "0.210": "fair agreement", "0.600": "moderate agreement", "0.800": "substantial agreement",
-                     "0.810": "almost perfect agreement"}
+                     "0.810": "almost perfect agreement", "1.000": "perfect agreement"}
 
 
 def test_a_flow_before_any_decision_is_not_said_as_screened():

@@ -45,7 +45,7 @@ DECISION_COLUMNS = ["study_id", "stage", "decision", "reason", "reviewer", "orig
 SCREENING_COLUMNS = ["study_id", "ta_decision", "ta_reason", "ta_basis", "ft_decision", "ft_reason", "ft_basis",
                      "status"]
 CONFLICT_COLUMNS = ["study_id", "stage", "decisions", "resolved_by"]
-AGREEMENT_COLUMNS = ["stage", "reviewer_a", "reviewer_b", "items_compared", "agreement", "kappa"]
+AGREEMENT_COLUMNS = ["stage", "reviewer_a", "reviewer_b", "items_compared", "agreement", "kappa", "screened_by_one"]
 RANKING_COLUMNS = ["study_id", "rank", "score", "ta_decision"]
 SUMMARY_COLUMNS = ["measure", "value"]
 
@@ -216,7 +216,7 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
     registry.write(settings.folder, "screening", typed)
     decisions.sort(key=lambda d: (d.study_id, STAGES.index(d.stage), d.reviewer, d.origin))
     table, conflicts = screening.screen(studies, decisions)
-    outcome = Outcome(table, decisions, conflicts, screening.agreement(decisions), problems)
+    outcome = Outcome(table, decisions, conflicts, screening.agreement(decisions, table), problems)
 
     rows = _study_rows(unique)
     plan = Prioritisation.from_config(config.get("screening", {}))
