@@ -192,15 +192,30 @@ def _without_repeated_title(parts: list[dict[str, Any]], title: str) -> list[dic
     return parts
 
 
+def _family(creator: Mapping[str, Any]) -> str:
+    return str(creator.get("family") or creator.get("name") or "")
+
+
 _EDITED_BY = re.compile(r"\s*Edited by [^.]*\.")
 
 
-def _without_repeated_editors(parts: list[dict[str, Any]], edited: bool) -> list[dict[str, Any]]:
-    """An edited book's editors stand first, in the authors' place; citeproc-py prints them again ("Edited
-    by ..."): kept once."""
-    if not edited:
+def _without_repeated_editors(parts: list[dict[str, Any]], editors: tuple[str, str] | None
+                              ) -> list[dict[str, Any]]:
+    """An edited book's editors stand first, in the authors' place; citeproc-py prints them again after the
+    title, with or without "Edited by" (". Allen et al. Bristol", ". Lambert, P. Begley, and S. Sheard."):
+    kept once. ``editors`` are the first and last editor's family names."""
+    if not editors:
         return parts
-    out = [{**p, "text": _EDITED_BY.sub("", p["text"])} if not p["italic"] else p for p in parts]
+    first, last = editors
+    again = re.compile(r"\.\s*(?:Edited by\s+)?(?:[A-Z][\w.\- ]*?\s)?" + re.escape(first) + r"\b.*?(?:"
+                       + re.escape(last) + r"|et al)\.")
+    out, seen_title, done = [], False, False
+    for p in parts:
+        if p["italic"]:
+            seen_title = True
+        elif seen_title and not done and again.search(p["text"]):
+            p, done = {**p, "text": again.sub(".", p["text"], count=1)}, True
+        out.append({**p, "text": _EDITED_BY.sub("", p["text"])} if not p["italic"] else p)
     return [p for p in out if p["text"]]
 
 
@@ -226,11 +241,16 @@ def reference_parts(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cit
         bibliography.register(Citation([CitationItem(item["id"])]))
     bibliography.sort()
     titles.update({key.lower(): str(r.get("title", "")) if not authors_of(r) else "" for key, r in others.items()})
-    edited = {str(r["study_id"]).lower() for r in [*rows, *others.values()]
-              if not _creators(r, "author") and _creators(r, "editor")}
+    edited = {str(r["study_id"]).lower(): (_family(_creators(r, "editor")[0]), _family(_creators(r, "editor")[-1]))
+              for r in [*rows, *others.values()] if not _creators(r, "author") and _creators(r, "editor")}
+    # the style marks a journal article without volume or pages "[Preprint]"; only a preprint is one (an
+    # article published online first, or exported without its volume, is not)
+    preprints = {str(r["study_id"]).lower() for r in [*rows, *others.values()] if r.get("item_type") == "article"}
     formatted = {str(key).lower(): _without_repeated_editors(
-                     _without_repeated_title(_parts(str(entry)), titles.get(str(key).lower(), "")),
-                     str(key).lower() in edited)
+                     _without_repeated_title(_parts(str(entry) if str(key).lower() in preprints
+                                                    else str(entry).replace(" [Preprint]", "")),
+                                             titles.get(str(key).lower(), "")),
+                     edited.get(str(key).lower()))
                  for key, entry in zip(bibliography.keys, bibliography.bibliography())}
     entries = []
     for row in rows:

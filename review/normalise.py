@@ -57,6 +57,19 @@ def decode_latex(text: str) -> str:
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+_TEX_DOUBLE = re.compile(r"``(.+?)''")
+_TEX_SINGLE = re.compile(r"`(.+?)'(?!\w)")
+
+
+def tex_quotes(text: str) -> str:
+    """TeX's quotation marks as the typographic ones they stand for: ```new NHS'`` -> ``‘new NHS’``,
+    ````x''`` -> ``“x”`` (databases pass them on from BibTeX; a reference list would print the backtick).
+    An apostrophe inside (``World's``) is not taken for the closing mark."""
+    if "`" not in text:
+        return text
+    return _TEX_SINGLE.sub("\u2018\\1\u2019", _TEX_DOUBLE.sub("\u201c\\1\u201d", text))
+
+
 def strip_control(text: str) -> str:
     """Drop control characters (``A ti\\x00tle`` -> ``A title``); the readers report each value that had any."""
     return CONTROL.sub("", text) if CONTROL.search(text) else text
@@ -72,7 +85,8 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-TEXT_STEPS: tuple[Callable[[str], str], ...] = (strip_control, strip_html_tags, unescape_html, nfc, collapse_whitespace)
+TEXT_STEPS: tuple[Callable[[str], str], ...] = (strip_control, strip_html_tags, unescape_html, tex_quotes, nfc,
+                                               collapse_whitespace)
 LATEX_TEXT_STEPS: tuple[Callable[[str], str], ...] = (decode_latex, *TEXT_STEPS)
 
 

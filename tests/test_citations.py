@@ -87,6 +87,11 @@ def test_an_edited_book_is_cited_by_its_editors_and_grey_literature_by_where_and
     entries = {e.split(" ")[0]: e for e in references([book, report_])}
     assert entries["Allen,"].startswith("Allen, P., Checkland, K. and Moran, V. (eds.) (2020)")
     assert "Commissioning healthcare in England" in entries["Allen,"] and "Edited by" not in entries["Allen,"]
+    assert entries["Allen,"].count("Moran") == 1 and "practice. Policy Press" in entries["Allen,"]  # editors once
+    four = dict(book, creators=json.dumps([{"role": "editor", "family": f, "given": "A"}
+                                           for f in ("Allen", "Checkland", "Moran", "Peckham")]))
+    (entry,) = references([four])
+    assert entry.startswith("Allen, A. et al. (eds.) (2020)") and entry.count("Allen") == 1, entry
     assert "https://www.kingsfund.org.uk/publications/a-year" in entries["Charles,"]
     assert "(Accessed: January 15, 2024)" in entries["Charles,"]  # the Harvard style's accessed date
 
@@ -118,3 +123,12 @@ def test_a_citation_the_references_do_not_carry_is_named_with_the_one_it_likely_
     assert found[1][1] == "House of Commons Health and Social Care Committee 2023"
     assert found[2][1] == ""  # no reference of 2018 reads like it: nothing guessed
     assert unresolved("(Charles et al. 2018, overview)", known) == []
+
+
+def test_a_journal_article_exported_without_its_volume_is_not_called_a_preprint():
+    article = row("Miller2021", [{"family": "Miller", "given": "R."}], "2021", "Integrated health and social care",
+                  "International Journal of Integrated Care")
+    article["doi"] = "10.5334/ijic.5666"
+    (entry,) = references([article])
+    assert "[Preprint]" not in entry and "International Journal of Integrated Care" in entry
+    assert "https://doi.org/10.5334/ijic.5666" in entry

@@ -28,6 +28,15 @@ def test_decode_latex_keeps_unparseable_text():
     assert nz.decode_latex(r"broken \textit{") .startswith("broken")
 
 
+def test_tex_quotes_become_the_typographic_marks_they_stand_for():
+    assert nz.tex_quotes("commissioning in the `new NHS' in England") == "commissioning in the \u2018new NHS\u2019 in England"
+    assert nz.tex_quotes("`The World's Biggest Quango': the first") == "\u2018The World's Biggest Quango\u2019: the first"
+    assert nz.tex_quotes("From `Market Umpires' to `Relationship Managers'?") == (
+        "From \u2018Market Umpires\u2019 to \u2018Relationship Managers\u2019?")
+    assert nz.tex_quotes("a ``quoted'' word") == "a \u201cquoted\u201d word"
+    assert nz.tex_quotes("a `stray backtick and it's fine") == "a `stray backtick and it's fine"  # no closing mark
+
+
 def test_collapse_whitespace_folds_no_break_spaces_and_newlines():
     assert nz.collapse_whitespace("  Part\u00a01:\n  the   tiers ") == "Part 1: the tiers"
 
@@ -101,7 +110,7 @@ def test_split_name(raw, family, given, name):
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-MESSY = st.text(alphabet=st.sampled_from(list("abcAB é-–—  \n\t<i></i>&amp;{}\\'0123456789:/.x")), max_size=40)
+MESSY = st.text(alphabet=st.sampled_from(list("abcAB é-–—  \n\t<i></i>&amp;{}\\'`0123456789:/.x")), max_size=40)
 
 
 @given(MESSY)
@@ -111,7 +120,7 @@ def test_cleaning_text_twice_changes_nothing(text):
 
 
 @pytest.mark.parametrize("step", [nz.normalise_pages, nz.normalise_doi, nz.normalise_isbn, nz.normalise_issn,
-                                  nz.collapse_whitespace, nz.nfc, nz.strip_html_tags])
+                                  nz.collapse_whitespace, nz.nfc, nz.strip_html_tags, nz.tex_quotes])
 @given(text=MESSY)
 def test_each_normalising_step_is_idempotent(step, text):
     once = step(text)
