@@ -43,6 +43,11 @@ FIELDS = {
     "new_reports": ("NA", "box10", "Reports of new included studies"),
     "total_studies": ("node22", "box16", "Total studies included in review"),
     "total_reports": ("NA", "box16", "Reports of total included studies"),
+    # not in the PRISMA2020 tool's template (which reads its own fields by name and passes over these): the
+    # flow's awaiting boxes, so that the file balances as the diagram does (screened = excluded + sought +
+    # awaiting; sought = not retrieved + assessed + awaiting)
+    "records_awaiting": ("NA", "NA", "Records awaiting a screening decision"),
+    "reports_awaiting": ("NA", "NA", "Reports awaiting a full-text decision"),
 }
 CATEGORY_FIELD = {"databases": "database_results", "registers": "register_results", "websites": "website_results",
                   "organisations": "organisation_results", "citations": "citations_results"}
@@ -97,7 +102,7 @@ class Flow:
         values.update({
             "duplicates": self.duplicates, "excluded_automatic": self.automatic, "records_screened": self.screened, "records_excluded": self.excluded_ta,
             "dbr_sought_reports": self.sought, "dbr_notretrieved_reports": self.not_retrieved,
-            "dbr_assessed": self.assessed,
+            "dbr_assessed": self.assessed, "records_awaiting": self.awaiting_ta, "reports_awaiting": self.awaiting_ft,
             # the PRISMA2020 tool reads "Reason, n; Reason, n": commas inside a reason would split it
             "dbr_excluded": "; ".join(f"{reason.replace(',', '')}, {n}"
                                       for reason, n in sorted(self.excluded_ft.items())) or 0,

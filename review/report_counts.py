@@ -37,6 +37,9 @@ def numbers(prisma_counts: pd.DataFrame, studies: pd.DataFrame, evidence: pd.Dat
     out["identified"] = sum(_int(flow.get(field, 0)) for field in IDENTIFIED)
     out["awaiting_ta"] = out["screened"] - out["excluded_ta"] - out["sought"]
     out["awaiting_ft"] = out["sought"] - out["not_retrieved"] - out["assessed"]
+    # the flow's own awaiting boxes (counts.csv since they were written there), checked against the above
+    out["flow_awaiting_ta"] = _int(flow.get("records_awaiting", out["awaiting_ta"]))
+    out["flow_awaiting_ft"] = _int(flow.get("reports_awaiting", out["awaiting_ft"]))
     out["excluded_ft"] = out["assessed"] - out["included"]
     out["studies_included"] = len(studies)
     extracted = set(evidence["study_id"]) if not evidence.empty else set()
@@ -75,6 +78,10 @@ def disagreements(counts: dict[str, int], computed: dict[str, pd.DataFrame], cod
                 problems.append(Problem(code="report-counts-disagree", severity=ERROR, file=COUNTS_FILE, column=what,
                                         value=str(counts[name]), expected=f"{formula} = 0 or more",
                                         hint="an input of the report is older than the others: run the pipeline again"))
+        require("records_awaiting", counts["flow_awaiting_ta"], counts["awaiting_ta"],
+                "records awaiting = records screened - excluded - sought for retrieval")
+        require("reports_awaiting", counts["flow_awaiting_ft"], counts["awaiting_ft"],
+                "reports awaiting = reports sought - not retrieved - assessed")
         require("new_studies", counts["included"], counts["studies_included"],
                 "the flow's included studies = the studies in results/screening/included.csv")
     for spec in codebook.tables:
