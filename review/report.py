@@ -120,15 +120,15 @@ def review_status(studies_extracted: int, studies_included: int, questions_witho
     records and reports with no screening decision yet (a review that has not decided them is not final)."""
     remaining = []
     if awaiting:
-        remaining.append(f"{synthesis.count(awaiting, 'record or report', 'records or reports')} awaiting a "
-                         "screening decision")
+        remaining.append(f"{synthesis.count(awaiting, 'record or report', 'records or reports')} still to screen")
     if studies_extracted < studies_included:
         remaining.append(f"{studies_extracted} of {studies_included} included studies extracted")
     if questions_without_findings:
         remaining.append(f"{questions_without_findings} review question{'s' if questions_without_findings > 1 else ''}"
                          " without findings")
     if open_disagreements:
-        remaining.append(f"{open_disagreements} open disagreement{'s' if open_disagreements > 1 else ''}")
+        remaining.append(f"{open_disagreements} disagreement{'s' if open_disagreements > 1 else ''} between "
+                         "reviewers still open")
     if validation_errors:
         remaining.append(f"{validation_errors} validation error{'s' if validation_errors > 1 else ''}")
     if unsourced:

@@ -122,10 +122,10 @@ def test_the_summary_says_draft_until_nothing_remains_and_names_the_sources_of_i
     final = report.review_status(3, 3, 0, 0, 0, 0)
     assert (final["label"], final["remaining"]) == ("Final", [])
     undecided = report.review_status(3, 3, 0, 0, 0, 0, awaiting=3)  # all extracted, but 3 records undecided
-    assert undecided["label"] == "Draft" and undecided["line"] == "3 records or reports awaiting a screening decision."
+    assert undecided["label"] == "Draft" and undecided["line"] == "3 records or reports still to screen."
     draft = report.review_status(1, 3, 1, 2, 1, 1)
-    assert draft["line"] == ("1 of 3 included studies extracted; 1 review question without findings; 2 open "
-                             "disagreements; 1 validation error; 1 key message or recommendation without a linked "
+    assert draft["line"] == ("1 of 3 included studies extracted; 1 review question without findings; 2 "
+                             "disagreements between reviewers still open; 1 validation error; 1 key message or recommendation without a linked "
                              "finding.")
     finding = {"question": "Q1", "finding_id": "F1", "finding": "Tiers come and go.", "studies": [
         {"id": "s1", "citation": "Lorne et al. 2019"}], "quotes": "", "methodological_limitations": "",
