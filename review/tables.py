@@ -39,6 +39,7 @@ def _citations(study_ids: Iterable[str], studies: pd.DataFrame) -> str:
 
 # a value the reviewers gave differently and no one has settled yet: a cell says so rather than stay blank
 DISPUTED = "disputed"
+NOT_GIVEN = "not given"  # a study of the row that left the field blank (not required, or not reported)
 
 
 def open_disputes(disagreements: pd.DataFrame | None) -> pd.DataFrame:
@@ -105,9 +106,9 @@ def by_key(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, sp
 
 def key_summary(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codebook, spec: TableSpec,
                 disputed: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per key code: how often each code of each declared field was given, and the studies behind it; the
-    study x key rows whose value is still disputed are counted as ``disputed (n)``, so that a blank means that
-    no study gave one."""
+    """Per key code: how often each code of each declared field was given, and the studies behind it. Every
+    study of the row is accounted for in each column: one whose value is still disputed as ``disputed (n)``,
+    one that gave none as ``not given (n)``, so that the counts meet the studies column."""
     fields: dict[str, str] = spec.options["fields"]
     present = set(evidence[KEY])
     open_ = open_disputes(disputed)
@@ -115,13 +116,18 @@ def key_summary(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codeboo
     for tier in [t for t in key_order(codebook) if t in present]:
         ev = evidence[evidence[KEY] == tier]
         counts = {name: ev[ev["field"] == field]["value"].value_counts() for name, field in fields.items()}
-        argued = {name: len(open_[(open_[KEY] == tier) & (open_["field"] == field)]) for name, field in fields.items()}
+        argued = {name: set(open_[(open_[KEY] == tier) & (open_["field"] == field)]["study_id"])
+                  for name, field in fields.items()}
         if all(c.empty for c in counts.values()) and not any(argued.values()):
             continue
+        everyone = set(ev["study_id"])
+        silent = {name: everyone - set(ev[ev["field"] == field]["study_id"]) - argued[name]
+                  for name, field in fields.items()}
         rows.append({KEY: tier, **{name: "; ".join([*(f"{k} ({v})" for k, v in sorted(c.items())),
-                                                    *([f"{DISPUTED} ({argued[name]})"] if argued[name] else [])])
+                                                    *([f"{DISPUTED} ({len(argued[name])})"] if argued[name] else []),
+                                                    *([f"{NOT_GIVEN} ({len(silent[name])})"] if silent[name] else [])])
                                    for name, c in counts.items()},
-                     "studies": ev["study_id"].nunique(), "citations": _citations(ev["study_id"], studies)})
+                     "studies": len(everyone), "citations": _citations(ev["study_id"], studies)})
     return pd.DataFrame(rows, columns=[KEY, *fields, "studies", "citations"])
 
 

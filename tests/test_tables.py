@@ -79,6 +79,7 @@ def test_a_value_the_reviewers_still_dispute_is_said_to_be_disputed_not_left_bla
     lg = table("lg_relations").set_index("tier")
     assert lg.loc["SHA", "strength"] == "disputed (1)" and lg.loc["RHA", "strength"] == "weak (1)"
     assert lg.loc["STP", "strength"] == "weak (1)"  # no dispute there
+    assert lg.loc["STP", "mechanisms"] == "not given (1)"  # every study of the row accounted for, none left out
     characteristics = table("characteristics").set_index("citation")
     assert characteristics.loc["Moran et al. 2021", "quality"] == "disputed"
     assert characteristics.loc["Lorne et al. 2019", "quality"] == "moderate"
