@@ -13,10 +13,9 @@ from typing import Any
 import pandas as pd
 
 from . import report_counts, synthesis, tables
-from .certainty import LEVELS, Framework
+from .certainty import Framework
 from .citations import reference_parts
 from .codebook import Codebook, TableSpec
-from .errors import WARNING, Problem
 from .figures import TimelineLayout
 
 
@@ -153,30 +152,6 @@ def sourced(items: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list
                 + (f" ({'; '.join(citations)})" if citations else "")) if linked else ""
         out.append({**item, "source_findings": [f["finding_id"] for f in linked], "source_citations": citations,
                     "sources": text})
-    return out
-
-
-def confidence_problems(messages: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list[Problem]:
-    """A key message rated above the lowest rating of the findings it rests on (its ``confidence`` against their
-    ``overall_confidence``, on the frameworks' scale high, moderate, low, very low): a message cannot be surer
-    than the weakest finding it needs. A warning for the team, who may have a reason; the report prints their
-    rating as typed."""
-    rank = {level: k for k, level in enumerate(LEVELS)}
-    by_id = {f.get("finding_id", ""): f for f in findings if f.get("finding_id")}
-    out = []
-    for m in messages:
-        given = str(m.get("confidence") or "").strip().lower()
-        rated = [(str(by_id[i].get("overall_confidence") or "").strip().lower(), i) for i in m.get("source_findings", [])]
-        rated = [(level, i) for level, i in rated if level in rank]
-        if given not in rank or not rated:
-            continue
-        lowest, finding = max(rated, key=lambda r: rank[r[0]])
-        if rank[given] < rank[lowest]:
-            out.append(Problem(code="message-above-its-findings", severity=WARNING, file="extracts/synthesis.xlsx",
-                               sheet="key messages", column="confidence", value=given, record_id=str(m.get("message_id", "")),
-                               expected=f"at most {lowest}, the rating of {finding}",
-                               hint=f"the message rests on {', '.join(i for _, i in rated)}; rate it no higher than the "
-                                    "weakest of them, or link only the findings it needs"))
     return out
 
 

@@ -141,21 +141,19 @@ FINDINGS = [
      "read in the abstract (adequacy: moderate concerns); the fieldwork (2019-21) came before ICBs were statutory "
      "(relevance: minor concerns)."),
     ("Q3", "F7",
-     "Alignment with local government was strongest when the 1974 reorganisation made area health authorities "
-     "coterminous with the new local authorities, while keeping health services out of local-government control and "
-     "stressing joint planning. It weakened with the district health authorities and the internal market, then was "
-     "partly rebuilt: about 70% of primary care trusts were coterminous with social-services authorities after "
-     "2006; health and wellbeing boards (statutory committees of local authorities with no formal powers) came in "
-     "2013; since 2022 integrated care partnerships bring together the NHS, local authorities and other partners to "
-     "develop long-term strategy for health and wellbeing; and from 2025 ICB boundaries are to align with strategic "
-     "authorities where feasible.",
+     # only what the two extracted studies say; the steps between are the timeline's, named as not yet evidence
+     "The 1974 reorganisation was designed to make area health authorities coterminous with the new local "
+     "authorities, while keeping health services out of local-government control and stressing joint planning; "
+     "since 2022 integrated care partnerships bring together the NHS, local authorities and other partners to "
+     "develop long-term strategy for health and wellbeing. How alignment fared in between (district health "
+     "authorities, primary care trusts, health and wellbeing boards) and the 2025 plans to align ICB boundaries "
+     "with strategic authorities are not yet covered by an extracted study.",
      ["national health service reorganisation: england", "still early days"],
      '"the wider Integrated Care Partnership (ICP) brings together the NHS, Local Authorities, and other key local '
      'partners to develop long term strategy around health and wellbeing" (Sanderson 2024, blog)',
      "moderate concerns", "no or very minor concerns", "serious concerns", "minor concerns", "low",
-     "The 1974 design rests on the White Paper and the ICPs on a blog. The steps between (district health "
-     "authorities, primary care trusts, health and wellbeing boards) and the 2025 boundary alignment are stated from "
-     "the review's timeline of the tiers; no extracted study covers them yet, and the evidence on how coterminosity "
+     "The 1974 design rests on the White Paper, a plan written before the authorities existed, and the ICPs on a "
+     "blog; the reviewers disagree on how strong the 1974 alignment was, and the evidence on how coterminosity "
      "worked in practice is still to be extracted."),
     ("Q3", "F8",
      "In the first ICSs the involvement of local authorities made more progress than that of the public or the "
@@ -207,7 +205,8 @@ FINDINGS = [
      'complexity of what is being attempted" (Charles et al. 2018, overview); '
      '"collaborative decision making arrangements in ICSs are still under development" (Sanderson 2024, blog)',
      "minor concerns", "no or very minor concerns", "minor concerns", "minor concerns", "moderate",
-     "Interviews with 72 leaders (2018) and case studies of three statutory ICSs (2022-23) agree across six years."),
+     "Interviews with 72 leaders (2018), case studies of three statutory ICSs (2022-23) and the Hewitt review "
+     "(2023) agree across about five years."),
     ("Q4", "F13",
      "The two national reviews of 2023 turned to how the centre treats ICSs: Parliament's Health and Social Care "
      "Committee found ICS autonomy in tension with NHS England's command and control and asked for clarity on "
@@ -226,8 +225,8 @@ MESSAGES = [
     ("M1", "Partners welcome collaboration and have begun to share resources, change resource allocation and manage "
            "finances and performance together. But some interviewees reported reticence addressing difficult issues "
            "collaboratively, and that statutory accountabilities were allowing a 'retreat' from issues such as "
-           "agreeing action to achieve financial sustainability; it was not certain that consensus would be enough "
-           "for the very difficult decisions systems face, and STPs before them would not agree collective rules "
+           "agreeing action to achieve financial sustainability; in 2022-23 it was not certain that consensus would be "
+           "enough for the very difficult decisions systems were facing, and STPs before them would not agree collective rules "
            "for allocating resources and rested on a 'post-political' local consensus over cuts.", "moderate", "F5"),
     ("M2", "Accountability still runs to single organisations: in 2022-23 each was still performance managed "
            "separately for its finances, which makes decisions taken together harder. In 2018 regulation and "
@@ -243,9 +242,9 @@ MESSAGES = [
            "the market and oversaw delivery to partnerships and statutory ICBs, each reorganisation shaping the "
            "next; complex services need a body that can hold the ring, with a clear and stable purpose.",
      "low", "F1; F3; F9; F10"),  # low: it rests on F10 too, rated low
-    ("M5", "Alignment with local government was strongest with the coterminous area health authorities of 1974-82 and "
-           "has been partly rebuilt since, through health and wellbeing boards, integrated care partnerships and, "
-           "from 2025, plans to align ICB boundaries with strategic authorities. In the first ICSs local authorities' "
+    ("M5", "The 1974 reorganisation was designed around area health authorities coterminous with local government, "
+           "and since 2022 integrated care partnerships bring the NHS and local authorities together on strategy; how "
+           "alignment fared in between is not yet covered by an extracted study. In the first ICSs local authorities' "
            "involvement progressed further than the public's or the voluntary sector's; where local government led, "
            "as in Greater Manchester, one partnership planned across health and care, though councils' "
            "accountability differs from the NHS's.", "low", "F7; F8"),
@@ -256,9 +255,10 @@ MESSAGES = [
 # national bodies; each linked to the findings whose studies stand behind it. No source addresses places on their
 # own, so none is written for them.
 RECOMMENDATIONS = [
-    ("R1", "An arbiter who is independent of the ICS may be required to resolve disputes between partners: consider "
-           "providing one, along with increased support for shaping governance arrangements (Sanderson et al. "
-           "2023).", "national bodies", "F12"),
+    # the study does not say who would provide the arbiter: addressed to national bodies by the review team
+    ("R1", "Consider who could provide an arbiter independent of the ICS to resolve disputes between partners, and "
+           "increased support for shaping governance arrangements, both of which Sanderson et al. (2023) conclude "
+           "may be required.", "national bodies", "F12"),
     ("R2", "Reform regulation to align with local systems, and model collective leadership with a proportionate "
            "approach to regulation (Charles et al. 2018, recommendations for national leaders 5 and 7): in 2018 regulation and oversight "
            "were not aligned behind ICSs, and in 2022-23 organisations were still performance managed one by one.",
@@ -269,14 +269,16 @@ RECOMMENDATIONS = [
     ("R4", "Back locally led change with central guidance and support, and make a long-term commitment to ICSs "
            "backed by dedicated funding (Charles et al. 2018, recommendations for national leaders 1 and 3), giving local leaders space and "
            "time with the right support (Hewitt 2023).", "national bodies", "F11"),
+    # R5's second sentence rests on F3's account of the 2025 reforms, which F3 says no extracted study covers yet
     ("R5", "Clarify the size of ICSs and how they fit into the regional architecture without destabilising existing "
-           "systems or creating an additional tier of bureaucracy (Charles et al. 2018, recommendations for national leaders 2 and 6). "
-           "This was asked in 2018 and is partly overtaken: from 2025 ICBs are being clustered and merged into "
-           "fewer, larger boards, and the regions take over their performance management.", "national bodies",
-     "F2"),
+           "systems or creating an additional tier of bureaucracy; any move to bring ICSs together should be locally "
+           "led and rigorously tested (Charles et al. 2018, recommendations for national leaders 2 and 6). This was "
+           "asked in 2018; the 2025 reforms, which no extracted study covers yet, merge ICBs into fewer, larger "
+           "boards.", "national bodies", "F2; F3"),
+    # the recommendation is the King's Fund's (F2 rests on Charles et al. 2018); the core responsibility is F3's
     ("R6", "Make population health the centrepiece of plans to transform services, with realistic and measurable "
-           "objectives (Charles et al. 2018, recommendations for national leaders 4); improving population health and healthcare is now the "
-           "first of ICSs' four core responsibilities.", "national bodies", "F3"),
+           "objectives (Charles et al. 2018, recommendations for national leaders 4); improving population health "
+           "and healthcare is now the first of ICSs' four core responsibilities.", "national bodies", "F2; F3"),
     ("R7", "Balance freedom with accountability: agree a limited number of shared priorities and give local leaders "
            "space and time, the right support and timely, transparent data (Hewitt 2023); and clarify accountability "
            "for partnership working, including local government's (House of Commons Health and Social Care Committee 2023).",

@@ -15,7 +15,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from review import documents, figures, report, tables
+from review import documents, figures, report, report_checks, tables
 from review.certainty import GRADE_CERQUAL
 from review.fileio import stable_zip
 from review.workbooks import findings as findings_sheet
@@ -555,7 +555,22 @@ def test_a_key_message_rated_above_a_finding_it_rests_on_is_named():
                 {"message_id": "M2", "confidence": "low", "source_findings": ["F1", "F10"]},
                 {"message_id": "M3", "confidence": "moderate", "source_findings": ["F2"]},
                 {"message_id": "M4", "confidence": "", "source_findings": ["F10"]}]
-    problems = report.confidence_problems(messages, findings)
+    problems = report_checks.confidence_problems(messages, findings)
     assert [(p.code, p.record_id, p.value, p.expected) for p in problems] == [
         ("message-above-its-findings", "M1", "moderate", "at most low, the rating of F10")]
     assert problems[0].severity == "warning"
+
+
+def test_a_message_or_recommendation_citing_a_study_its_findings_do_not_rest_on_is_named():
+    findings = [{"finding_id": "F3", "finding": "ICBs hold the budget.", "studies": [
+        {"id": "s2", "citation": "Moran et al. 2021"}]}]
+    written = report.sourced([
+        {"recommendation_id": "R6", "row": 7, "finding_ids": ["F3"],
+         "recommendation": "Make population health the centrepiece (Lorne et al. 2019, national leaders 4)."},
+        {"recommendation_id": "R7", "row": 8, "finding_ids": ["F3"],
+         "recommendation": "Answer for the system (Moran et al. 2021; Unknown 1999)."},
+        {"recommendation_id": "R8", "row": 9, "finding_ids": [], "recommendation": "(Lorne et al. 2019)"}], findings)
+    problems = report_checks.citation_problems(written, "recommendations", {"Lorne et al. 2019", "Moran et al. 2021"})
+    assert [(p.code, p.record_id, p.row, p.value, p.expected) for p in problems] == [
+        ("citation-outside-its-findings", "R6", "7", "Lorne et al. 2019", "a study of F3: Moran et al. 2021")]
+    # a study the references lack is the workbook reader's warning; a recommendation with no finding, the status's

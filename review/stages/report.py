@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import changes as refresh_changes
 from .. import codebook as codebooks
-from .. import documents, figures, report, synthesis, tables
+from .. import documents, figures, report, report_checks, synthesis, tables
 from ..atomic import write_if_changed
 from ..certainty import GRADE_CERQUAL, Framework
 from ..errors import WARNING, Problem
@@ -140,7 +140,11 @@ def run(config: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path
                                    computed, written, read_csv(inputs["screening_agreement"]),
                                    read_csv(inputs["extraction_agreement"]), certainty=rated)
     problems += context["count_problems"]  # numbers that should agree and do not: errors, never sentences
-    problems += report.confidence_problems(context["key_messages"], written.get("findings", []))
+    problems += report_checks.confidence_problems(context["key_messages"], written.get("findings", []))
+    references = set(studies["citation"])
+    problems += report_checks.citation_problems(context["key_messages"], "key messages", references)
+    problems += report_checks.citation_problems([r for group in context["recommendations"]
+                                                 for r in group["recommendations"]], "recommendations", references)
     if "prioritisation" in inputs:
         summary = read_csv(inputs["prioritisation"])
         context["methods"]["prioritisation"] = synthesis.prioritisation(

@@ -314,6 +314,7 @@ def read(path: Path, citations: Mapping[str, str], questions: Sequence[str], aud
                 if sheet == MESSAGES:
                     row["confidence"] = row[message_rating] if message_rating else ""
             problems += _citation_problems(path, sheet, number, row, references)
+            row["row"] = number  # as the spreadsheet shows it, for the checks made once findings are linked
             out[sheet].append(row)
             numbers[sheet].append(number)
     known = {f["finding_id"] for f in out[FINDINGS] if f["finding_id"]}
