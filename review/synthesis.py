@@ -142,7 +142,8 @@ def prioritisation(summary: Mapping[str, str]) -> str:
             f"{summary['found']} of them kept for full text. "
             # the method's own reference in full: the reference list holds the review's studies, not its methods
             f"Stopping was judged by the hypergeometric test of Callaghan and Müller-Hansen (2020, Statistical "
-            f"stopping criteria for automated screening in systematic reviews, Systematic Reviews 9:273): "
+            f"stopping criteria for automated screening in systematic reviews, Systematic Reviews 9:273, "
+            f"https://doi.org/10.1186/s13643-020-01521-4): "
             f"{summary['sentence'][:1].lower()}{summary['sentence'][1:]}")
     if summary.get("stopped_on"):
         note = f" ({summary['stop_note']})" if summary.get("stop_note") else ""
