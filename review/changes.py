@@ -157,9 +157,13 @@ def compare(before: Mapping[str, Any] | None, after: Mapping[str, Any],
             cell_log: Sequence[Mapping[str, str]] = ()) -> list[dict[str, str]]:
     """Every difference from ``before`` to ``after``, the causes first; with no ``before`` (the first
     refresh, or a state kept in another layout), everything is new."""
-    if not before or before.get("format") != FORMAT:
+    out: list[dict[str, str]] = []
+    if not before or before.get("format") != FORMAT:  # said first: it explains every count below
+        out.append(_row("causes", "no earlier refresh kept its state, so everything is counted as new" if not before
+                        else "the kept state is of an older layout, so everything is counted as new",
+                        "first refresh" if not before else "earlier state not comparable", ""))
         before = EMPTY
-    out: list[dict[str, str]] = causes(before, after, cell_log)
+    out += causes(before, after, cell_log)
     for source in sorted(set(before["records"]) | set(after["records"])):
         old, new = set(before["records"].get(source, ())), set(after["records"].get(source, ()))
         out += [_row("records", r, "added", source) for r in sorted(new - old)]

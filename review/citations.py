@@ -120,10 +120,17 @@ def unresolved(text: str, known: Collection[str]) -> list[tuple[str, str]]:
     return out
 
 
+# the item types whose title the Harvard style sets in double quotation marks
+_QUOTED = {"article-journal", "article-magazine", "article-newspaper", "chapter", "paper-conference", "entry",
+           "entry-encyclopedia", "entry-dictionary"}
+
+
 def csl_item(row: Mapping[str, Any]) -> dict[str, Any]:
     """A CSL-JSON item from a study row (``study_id`` plus the canonical record columns)."""
     item: dict[str, Any] = {"id": row["study_id"], "type": row.get("item_type") or "document",
                             "title": row.get("title", "")}
+    if item["type"] in _QUOTED and isinstance(item["title"], str):  # quotes inside a quoted title turn single
+        item["title"] = re.sub(r"[\u201c\"](.+?)[\u201d\"]", "\u2018\\1\u2019", item["title"])
     for role in ("author", "editor"):  # an empty list would keep the style from putting the title in their place
         people = _creators(row, role)
         if people:
@@ -172,8 +179,11 @@ def _parts(entry: str) -> list[dict[str, Any]]:
         at = match.end()
     if at < len(entry):
         parts.append((entry[at:], False))
-    return [{"text": html.unescape(text).replace(_LT, "<").replace(_GT, ">"), "italic": italic}
-            for text, italic in parts if text]
+    texts = [html.unescape(text).replace(_LT, "<").replace(_GT, ">") for text, _ in parts]
+    for k in range(1, len(texts)):  # a title ending "?" or "!" takes no full stop after it
+        if texts[k - 1].rstrip().endswith(("?", "!")) and texts[k].startswith("."):
+            texts[k] = texts[k][1:]
+    return [{"text": text, "italic": italic} for text, (_, italic) in zip(texts, parts) if text]
 
 
 def _without_repeated_title(parts: list[dict[str, Any]], title: str) -> list[dict[str, Any]]:

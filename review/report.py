@@ -197,7 +197,9 @@ def labelled(frame: pd.DataFrame, codebook: Codebook, field: str | None = None) 
     """A table as a reader sees it: every code (alone, in a list, or counted as ``code (2)``) as its label;
     a ``label`` column that only repeated a code's label is dropped; a ``code`` column is headed by the label
     of its ``field``."""
-    names = {c.code: c.label for f in codebook.all_fields for c in f.choices}
+    # the tables' own words for a cell no code fills, capitalised as the labels beside them are
+    names = {tables.DISPUTED: "Disputed", tables.NOT_GIVEN: "Not given",
+             **{c.code: c.label for f in codebook.all_fields for c in f.choices}}
 
     def one(value: Any) -> Any:
         text = str(value)
@@ -280,6 +282,7 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
     methods["studies_text"] = synthesis.studies_sentence(numbers)
     methods["studies_extracted"] = numbers["studies_extracted"]
     methods["rows_extracted"], methods["rows_one_reviewer"] = numbers["rows_extracted"], numbers["rows_one_reviewer"]
+    methods["values_one_reviewer"] = numbers["values_one_reviewer"]
     methods["key_label"] = codebook.key_fields[0].label.lower() if codebook.key_fields else "key"
     methods["decided"] = {"title and abstract": numbers["screened"] - numbers["awaiting_ta"],
                           "full text": numbers["assessed"]}

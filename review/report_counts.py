@@ -51,8 +51,14 @@ def numbers(prisma_counts: pd.DataFrame, studies: pd.DataFrame, evidence: pd.Dat
     if not rows.empty and "basis" in rows.columns:
         alone = rows.groupby(["study_id", "tier"])["basis"].agg(lambda b: set(b) == {"single reviewer"})
         out["rows_extracted"], out["rows_one_reviewer"] = len(alone), int(alone.sum())
+        # and in the other rows, the fields one reviewer alone gave (the other left them blank, or their entry
+        # was set aside by validation): "independently by two reviewers" is not true of those either
+        whole = set(alone[alone].index)
+        single = rows[rows["basis"] == "single reviewer"]
+        single = single[[key not in whole for key in zip(single["study_id"], single["tier"])]]
+        out["values_one_reviewer"] = int(len(single.drop_duplicates(["study_id", "tier", "field"])))
     else:
-        out["rows_extracted"] = out["rows_one_reviewer"] = 0
+        out["rows_extracted"] = out["rows_one_reviewer"] = out["values_one_reviewer"] = 0
     return out
 
 

@@ -80,13 +80,14 @@ def remaining_words(remaining: int, unscreened: int, confidence: float) -> str:
     """How many more relevant studies may remain, with what confidence, in plain words: the one sentence the
     screening workbooks' instructions and the report's methods both give (``Estimate.sentence``)."""
     if unscreened <= 0:
-        return "Every study has been screened, so no relevant study remains unscreened."
-    among = f"among the {unscreened:,} {'study' if unscreened == 1 else 'studies'} not yet screened"
+        return "Every record has been screened, so no relevant study remains unscreened."
+    # records, as the PRISMA flow counts what is screened (each a study once duplicates are merged)
+    among = f"among the {unscreened:,} {'record' if unscreened == 1 else 'records'} not yet screened"
     if remaining == 0:
         return f"With {confidence:.0%} confidence, no relevant study remains {among}."
     if remaining >= unscreened:  # "at most 3 among 3" says nothing: say it plainly
-        return ("The 1 study not yet screened may still be relevant." if unscreened == 1 else
-                f"Any of the {unscreened:,} studies not yet screened may still be relevant.")
+        return ("The 1 record not yet screened may still be relevant." if unscreened == 1 else
+                f"Any of the {unscreened:,} records not yet screened may still be relevant.")
     more = "1 more relevant study remains" if remaining == 1 else f"{remaining:,} more relevant studies remain"
     return f"With {confidence:.0%} confidence, at most {more} {among}."
 

@@ -228,8 +228,8 @@ def kappa_meaning(kappa: str, agreement: str = "") -> str:
     except ValueError:
         return words
     if share >= 0.8 and k < 0.4:  # the prevalence paradox: agreement on one common decision, kappa near or below 0
-        words += (f"; yet the reviewers made the same decision on {share:.1%} of them: when one decision is "
-                  "almost always made, kappa says little about how reliably the rare one is")
+        words += (f": the reviewers agreed on {share:.1%} of them, nearly all on the common decision, but not on "
+                  "the rare one, which is what kappa weighs")
     return words
 
 
@@ -283,6 +283,10 @@ def limitation_lines(numbers: Mapping[str, int], open_disagreements: int, valida
     if alone:
         lines.append(f"{alone} of {count(rows, f'study x {key_label} row')} extracted "
                      f"{'rests' if alone == 1 else 'rest'} on one reviewer alone.")
+    fields_alone = numbers.get("values_one_reviewer", 0)
+    if fields_alone:
+        lines.append(f"{count(fields_alone, 'entry', 'entries')} {'in other rows ' if alone else ''}(a field of a "
+                     f"row) {'was' if fields_alone == 1 else 'were'} given by one reviewer only.")
     if low_quality:
         lines.append(f"Studies appraised as low quality: {'; '.join(low_quality)}.")
     return lines or ["None that the review's own records show: every included study is extracted, and no "
@@ -301,11 +305,23 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
             decided - compared if decided is not None and decided > compared else 0)
         single = (f"; the other {count(alone, 'record')} {'was' if alone == 1 else 'were'} screened by one reviewer"
                   if alone else "")
+        # compared but not decided: the reviewers' conflicts still open (11 compared + 67 alone, 77 decided: 1)
+        open_ = compared + alone - decided if s.get("single") is not None and decided is not None else 0
+        if open_ > 0:
+            single += (f"; {open_} of the records compared {'is' if open_ == 1 else 'are'} still in conflict, "
+                       "awaiting a decision")
         if compared < 20 and meaning:  # a kappa on a handful of records is a rough figure
             meaning += f"; on {count(compared, 'record')}, a rough estimate"
         out.append(f"Screening at {s['stage']}: {count(compared, 'record')} screened by both reviewers independently "
                    f"{'was' if compared == 1 else 'were'} compared, agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}"
                    + (f" ({meaning})" if meaning else "") + single + ".")
+    paired = {s["stage"] for s in methods["screening"]}
+    for stage, decided in methods.get("decided", {}).items():  # a stage no two reviewers shared: said, not skipped
+        if decided and stage not in paired and methods["reviewers"]:
+            noun, verb = ("report", "assessed") if stage == "full text" else ("record", "screened")
+            which = f"the one {noun} decided was" if decided == 1 else f"the {decided} {noun}s decided were each"
+            out.append(f"At {stage}, {which} {verb} by one reviewer, so no agreement between reviewers is measured "
+                       "there.")
     reviewers = len(methods["reviewers"])
     if not reviewers:
         out.append("No reviewer is listed in the protocol yet, so no study has been extracted.")
@@ -317,9 +333,14 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
         fields = int(methods["extraction_fields"])
         text = f"Data were extracted independently by {reviewers} reviewers"
         alone, rows = int(methods.get("rows_one_reviewer", 0)), int(methods.get("rows_extracted", 0))
+        fields_alone = int(methods.get("values_one_reviewer", 0))
         if alone:  # "independently by 2 reviewers" is not true of every row
             text += (f", except {count(alone, 'study x ' + methods.get('key_label', 'key') + ' row')} of {rows} "
                      f"extracted by one reviewer only")
+        if fields_alone:
+            text += (f"{' and' if alone else ', except'} {count(fields_alone, 'entry', 'entries')} (a field of a row) "
+                     f"{'in other rows ' if alone else ''}given by one reviewer only (the other left it blank, or "
+                     "theirs was set aside by validation)")
         if fields and methods["extraction_kappa_median"]:
             meaning = kappa_meaning(str(methods["extraction_kappa_median"]))
             with_kappa = int(methods.get("extraction_kappa_fields", fields))

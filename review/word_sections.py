@@ -107,11 +107,13 @@ def gaps(w: Writer, context: dict[str, Any]) -> None:
 
 
 def certainty(w: Writer, context: dict[str, Any]) -> None:
-    """The declared certainty framework's summary table and how findings were rated (none for ``none``)."""
+    """The declared certainty framework's summary table, and how findings were rated unless the process annex
+    says it (none for ``none``)."""
     table = context["certainty"]
     if table["rows"]:
         w.table(table["columns"], table["rows"], (table["heading"], 1))
-        w.paragraph(table["method"])
+        if "process" not in context["sections"]:  # else the annex's methods say it: once per document
+            w.paragraph(table["method"])
 
 
 def limitations(w: Writer, context: dict[str, Any]) -> None:

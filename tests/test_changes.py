@@ -120,6 +120,11 @@ def test_extraction_rows_per_reviewer_evidence_findings_and_problems():
 def test_the_first_refresh_lists_everything_as_new_and_markdown_never_carries_html():
     found = changed(None, state())
     assert ("records", "hmic:1", "added", "hmic") in found and ("studies", "Ham2017", "new", "2 records") in found
+    # said first, so that "80 new" is read as what it is, not as 80 studies found this week
+    assert changes.compare(None, state())[0] == {
+        "section": "causes", "item": "no earlier refresh kept its state, so everything is counted as new",
+        "change": "first refresh", "detail": ""}
+    assert changes.compare(state(), state()) == []  # not said again once a state is kept
     rows = [{"section": "evidence", "item": "<script>alert(1)</script>", "change": "added", "detail": ""}]
     assert "<script>" not in changes.markdown(rows, "x") and "&lt;script&gt;" in changes.markdown(rows, "x")
 

@@ -132,3 +132,13 @@ def test_a_journal_article_exported_without_its_volume_is_not_called_a_preprint(
     (entry,) = references([article])
     assert "[Preprint]" not in entry and "International Journal of Integrated Care" in entry
     assert "https://doi.org/10.5334/ijic.5666" in entry
+
+
+def test_a_title_ending_in_a_question_takes_no_full_stop_and_quotes_inside_a_quoted_title_turn_single():
+    book = row("Alderwick2016", [{"family": "Alderwick", "given": "H."}], "2016",
+               "Sustainability and transformation plans: how are they being developed?", kind="report")
+    book["publisher"] = "The King's Fund"
+    article = row("Smith2001", [{"family": "Smith", "given": "J."}], "2001", 'The "redisorganisation" of the NHS', "BMJ")
+    text = {e.split(" ")[0]: e for e in references([book, article])}
+    assert "developed? The King's Fund" in text["Alderwick,"] and "?." not in text["Alderwick,"]
+    assert "\u201cThe \u2018redisorganisation\u2019 of the NHS\u201d" in text["Smith,"]

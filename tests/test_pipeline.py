@@ -80,6 +80,7 @@ def test_snakemake_on_the_sample_builds_records_and_a_second_run_does_nothing(pr
         assert (project / "results/report" / name).stat().st_size > 1000, name
     summary = (project / "results/report/executive_summary.md").read_text(encoding="utf-8")
     assert "GRADE-CERQual" in summary
+    assert summary.count("was assessed with GRADE-CERQual") == 1  # the method once, in the annex's methods
     # every lettered citation, in the evidence and among the studies not yet extracted, has its reference
     assert len(LETTERED.findall(summary)) > 10 and unresolved(summary) == []
     # the team's own bracketed citations resolve too, and no Markdown block runs into the next one

@@ -17,6 +17,7 @@ def test_rows_whose_values_stand_on_one_reviewer_alone_are_counted():
     studies = pd.DataFrame({"study_id": ["s1", "s2", "s3"]})
     numbers = report_counts.numbers(pd.DataFrame(columns=["data", "n"]), studies, evidence)
     assert (numbers["rows_extracted"], numbers["rows_one_reviewer"]) == (2, 1)
+    assert numbers["values_one_reviewer"] == 1  # s1 x SHA's notes: one reviewer's, in a row both extracted
     assert (numbers["studies_extracted"], numbers["studies_included"]) == (2, 3)
 
 

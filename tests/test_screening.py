@@ -283,7 +283,7 @@ def test_a_refresh_with_nothing_new_leaves_the_workbook_byte_for_byte(tmp_path):
     guide = [c.value for c in load_workbook(path)["instructions"]["A"] if c.value]
     when = [line for line in guide if line.startswith("When to stop: ")]
     # the estimate in plain words: how many more relevant studies may remain, with what confidence
-    assert len(when) == 1 and "studies not yet screened" in when[0]
+    assert len(when) == 1 and "records not yet screened" in when[0]
     assert "confidence, at most" in when[0] or "may still be relevant" in when[0]  # the bound, or that it is all of them
     assert any("seed 0" in line for line in guide)
 

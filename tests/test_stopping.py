@@ -35,11 +35,11 @@ def test_the_most_that_may_remain_agrees_with_the_test():
 
 
 @pytest.mark.parametrize("remaining, unscreened, expected", [
-    (0, 9, "With 95% confidence, no relevant study remains among the 9 studies not yet screened."),
-    (1, 10, "With 95% confidence, at most 1 more relevant study remains among the 10 studies not yet screened."),
-    (12, 1500, "With 95% confidence, at most 12 more relevant studies remain among the 1,500 studies not yet screened."),
-    (0, 1, "With 95% confidence, no relevant study remains among the 1 study not yet screened."),
-    (0, 0, "Every study has been screened, so no relevant study remains unscreened."),
+    (0, 9, "With 95% confidence, no relevant study remains among the 9 records not yet screened."),
+    (1, 10, "With 95% confidence, at most 1 more relevant study remains among the 10 records not yet screened."),
+    (12, 1500, "With 95% confidence, at most 12 more relevant studies remain among the 1,500 records not yet screened."),
+    (0, 1, "With 95% confidence, no relevant study remains among the 1 record not yet screened."),
+    (0, 0, "Every record has been screened, so no relevant study remains unscreened."),
 ])
 def test_the_estimate_in_plain_words(remaining, unscreened, expected):
     assert stopping.remaining_words(remaining, unscreened, 0.95) == expected
@@ -47,17 +47,17 @@ def test_the_estimate_in_plain_words(remaining, unscreened, expected):
 
 def test_the_sentence_says_what_may_remain_and_whether_to_stop():
     go_on = stopping.estimate(FOUND_FIRST[:209], 220).sentence()
-    assert go_on.startswith("With 95% confidence, at most 1 more relevant study remains among the 11 studies")
+    assert go_on.startswith("With 95% confidence, at most 1 more relevant study remains among the 11 records")
     assert go_on.endswith("(p = 0.052): keep screening from the top.")
     stop = stopping.estimate(FOUND_FIRST[:210], 220).sentence()
-    assert stop.startswith("With 95% confidence, no relevant study remains among the 10 studies not yet screened.")
+    assert stop.startswith("With 95% confidence, no relevant study remains among the 10 records not yet screened.")
     assert stop.endswith("(p = 0.048): screening may stop.")
 
 
 def test_a_bound_as_large_as_what_is_left_is_said_plainly():
     # "at most 3 more among the 3 not yet screened" says nothing: the sentence says any may still be relevant
-    assert stopping.remaining_words(3, 3, 0.95) == "Any of the 3 studies not yet screened may still be relevant."
-    assert stopping.remaining_words(5, 1, 0.95) == "The 1 study not yet screened may still be relevant."
+    assert stopping.remaining_words(3, 3, 0.95) == "Any of the 3 records not yet screened may still be relevant."
+    assert stopping.remaining_words(5, 1, 0.95) == "The 1 record not yet screened may still be relevant."
     assert stopping.remaining_words(2, 10, 0.95).startswith("With 95% confidence, at most 2 more")
 
 
@@ -67,6 +67,6 @@ def test_a_stop_whose_bound_says_nothing_is_said_as_the_worst_case_it_rests_on()
     estimate = stopping.Estimate(screened=77, total=80, found=69, target=0.95, confidence=0.95, p=0.0, remaining=3)
     assert estimate.safe_to_stop
     sentence = estimate.sentence()
-    assert sentence.startswith("Any of the 3 studies not yet screened may still be relevant. Even if all 3 were, "
+    assert sentence.startswith("Any of the 3 records not yet screened may still be relevant. Even if all 3 were, "
                                "95.8% of the relevant studies would have been found, at least 95%")
     assert sentence.endswith("screening may stop.") and " So at least" not in sentence

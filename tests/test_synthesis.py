@@ -97,15 +97,23 @@ def test_methods_box_has_each_search_and_the_agreement():
     skewed = synthesis.agreement_sentence(synthesis.methods(config, pd.DataFrame([
         {"stage": "title_abstract", "items_compared": "11", "agreement": "0.818", "kappa": "-0.100",
          "screened_by_one": "67"}]), pd.DataFrame()), 0)
-    assert ("\u22120.100 (less than chance agreement; yet the reviewers made the same decision on 81.8% of them: when "
-            "one decision is almost always made, kappa says little about how reliably the rare one is; on 11 records, "
-            "a rough estimate); the other 67 records were screened by one reviewer.") in skewed
+    assert ("\u22120.100 (less than chance agreement: the reviewers agreed on 81.8% of them, nearly all on the common "
+            "decision, but not on the rare one, which is what kappa weighs; on 11 records, a rough estimate); the other "
+            "67 records were screened by one reviewer.") in skewed
     # the count the screening stage gives wins over decided minus compared, which counts an open conflict twice
-    assert "the other 67 records" in synthesis.agreement_sentence(
+    assert "the other 67 records were screened by one reviewer; 1 of the records compared is still in conflict" in \
+        synthesis.agreement_sentence(
         {**synthesis.methods(config, pd.DataFrame([{"stage": "title_abstract", "items_compared": "11",
                                                     "agreement": "0.818", "kappa": "-0.100",
                                                     "screened_by_one": "67"}]), pd.DataFrame()),
          "decided": {"title and abstract": 77}}, 0)
+    both = synthesis.agreement_sentence(
+        {**synthesis.methods(config, pd.DataFrame([{"stage": "title_abstract", "items_compared": "11",
+                                                    "agreement": "0.818", "kappa": "-0.100",
+                                                    "screened_by_one": "67"}]), pd.DataFrame()),
+         "decided": {"title and abstract": 77, "full text": 68}}, 0)
+    # full text, which no two reviewers shared, is said, not left out
+    assert "At full text, the 68 reports decided were each assessed by one reviewer, so no agreement" in both
     extraction = synthesis.methods(config, pd.DataFrame(), pd.DataFrame(
         {"field": ["evidence_type", "lg_strength", "lg_notes", "relevance"], "kappa": ["1.000", "0.500", "", "1.000"]}))
     said = synthesis.agreement_sentence({**extraction, "studies_extracted": 3}, 0)
@@ -123,6 +131,11 @@ def test_methods_wording_is_right_for_none_one_and_many():
     some = synthesis.agreement_sentence({**synthesis.methods({"reviewers": ["a", "b"]}, pd.DataFrame(), pd.DataFrame()),
                                          "rows_extracted": 19, "rows_one_reviewer": 1, "key_label": "tier"}, 0)
     assert "extracted independently by 2 reviewers, except 1 study x tier row of 19 extracted by one reviewer only." in some
+    more = synthesis.agreement_sentence({**synthesis.methods({"reviewers": ["a", "b"]}, pd.DataFrame(), pd.DataFrame()),
+                                         "rows_extracted": 19, "rows_one_reviewer": 1, "values_one_reviewer": 12,
+                                         "key_label": "tier"}, 0)
+    assert ("except 1 study x tier row of 19 extracted by one reviewer only and 12 entries (a field of a row) in other "
+            "rows given by one reviewer only") in more
     counts = {"identified": 1, "duplicates": 1, "automatic": 0, "screened": 0, "excluded_ta": 0, "awaiting_ta": 0,
               "sought": 1, "not_retrieved": 0, "awaiting_ft": 0, "assessed": 1, "excluded_ft": 0, "included": 1,
               "studies_included": 1, "studies_extracted": 0}
@@ -383,10 +396,11 @@ def test_limitations_are_worded_for_none_one_and_many_and_name_single_reviewer_r
                    "1 disagreement between reviewers is not yet resolved.",
                    "1 validation error is outstanding in the extraction sheets."]
     many = synthesis.limitation_lines({"studies_included": 64, "studies_extracted": 13, "rows_extracted": 19,
-                                       "rows_one_reviewer": 1}, 9, 0, ["Ham 1981"], "tier")
+                                       "rows_one_reviewer": 1, "values_one_reviewer": 12}, 9, 0, ["Ham 1981"], "tier")
     assert many == ["13 of 64 included studies have been extracted so far.",
                     "9 disagreements between reviewers are not yet resolved.",  # no "0 validation errors are ..."
                     "1 of 19 study x tier rows extracted rests on one reviewer alone.",
+                    "12 entries in other rows (a field of a row) were given by one reviewer only.",
                     "Studies appraised as low quality: Ham 1981."]
     assert synthesis.limitation_lines({}, 0, 0, []) == ["No study has been included yet."]
     assert synthesis.limitation_lines({"studies_included": 1}, 0, 0, []) == [
