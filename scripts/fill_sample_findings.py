@@ -38,8 +38,8 @@ FINDINGS = [
      "For most of the NHS's history the intermediate tier was a statutory authority, responsible variously for "
      "long-term strategic planning, allocating resources, acting as market umpire and overseeing delivery of local "
      "services. The mix changed with each reform: planning and allocating for the regional boards and authorities, "
-     "market umpiring for the regional authorities of the internal market, performance oversight for the strategic "
-     "health authorities; regional bodies also translated national policy into local action.",
+     "market umpiring for the regional authorities of the internal market, performance oversight for the regional "
+     "and strategic health authorities; regional bodies also translated national policy into local action.",
      ["what can current reforms learn", "strategic health authorities and regions"],
      LORNE_FUNCTIONS,
      "moderate concerns", "no or very minor concerns", "moderate concerns", "no or very minor concerns", "moderate",
@@ -188,13 +188,14 @@ FINDINGS = [
      ["strategic health authorities and regions", "spatial politics of place"],
      '"continued influence of previous reorganizations" (Hammond et al. 2017, abstract)',
      "moderate concerns", "no or very minor concerns", "moderate concerns", "moderate concerns", "low",
-     "One historical review of regions and one study of STPs; the lessons are drawn from tiers with more formal "
-     "power than ICBs."),
+     "One historical review of regions and one study of STPs; the lessons are drawn from earlier tiers whose "
+     "powers differed from ICBs'."),
     ("Q4", "F11",
      "The first ICSs that got furthest were already working as systems and gave priority to relationships and trust; "
      "governance was built iteratively alongside the accountabilities of statutory organisations, which creates "
      "tensions; clinical leadership was central to progress in some, but engagement of frontline staff was not yet "
-     "widespread; evidence of tangible improvements was still limited. National bodies need to remove barriers and "
+     "widespread; evidence of tangible improvements was still limited. In 2023 the Hewitt review asked that local "
+     "leaders be given space and time, with the right support. National bodies need to remove barriers and "
      "give time and support, with realism about the scale and complexity of the change. Collaborative decision "
      "making in ICSs is still under development, and there is not much evidence about how it works in practice.",
      ["a year of integrated care systems", "still early days", "the hewitt review"],
@@ -243,8 +244,10 @@ MESSAGES = [
            "next; complex services need a body that can hold the ring, with a clear and stable purpose.",
      "low", "F1; F3; F9; F10"),  # low: it rests on F10 too, rated low
     ("M5", "The 1974 reorganisation was designed around area health authorities coterminous with local government, "
-           "and since 2022 integrated care partnerships bring the NHS and local authorities together on strategy; how "
-           "alignment fared in between is not yet covered by an extracted study. In the first ICSs local authorities' "
+           "and since 2022 integrated care partnerships bring the NHS and local authorities together on strategy; the "
+           "studies extracted so far of the regional and strategic health authorities and of CCGs report no mechanism "
+           "of alignment, and district health authorities, PCTs and health and wellbeing boards are not yet covered. "
+           "In the first ICSs local authorities' "
            "involvement progressed further than the public's or the voluntary sector's; where local government led, "
            "as in Greater Manchester, one partnership planned across health and care, though councils' "
            "accountability differs from the NHS's.", "low", "F7; F8"),
@@ -261,7 +264,8 @@ RECOMMENDATIONS = [
            "may be required.", "national bodies", "F12"),
     ("R2", "Reform regulation to align with local systems, and model collective leadership with a proportionate "
            "approach to regulation (Charles et al. 2018, recommendations for national leaders 5 and 7): in 2018 regulation and oversight "
-           "were not aligned behind ICSs, and in 2022-23 organisations were still performance managed one by one.",
+           "were not aligned behind ICSs, and in 2022-23 organisations were still performance managed separately for their "
+           "finances.",
      "national bodies", "F6"),
     ("R3", "Redesign the financial architecture to incentivise integration (Charles et al. 2018, recommendations for national leaders 8): in "
            "2022-23 organisations were still performance managed separately for their finances.", "national bodies",
@@ -273,12 +277,12 @@ RECOMMENDATIONS = [
     ("R5", "Clarify the size of ICSs and how they fit into the regional architecture without destabilising existing "
            "systems or creating an additional tier of bureaucracy; any move to bring ICSs together should be locally "
            "led and rigorously tested (Charles et al. 2018, recommendations for national leaders 2 and 6). This was "
-           "asked in 2018; the 2025 reforms, which no extracted study covers yet, merge ICBs into fewer, larger "
+           "asked in 2018; the 2025 reforms, which no extracted study covers yet, plan to merge ICBs into fewer, larger "
            "boards.", "national bodies", "F2; F3"),
     # the recommendation is the King's Fund's (F2 rests on Charles et al. 2018); the core responsibility is F3's
     ("R6", "Make population health the centrepiece of plans to transform services, with realistic and measurable "
            "objectives (Charles et al. 2018, recommendations for national leaders 4); improving population health "
-           "and healthcare is now the first of ICSs' four core responsibilities.", "national bodies", "F2; F3"),
+           "and healthcare is now one of ICSs' four core responsibilities.", "national bodies", "F2; F3"),
     ("R7", "Balance freedom with accountability: agree a limited number of shared priorities and give local leaders "
            "space and time, the right support and timely, transparent data (Hewitt 2023); and clarify accountability "
            "for partnership working, including local government's (House of Commons Health and Social Care Committee 2023).",
