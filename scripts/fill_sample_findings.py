@@ -145,10 +145,12 @@ FINDINGS = [
      "The 1974 reorganisation was designed to make area health authorities coterminous with the new local "
      "authorities, while keeping health services out of local-government control and stressing joint planning; "
      "since 2022 integrated care partnerships bring together the NHS, local authorities and other partners to "
-     "develop long-term strategy for health and wellbeing. How alignment fared in between (district health "
-     "authorities, primary care trusts, health and wellbeing boards) and the 2025 plans to align ICB boundaries "
-     "with strategic authorities are not yet covered by an extracted study.",
-     ["national health service reorganisation: england", "still early days"],
+     "develop long-term strategy for health and wellbeing. The studies extracted so far of the regional and "
+     "strategic health authorities and of CCGs report no mechanism of alignment with local government; district "
+     "health authorities, primary care trusts, health and wellbeing boards and the 2025 plans to align ICB "
+     "boundaries with strategic authorities are not yet covered by an extracted study.",
+     ["national health service reorganisation: england", "still early days", "what can current reforms learn",
+      "strategic health authorities and regions", "being autonomous and having space"],
      '"the wider Integrated Care Partnership (ICP) brings together the NHS, Local Authorities, and other key local '
      'partners to develop long term strategy around health and wellbeing" (Sanderson 2024, blog)',
      "moderate concerns", "no or very minor concerns", "serious concerns", "minor concerns", "low",
