@@ -32,8 +32,11 @@ def certainty_summary(framework: Framework, findings: list[dict[str, Any]]) -> d
     columns = [("finding", "Finding"), ("studies", "Contributing studies"), *framework.headers]
     rows = [[f["finding"], "; ".join(s["citation"] for s in f["studies"]), *(f.get(c, "") for c, _ in columns[2:])]
             for f in findings] if framework.rated else []
+    # nothing rated yet: the method is what the team will do, not what it did
+    rated = any(f.get(framework.overall) for f in findings) if framework.overall else False
+    method = framework.method if rated else framework.method.replace(" was assessed with ", " is to be assessed with ")
     return {"name": framework.name, "title": framework.title, "heading": framework.heading, "word": framework.word,
-            "method": framework.method, "columns": [label for _, label in columns] if rows else [], "rows": rows,
+            "method": method, "columns": [label for _, label in columns] if rows else [], "rows": rows,
             "overall": [c for c, _ in columns].index(framework.overall) if framework.overall else -1}
 
 

@@ -316,12 +316,15 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
                    f"{'was' if compared == 1 else 'were'} compared, agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}"
                    + (f" ({meaning})" if meaning else "") + single + ".")
     paired = {s["stage"] for s in methods["screening"]}
-    for stage, decided in methods.get("decided", {}).items():  # a stage no two reviewers shared: said, not skipped
-        if decided and stage not in paired and methods["reviewers"]:
-            noun, verb = ("report", "assessed") if stage == "full text" else ("record", "screened")
-            which = f"the one {noun} decided was" if decided == 1 else f"the {decided} {noun}s decided were each"
-            out.append(f"At {stage}, {which} {verb} by one reviewer, so no agreement between reviewers is measured "
-                       "there.")
+    alone_at = [(stage, decided) for stage, decided in methods.get("decided", {}).items()
+                if decided and stage not in paired and methods["reviewers"]]  # stages no two reviewers shared
+    if alone_at:
+        parts = [f"{count(decided, 'report' if stage == 'full text' else 'record')} decided at {stage}"
+                 for stage, decided in alone_at]
+        one = len(alone_at) == 1 and alone_at[0][1] == 1
+        out.append(f"{' and '.join(parts)[:1].upper()}{' and '.join(parts)[1:]} {'was' if one else 'were each'} "
+                   "screened by one reviewer, so no agreement between reviewers is measured "
+                   f"{'there' if paired else 'in screening'}.")
     reviewers = len(methods["reviewers"])
     if not reviewers:
         out.append("No reviewer is listed in the protocol yet, so no study has been extracted.")

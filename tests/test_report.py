@@ -574,3 +574,11 @@ def test_a_message_or_recommendation_citing_a_study_its_findings_do_not_rest_on_
     assert [(p.code, p.record_id, p.row, p.value, p.expected) for p in problems] == [
         ("citation-outside-its-findings", "R6", "7", "Lorne et al. 2019", "a study of F3: Moran et al. 2021")]
     # a study the references lack is the workbook reader's warning; a recommendation with no finding, the status's
+
+
+def test_the_certainty_method_is_said_as_done_only_once_a_finding_is_rated():
+    unrated = {"finding": "Tiers come and go.", "studies": [], "overall_confidence": ""}
+    before = report.certainty_summary(GRADE_CERQUAL, [unrated])["method"]
+    after = report.certainty_summary(GRADE_CERQUAL, [{**unrated, "overall_confidence": "low"}])["method"]
+    assert "is to be assessed with GRADE-CERQual" in before and "was assessed" not in before
+    assert "was assessed with GRADE-CERQual" in after

@@ -113,7 +113,12 @@ def test_methods_box_has_each_search_and_the_agreement():
                                                     "screened_by_one": "67"}]), pd.DataFrame()),
          "decided": {"title and abstract": 77, "full text": 68}}, 0)
     # full text, which no two reviewers shared, is said, not left out
-    assert "At full text, the 68 reports decided were each assessed by one reviewer, so no agreement" in both
+    assert "68 reports decided at full text were each screened by one reviewer, so no agreement between reviewers is " \
+        "measured there." in both
+    one = synthesis.agreement_sentence({**synthesis.methods({"reviewers": ["a"]}, pd.DataFrame(), pd.DataFrame()),
+                                        "decided": {"title and abstract": 7, "full text": 5}}, 0)
+    assert one.startswith("7 records decided at title and abstract and 5 reports decided at full text were each "
+                          "screened by one reviewer, so no agreement between reviewers is measured in screening.")
     extraction = synthesis.methods(config, pd.DataFrame(), pd.DataFrame(
         {"field": ["evidence_type", "lg_strength", "lg_notes", "relevance"], "kappa": ["1.000", "0.500", "", "1.000"]}))
     said = synthesis.agreement_sentence({**extraction, "studies_extracted": 3}, 0)
