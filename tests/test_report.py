@@ -582,3 +582,19 @@ def test_the_certainty_method_is_said_as_done_only_once_a_finding_is_rated():
     after = report.certainty_summary(GRADE_CERQUAL, [{**unrated, "overall_confidence": "low"}])["method"]
     assert "is to be assessed with GRADE-CERQual" in before and "was assessed" not in before
     assert "was assessed with GRADE-CERQual" in after
+
+
+def test_an_empty_section_says_why_in_every_format():
+    from review.templating import render
+
+    empty = pd.DataFrame(columns=EVIDENCE.columns)
+    ctx = {**context(), **report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, empty,
+                                               STUDIES.assign(creators="[]"), flow(), "", pd.DataFrame(),
+                                               pd.DataFrame(), [])}
+    word = "\n".join(p.text for p in Document(io.BytesIO(documents.docx(ctx))).paragraphs)
+    for text in (render("executive_summary.md.j2", None, **ctx), render("executive_summary.html.j2", None, **ctx),
+                 word):
+        assert "No study is cited in the evidence yet; the included studies are listed below." in text
+    none = {**ctx, **report.build_context({"title": "T", "review_questions": ["Q1?"]}, FORM, empty,
+                                          STUDIES.iloc[0:0], flow(), "", pd.DataFrame(), pd.DataFrame(), [])}
+    assert "No study is cited yet." in render("executive_summary.md.j2", None, **none)

@@ -41,7 +41,11 @@ def test_gaps_name_empty_tiers_thin_rows_and_studies_not_yet_extracted():
     assert gaps["empty_cells"] == gaps["cells"] - 4 and "Regional Hospital Board" in gaps["empty_rows"]
     assert {"row": "Strategic Health Authority", "columns": ["Strategic planning", "Performance oversight"]} in gaps[
         "thin_rows"]
-    assert gaps["not_extracted"] == ["Ham 1981"]
+    assert gaps["not_extracted"] == ["Ham 1981"] and gaps["note"] == ""
+    # no evidence map to read gaps from: the section says why instead of standing empty
+    assert synthesis.gaps(pd.DataFrame(), STUDIES.iloc[0:0], EVIDENCE)["note"] == "No study has been included yet."
+    assert synthesis.gaps(pd.DataFrame(), STUDIES[STUDIES["study_id"] != "s3"], EVIDENCE)["note"].startswith(
+        "The codebook declares no evidence map")
 
 
 def test_gaps_list_a_row_in_dispute_apart_from_the_empty_rows():
