@@ -225,34 +225,24 @@ FINDINGS = [
 ]
 
 MESSAGES = [
-    ("M1", "Partners welcome collaboration and have begun to share resources, change resource allocation and manage "
-           "finances and performance together. But some interviewees reported reticence addressing difficult issues "
-           "collaboratively, and that statutory accountabilities were allowing a 'retreat' from issues such as "
-           "agreeing action to achieve financial sustainability; in 2022-23 it was not certain that consensus would be "
-           "enough for the very difficult decisions systems were facing, and STPs before them would not agree collective rules "
-           "for allocating resources and rested on a 'post-political' local consensus over cuts.", "moderate", "F5"),
+    # short enough for the first page: each says less than its findings, nothing they do not
+    ("M1", "Partners welcome collaboration and have begun to share resources and manage finances and performance "
+           "together, but some interviewees reported reticence addressing difficult issues collaboratively, and in "
+           "2022-23 it was not certain that consensus would be enough for the very difficult decisions systems were "
+           "facing.", "moderate", "F5"),
     ("M2", "Accountability still runs to single organisations: in 2022-23 each was still performance managed "
-           "separately for its finances, which makes decisions taken together harder. In 2018 regulation and "
-           "oversight were not aligned behind ICSs; in 2023 Parliament's committee found NHS England's command and "
-           "control in tension with ICS autonomy, and the Hewitt review asked for freedom balanced with "
-           "accountability.", "moderate", "F6"),
-    ("M3", "Subsidiarity, consensus, local freedom and best for system are principles that underlie ICSs' "
-           "co-ordination of decision making, but it was not always clear who was responsible for which decisions, "
-           "and some interviewees were concerned that subsidiarity was not being adhered to. An arbiter independent "
-           "of the ICS may be required to resolve disputes, with increased support for shaping governance "
-           "arrangements.", "moderate", "F4; F12"),
-    ("M4", "The tier has been reinvented again and again, from statutory authorities that planned, allocated, umpired "
-           "the market and oversaw delivery to partnerships and statutory ICBs, each reorganisation shaping the "
-           "next; complex services need a body that can hold the ring, with a clear and stable purpose.",
+           "separately for its finances, and in 2023 Parliament's committee found NHS England's command and control "
+           "in tension with ICS autonomy.", "moderate", "F6"),
+    ("M3", "Subsidiarity, consensus, local freedom and best for system underlie ICSs' decision making, but it was not "
+           "always clear who was responsible for which decisions; an arbiter independent of the ICS may be required "
+           "to resolve disputes.", "moderate", "F4; F12"),
+    ("M4", "The tier has been reinvented again and again, from statutory authorities to partnerships and statutory "
+           "ICBs; complex services need a body that can hold the ring, with a clear and stable purpose.",
      "low", "F1; F3; F9; F10"),  # low: it rests on F10 too, rated low
     ("M5", "The 1974 reorganisation was designed around area health authorities coterminous with local government, "
-           "and since 2022 integrated care partnerships bring the NHS and local authorities together on strategy; the "
-           "studies extracted so far of the regional and strategic health authorities and of CCGs report no mechanism "
-           "of alignment, and district health authorities, PCTs and health and wellbeing boards are not yet covered. "
-           "In the first ICSs local authorities' "
-           "involvement progressed further than the public's or the voluntary sector's; where local government led, "
-           "as in Greater Manchester, one partnership planned across health and care, though councils' "
-           "accountability differs from the NHS's.", "low", "F7; F8"),
+           "and since 2022 integrated care partnerships bring the NHS and local authorities together on strategy. In "
+           "the first ICSs local authorities' involvement progressed further than the public's or the voluntary "
+           "sector's.", "low", "F7; F8"),
 ]
 
 # the King's Fund 2018's recommendations for local systems (KF-L1..9, addressed to ICSs: audience systems) and for
