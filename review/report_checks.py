@@ -27,17 +27,19 @@ def confidence_problems(messages: list[dict[str, Any]], findings: list[dict[str,
     out = []
     for m in messages:
         given = str(m.get("confidence") or "").strip().lower()
-        rated = [(str(by_id[i].get("overall_confidence") or "").strip().lower(), i) for i in m.get("source_findings", [])]
+        rated = [(str(by_id[i].get("overall_confidence") or "").strip().lower(), i)
+                 for i in m.get("source_findings", [])]
         rated = [(level, i) for level, i in rated if level in rank]
         if given not in rank or not rated:
             continue
         lowest, finding = max(rated, key=lambda r: rank[r[0]])
         if rank[given] < rank[lowest]:
             out.append(Problem(code="message-above-its-findings", severity=WARNING, file=SYNTHESIS,
-                               sheet="key messages", row=str(m.get("row", "")), column="confidence", value=given, record_id=str(m.get("message_id", "")),
+                               sheet="key messages", row=str(m.get("row", "")), column="confidence", value=given,
+                               record_id=str(m.get("message_id", "")),
                                expected=f"at most {lowest}, the rating of {finding}",
-                               hint=f"the message rests on {', '.join(i for _, i in rated)}; rate it no higher than the "
-                                    "weakest of them, or link only the findings it needs"))
+                               hint=f"the message rests on {', '.join(i for _, i in rated)}; rate it no higher "
+                                    "than the weakest of them, or link only the findings it needs"))
     return out
 
 
@@ -54,8 +56,9 @@ def citation_problems(items: list[dict[str, Any]], sheet: str, references: set[s
             continue  # no finding linked: the status line already says so
         for citation in dict.fromkeys(cited(str(item.get(text_column) or ""))):
             if citation in references and citation not in linked:
-                out.append(Problem(code="citation-outside-its-findings", severity=WARNING, file=SYNTHESIS, sheet=sheet,
-                                   row=str(item.get("row", "")), column=text_column, value=citation, record_id=str(item.get(id_column, "")),
+                out.append(Problem(code="citation-outside-its-findings", severity=WARNING, file=SYNTHESIS,
+                                   sheet=sheet, row=str(item.get("row", "")), column=text_column, value=citation,
+                                   record_id=str(item.get(id_column, "")),
                                    expected=f"a study of {', '.join(item['source_findings'])}: "
                                             f"{'; '.join(sorted(linked)) or 'none'}",
                                    hint="link the finding that rests on this study (finding_ids), or add the study "

@@ -112,8 +112,8 @@ def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame,
     waiting = sorted(studies[~studies["study_id"].isin(extracted)]["citation"]) if len(studies) else []
     pending = [{"row": row, "citations": sorted(set(cites))} for row, cites in disputed.items()]
     if matrix.empty:  # no map to read gaps from: the section says why rather than stand empty under its heading
-        note = ("No study has been included yet." if not len(studies) else
-                "" if waiting else "The codebook declares no evidence map (report: evidence_map), so gaps are not mapped.")
+        note = ("No study has been included yet." if not len(studies) else "" if waiting else
+                "The codebook declares no evidence map (report: evidence_map), so gaps are not mapped.")
         return {"cells": 0, "empty_cells": 0, "empty_rows": [], "thin_rows": [], "not_extracted": waiting,
                 "disputed_rows": pending, "note": note}
     values = matrix.to_numpy()
@@ -313,7 +313,8 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
         if compared < 20 and meaning:  # a kappa on a handful of records is a rough figure
             meaning += f"; on {count(compared, 'record')}, a rough estimate"
         out.append(f"Screening at {s['stage']}: {count(compared, 'record')} screened by both reviewers independently "
-                   f"{'was' if compared == 1 else 'were'} compared, agreement {s['agreement']}, Cohen's kappa {_signed(s['kappa'])}"
+                   f"{'was' if compared == 1 else 'were'} compared, agreement {s['agreement']}, "
+                   f"Cohen's kappa {_signed(s['kappa'])}"
                    + (f" ({meaning})" if meaning else "") + single + ".")
     paired = {s["stage"] for s in methods["screening"]}
     alone_at = [(stage, decided) for stage, decided in methods.get("decided", {}).items()
@@ -356,9 +357,10 @@ def agreement_sentence(methods: Mapping[str, Any], open_disagreements: int) -> s
             if lowest:
                 text += (f", the lowest {_signed(lowest['kappa'])} ({lowest.get('label') or lowest['field']}, "
                          f"{kappa_meaning(lowest['kappa'])})")
-        out.append(text + ". " + ("Their disagreements were settled in the consensus workbook." if not open_disagreements
-                                  else f"{count(open_disagreements, 'disagreement')} "
-                                       f"{'is' if open_disagreements == 1 else 'are'} still open in the consensus workbook."))
+        settled = ("Their disagreements were settled in the consensus workbook." if not open_disagreements else
+                   f"{count(open_disagreements, 'disagreement')} {'is' if open_disagreements == 1 else 'are'} still "
+                   "open in the consensus workbook.")
+        out.append(f"{text}. {settled}")
     if methods.get("team"):  # someone left: who did the work, and that theirs still counts
         out.append(f"Reviewers: {methods['team']}.")
     return " ".join(out)
