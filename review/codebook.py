@@ -239,7 +239,7 @@ def _field(raw: dict[str, Any], group: str) -> Field:
         min=raw.get("min"), max=raw.get("max"), max_length=raw.get("max_length"),
         choices=tuple(Choice(c["code"], c["label"], c.get("definition", ""),
                              tuple(c["period"]) if c.get("period") else None, c.get("defaults", {}),
-                             tuple(c.get("tags", [])))
+                             tuple(c.get("tags", [])), bool(c.get("catch_all", False)))
                       for c in raw.get("choices") or []),
     )
 

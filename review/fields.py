@@ -36,6 +36,7 @@ class Choice:
     period: tuple[int, int | None] | None = None  # (first, last); last None: the tier still exists
     defaults: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    catch_all: bool = False  # "Other": whatever the list lacks; its empty cells are no gap in the evidence
 
 
 @dataclass(frozen=True)

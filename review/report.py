@@ -298,7 +298,8 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         "by_question": by_question, "status": status, "document": document_info(config, status),
         "recommendations": synthesis.by_audience(recommendations, synthesis.audiences(codebook)),
         "methods": methods,
-        "gaps": {**synthesis.gaps(matrix, studies, evidence, disputed_rows(open_disagreements, studies, codebook)),
+        "gaps": {**synthesis.gaps(matrix, studies, evidence, disputed_rows(open_disagreements, studies, codebook),
+                                  catch_all_labels(codebook)),
                  "axes": map_axes(codebook)},
         "enablers_barriers": ({"caption": captions[barriers],
                                **headed(table_payload(for_readers(computed[barriers], codebook, declared[barriers])),
@@ -378,6 +379,14 @@ def disputed_rows(open_disagreements: pd.DataFrame, studies: pd.DataFrame, codeb
     for d in open_disagreements[open_disagreements["field"] == spec["field"]].to_dict("records"):
         rows.setdefault(key.label_of(d[tables.KEY]), []).append(cite.get(d["study_id"], d["study_id"]))
     return rows
+
+
+def catch_all_labels(codebook: Codebook) -> set[str]:
+    """The labels of the evidence map's catch-all codes ("Other"), as its rows and columns are named."""
+    spec = codebook.report.get("evidence_map")
+    if not spec or not codebook.key_fields:
+        return set()
+    return {c.label for f in (codebook.key_fields[0], codebook[spec["field"]]) for c in f.choices if c.catch_all}
 
 
 def evidence_matrix(context_tables: dict[str, pd.DataFrame], codebook: Codebook) -> pd.DataFrame:

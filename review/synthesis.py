@@ -9,7 +9,7 @@ cells of the evidence map with no evidence, and the included studies not yet ext
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -102,11 +102,12 @@ def by_audience(recommendations: list[dict[str, Any]], declared: Sequence[str]) 
 
 
 def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame,
-         disputed: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+         disputed: Mapping[str, list[str]] | None = None, catch_all: Collection[str] = ()) -> dict[str, Any]:
     """What the evidence does not cover: empty cells of the evidence map (rows with no evidence at all named
     apart), and the included studies nobody has extracted yet. ``disputed`` maps a row of the map to the
     citations whose values for the mapped field wait for the consensus: such a row is not a gap, and is
-    listed as disputed rather than empty."""
+    listed as disputed rather than empty. Rows and columns named in ``catch_all`` ("Other") are left out: no
+    evidence on whatever the list lacks is no gap."""
     disputed = dict(disputed or {})
     extracted = set(evidence["study_id"]) if not evidence.empty else set()
     waiting = sorted(studies[~studies["study_id"].isin(extracted)]["citation"]) if len(studies) else []
@@ -116,6 +117,8 @@ def gaps(matrix: pd.DataFrame, studies: pd.DataFrame, evidence: pd.DataFrame,
                 "The codebook declares no evidence map (report: evidence_map), so gaps are not mapped.")
         return {"cells": 0, "empty_cells": 0, "empty_rows": [], "thin_rows": [], "not_extracted": waiting,
                 "disputed_rows": pending, "note": note}
+    matrix = matrix.drop(index=[i for i in matrix.index if i in catch_all],
+                         columns=[c for c in matrix.columns if c in catch_all])
     values = matrix.to_numpy()
     order = [str(i) for i in matrix.index]
     pending.sort(key=lambda d: order.index(d["row"]) if d["row"] in order else len(order))

@@ -42,6 +42,11 @@ def test_gaps_name_empty_tiers_thin_rows_and_studies_not_yet_extracted():
     assert {"row": "Strategic Health Authority", "columns": ["Strategic planning", "Performance oversight"]} in gaps[
         "thin_rows"]
     assert gaps["not_extracted"] == ["Ham 1981"] and gaps["note"] == ""
+    # a catch-all code ("Other", flagged catch_all in the codebook) is no gap, nor counted among the cells
+    other = report.catch_all_labels(FORM)
+    assert other == {"Other"} and "Other" in gaps["empty_rows"]
+    without = synthesis.gaps(matrix, STUDIES, EVIDENCE, catch_all=other)
+    assert "Other" not in without["empty_rows"] and without["cells"] == gaps["cells"] - len(FORM["functions"].codes)
     # no evidence map to read gaps from: the section says why instead of standing empty
     assert synthesis.gaps(pd.DataFrame(), STUDIES.iloc[0:0], EVIDENCE)["note"] == "No study has been included yet."
     assert synthesis.gaps(pd.DataFrame(), STUDIES[STUDIES["study_id"] != "s3"], EVIDENCE)["note"].startswith(
