@@ -202,10 +202,6 @@ def _without_repeated_title(parts: list[dict[str, Any]], title: str) -> list[dic
     return parts
 
 
-def _family(creator: Mapping[str, Any]) -> str:
-    return str(creator.get("family") or creator.get("name") or "")
-
-
 _EDITED_BY = re.compile(r"\s*Edited by [^.]*\.")
 
 
@@ -251,8 +247,9 @@ def reference_parts(rows: Iterable[Mapping[str, Any]], style: str = "harvard-cit
         bibliography.register(Citation([CitationItem(item["id"])]))
     bibliography.sort()
     titles.update({key.lower(): str(r.get("title", "")) if not authors_of(r) else "" for key, r in others.items()})
-    edited = {str(r["study_id"]).lower(): (_family(_creators(r, "editor")[0]), _family(_creators(r, "editor")[-1]))
-              for r in [*rows, *others.values()] if not _creators(r, "author") and _creators(r, "editor")}
+    # an edited book's first and last editor, as authors_of names them for a work with no author
+    edited = {str(r["study_id"]).lower(): (names[0], names[-1]) for r in [*rows, *others.values()]
+              if not _creators(r, "author") and _creators(r, "editor") for names in [authors_of(r)]}
     # the style marks a journal article without volume or pages "[Preprint]"; only a preprint is one (an
     # article published online first, or exported without its volume, is not)
     preprints = {str(r["study_id"]).lower() for r in [*rows, *others.values()] if r.get("item_type") == "article"}

@@ -333,6 +333,9 @@ def build_context(config: dict[str, Any], codebook: Codebook, evidence: pd.DataF
         # the reference list in the style's order: plain text, and as parts with the style's italics
         "references": ["".join(p["text"] for p in entry) for entry in parts], "reference_parts": parts,
         "waiting_reference_parts": waiting, "references_note": lone_letters_note(list(studies["citation"])),
+        # what the list says when the evidence cites no study yet: one wording for every format
+        "references_empty": "" if parts else ("No study is cited in the evidence yet; the included studies are "
+                                              "listed below." if waiting else "No study is cited yet."),
         "codebook_version": codebook.version,
         "evidence_map_title": spec.get("evidence_map", {}).get("title", "Evidence map"),
         "evidence_map_svg": "", "timeline_svg": "",  # the figures, drawn by the stage

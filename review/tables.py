@@ -115,14 +115,14 @@ def key_summary(evidence: pd.DataFrame, studies: pd.DataFrame, codebook: Codeboo
     rows = []
     for tier in [t for t in key_order(codebook) if t in present]:
         ev = evidence[evidence[KEY] == tier]
-        counts = {name: ev[ev["field"] == field]["value"].value_counts() for name, field in fields.items()}
+        given = {name: ev[ev["field"] == field] for name, field in fields.items()}
+        counts = {name: rows["value"].value_counts() for name, rows in given.items()}
         argued = {name: set(open_[(open_[KEY] == tier) & (open_["field"] == field)]["study_id"])
                   for name, field in fields.items()}
         if all(c.empty for c in counts.values()) and not any(argued.values()):
             continue
         everyone = set(ev["study_id"])
-        silent = {name: everyone - set(ev[ev["field"] == field]["study_id"]) - argued[name]
-                  for name, field in fields.items()}
+        silent = {name: everyone - set(given[name]["study_id"]) - argued[name] for name in fields}
         rows.append({KEY: tier, **{name: "; ".join([*(f"{k} ({v})" for k, v in sorted(c.items())),
                                                     *([f"{DISPUTED} ({len(argued[name])})"] if argued[name] else []),
                                                     *([f"{NOT_GIVEN} ({len(silent[name])})"] if silent[name] else [])])

@@ -134,9 +134,8 @@ def references(w: Writer, context: dict[str, Any]) -> None:
     """The studies the evidence cites, then the included studies not yet extracted (cited among the gaps):
     every citation in the summary has its entry."""
     w.heading("References", 1)
-    if not context["reference_parts"]:
-        w.paragraph("No study is cited in the evidence yet; the included studies are listed below."
-                    if context.get("waiting_reference_parts") else "No study is cited yet.")
+    if context["references_empty"]:
+        w.paragraph(context["references_empty"])
     _references(w, context["reference_parts"])
     if context["references_note"]:
         w.paragraph(context["references_note"])
